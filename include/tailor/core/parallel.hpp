@@ -1,0 +1,224 @@
+// tailor/core/parallel.hpp — parallel_for over a small, lazily grown thread pool.
+//
+// Guarantees:
+//  * Deterministic partitioning: block boundaries depend only on (begin, end, block_size),
+//    never on the number of threads, so per-block partial results combined in block order
+//    are bit-identical for every num_threads.
+//  * No oversubscription: a parallel_for called from inside a running parallel region
+//    (a pool worker, or the calling thread while it works on its share) runs serially.
+//  * The caller works too; it never waits for pool threads that have not started its job.
+//  * An exception thrown by the body stops the hand-out of further blocks and is re-thrown
+//    in the caller (the one from the lowest-numbered failing block that ran).
+// Scheduling is dynamic (an atomic block counter), so which thread runs a block varies;
+// results must therefore depend on the block/index, never on the thread.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/types.hpp"
+
+namespace tailor {
+
+/// Number of hardware threads (at least 1).
+inline Index hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<Index>(n);
+}
+
+/// Resolves a user's num_threads: 0 means all hardware threads; negative values are rejected.
+inline Index resolve_num_threads(Index num_threads) {
+  check_param(num_threads >= 0, "parallel", "num_threads", num_threads,
+              "0 (all cores) or a positive count");
+  return num_threads == 0 ? hardware_threads() : num_threads;
+}
+
+namespace detail {
+
+/// True on a thread that is currently executing a parallel region's work.
+inline thread_local bool in_parallel_region = false;
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance() {
+    static ThreadPool pool;
+    return pool;
+  }
+
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  ~ThreadPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  /// Makes sure at least `count` workers exist (capped at kMaxWorkers).
+  void ensure_workers(std::size_t count) {
+    count = std::min(count, kMaxWorkers);
+    std::lock_guard lock(mutex_);
+    while (workers_.size() < count) workers_.emplace_back([this] { loop(); });
+  }
+
+  void submit(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+  static constexpr std::size_t kMaxWorkers = 256;
+
+ private:
+  ThreadPool() = default;
+
+  void loop() {
+    in_parallel_region = true;
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stop_ and drained
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> workers_;
+  bool stop_ = false;
+};
+
+/// Shared state of one parallel loop.
+struct ParallelJob {
+  explicit ParallelJob(Index blocks) : num_blocks(blocks) {}
+  const Index num_blocks;
+  std::atomic<Index> next_block{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::condition_variable cv;
+  int active = 0;
+  bool closed = false;
+  std::exception_ptr error;
+  Index error_block = std::numeric_limits<Index>::max();
+};
+
+template <class F>
+void work_on(ParallelJob& job, F& block_body) {
+  while (!job.failed.load(std::memory_order_relaxed)) {
+    const Index b = job.next_block.fetch_add(1, std::memory_order_relaxed);
+    if (b >= job.num_blocks) break;
+    try {
+      block_body(b);
+    } catch (...) {
+      std::lock_guard lock(job.mutex);
+      if (b < job.error_block) {
+        job.error = std::current_exception();
+        job.error_block = b;
+      }
+      job.failed.store(true, std::memory_order_relaxed);
+    }
+  }
+}
+
+/// Runs block_body(b) for b in [0, num_blocks) on up to `threads` threads (caller included).
+template <class F>
+void run_blocks(Index num_blocks, Index threads, F& block_body) {
+  if (num_blocks <= 0) return;
+  if (threads <= 1 || num_blocks == 1 || in_parallel_region) {
+    for (Index b = 0; b < num_blocks; ++b) block_body(b);
+    return;
+  }
+  const Index helpers = std::min(threads, num_blocks) - 1;
+  auto job = std::make_shared<ParallelJob>(num_blocks);
+  auto& pool = ThreadPool::instance();
+  pool.ensure_workers(static_cast<std::size_t>(helpers));
+  for (Index h = 0; h < helpers; ++h) {
+    pool.submit([job, &block_body] {
+      {
+        std::lock_guard lock(job->mutex);
+        if (job->closed) return;  // the caller already finished; block_body may be gone
+        ++job->active;
+      }
+      work_on(*job, block_body);
+      {
+        std::lock_guard lock(job->mutex);
+        --job->active;
+      }
+      job->cv.notify_all();
+    });
+  }
+  in_parallel_region = true;
+  work_on(*job, block_body);
+  in_parallel_region = false;
+  {
+    std::unique_lock lock(job->mutex);
+    job->closed = true;
+    job->cv.wait(lock, [&] { return job->active == 0; });
+  }
+  if (job->error) std::rethrow_exception(job->error);
+}
+
+}  // namespace detail
+
+/// Calls body(block, block_begin, block_end) for each block of [begin, end) cut into pieces of
+/// `block_size` indices (the last may be shorter). Block boundaries depend only on begin, end
+/// and block_size, so reductions over blocks are identical for every num_threads
+/// (0 = all cores).
+template <class F>
+void parallel_for_blocks(Index begin, Index end, Index block_size, Index num_threads, F&& body) {
+  check_param(block_size >= 1, "parallel_for_blocks", "block_size", block_size, "at least 1");
+  if (end <= begin) return;
+  const Index threads = resolve_num_threads(num_threads);
+  const Index n = end - begin;
+  const Index num_blocks = (n + block_size - 1) / block_size;
+  auto block_body = [&](Index b) {
+    const Index lo = begin + b * block_size;
+    const Index hi = std::min(end, lo + block_size);
+    body(b, lo, hi);
+  };
+  detail::run_blocks(num_blocks, threads, block_body);
+}
+
+/// Number of blocks parallel_for_blocks makes of [begin, end) with `block_size`.
+inline Index num_blocks(Index begin, Index end, Index block_size) {
+  check_param(block_size >= 1, "num_blocks", "block_size", block_size, "at least 1");
+  return end <= begin ? 0 : (end - begin + block_size - 1) / block_size;
+}
+
+/// Calls body(i) once for each i in [begin, end) on up to num_threads threads (0 = all
+/// cores). Each index is independent work: results must depend on i only.
+template <class F>
+void parallel_for(Index begin, Index end, Index num_threads, F&& body) {
+  if (end <= begin) return;
+  const Index threads = resolve_num_threads(num_threads);
+  const Index n = end - begin;
+  // Small blocks keep the load balanced when per-index costs differ (trees, restarts).
+  const Index block = std::max<Index>(1, n / (threads * 8));
+  parallel_for_blocks(begin, end, block, threads, [&](Index, Index lo, Index hi) {
+    for (Index i = lo; i < hi; ++i) body(i);
+  });
+}
+
+}  // namespace tailor
