@@ -39,6 +39,8 @@ inline std::uint64_t splitmix64(std::uint64_t& state) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
 }
+// 64×64→128-bit product; __extension__ keeps -Wpedantic quiet about the GCC/Clang type.
+__extension__ using uint128 = unsigned __int128;
 inline constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace detail
 
@@ -112,12 +114,12 @@ class Rng {
   /// Uniform integer in [0, n), unbiased (Lemire 2019). Requires n ≥ 1.
   std::uint64_t uniform_index(std::uint64_t n) {
     check_param(n >= 1, "Rng::uniform_index", "n", n, "at least 1");
-    unsigned __int128 m = static_cast<unsigned __int128>((*this)()) * n;
+    detail::uint128 m = static_cast<detail::uint128>((*this)()) * n;
     auto low = static_cast<std::uint64_t>(m);
     if (low < n) {
       const std::uint64_t threshold = (0 - n) % n;
       while (low < threshold) {
-        m = static_cast<unsigned __int128>((*this)()) * n;
+        m = static_cast<detail::uint128>((*this)()) * n;
         low = static_cast<std::uint64_t>(m);
       }
     }

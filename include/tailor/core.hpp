@@ -1,0 +1,9 @@
+// tailor/core.hpp — the matrix core: types, errors, data views, random, folds, parallel,
+// metrics, serialization, progress.
+#pragma once
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/progress.hpp"
+#include "tailor/core/random.hpp"
+#include "tailor/core/types.hpp"
