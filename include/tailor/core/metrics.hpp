@@ -1,0 +1,305 @@
+// tailor/core/metrics.hpp — prediction metrics (weighted) and the adjusted Rand index.
+//
+//   roc_auc      area under the ROC curve = the weighted Mann–Whitney statistic
+//                P(score⁺ > score⁻) + ½·P(score⁺ = score⁻) (Hanley & McNeil, Radiology 1982),
+//                computed in one pass over the rows sorted by score: O(n log n).
+//   log_loss     −Σ wᵢ [yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)] / Σ wᵢ with p clipped to [ε, 1 − ε].
+//   brier_score  Σ wᵢ (pᵢ − yᵢ)² / Σ wᵢ (Brier, Monthly Weather Review 1950).
+//   mse/rmse/mae/r2/accuracy  the usual weighted means; r2 = 1 − SS_res / SS_tot about the
+//                weighted mean of y_true.
+//   adjusted_rand_index  Hubert & Arabie (Journal of Classification 1985), from the
+//                contingency table of the two labelings: O(n log n).
+// All metrics except ARI are O(n). Weights of length 0 mean unit weights; otherwise they must
+// be finite, ≥ 0 and not all zero. Every input is checked: shapes (ShapeMismatch) and values
+// (DataError), with messages naming the function, the argument and the position.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/types.hpp"
+
+namespace tailor::metrics {
+
+namespace detail {
+
+/// Checks that `a` and `b` are non-empty, of equal length, finite, and that `weights` is empty
+/// or a valid weight vector of the same length.
+inline void check_pair(std::string_view context, std::string_view name_a, const VectorRef& a,
+                       std::string_view name_b, const VectorRef& b, const VectorRef& weights) {
+  if (a.size() == 0) {
+    tailor::detail::raise<DataError>("{}: {} has 0 entries, expected at least 1", context, name_a);
+  }
+  if (b.size() != a.size()) {
+    tailor::detail::raise<ShapeMismatch>("{}: {} has {} entries, expected {} (the length of {})",
+                                         context, name_b, b.size(), a.size(), name_a);
+  }
+  check_finite(context, name_a, a);
+  check_finite(context, name_b, b);
+  if (weights.size() == 0) return;
+  if (weights.size() != a.size()) {
+    tailor::detail::raise<ShapeMismatch>(
+        "{}: weights has {} entries, expected {} (the length of {}) or 0 (unit weights)", context,
+        weights.size(), a.size(), name_a);
+  }
+  check_finite(context, "weights", weights);
+  for (Index i = 0; i < weights.size(); ++i) {
+    if (weights[i] < 0.0) {
+      tailor::detail::raise<DataError>("{}: weights[{}] = {}, expected a value >= 0", context, i,
+                                       weights[i]);
+    }
+  }
+  if (!(weights.sum() > 0.0)) {
+    tailor::detail::raise<DataError>("{}: weights sum to 0, expected a positive total", context);
+  }
+}
+
+/// Throws DataError unless every entry of `y` is exactly 0 or 1.
+inline void check_binary(std::string_view context, std::string_view name, const VectorRef& y) {
+  for (Index i = 0; i < y.size(); ++i) {
+    if (y[i] != 0.0 && y[i] != 1.0) {
+      tailor::detail::raise<DataError>("{}: {}[{}] = {}, expected 0 or 1", context, name, i, y[i]);
+    }
+  }
+}
+
+/// Throws DataError unless every entry of `p` lies in [0, 1].
+inline void check_probability(std::string_view context, std::string_view name, const VectorRef& p) {
+  for (Index i = 0; i < p.size(); ++i) {
+    if (!(p[i] >= 0.0 && p[i] <= 1.0)) {
+      tailor::detail::raise<DataError>("{}: {}[{}] = {}, expected a probability in [0, 1]", context,
+                                       name, i, p[i]);
+    }
+  }
+}
+
+inline double weight_at(const VectorRef& weights, Index i) {
+  return weights.size() == 0 ? 1.0 : weights[i];
+}
+
+/// Σ wᵢ·values[i] / Σ wᵢ.
+inline double weighted_mean(const VectorRef& values, const VectorRef& weights) {
+  if (weights.size() == 0) return values.mean();
+  return values.dot(weights) / weights.sum();
+}
+
+/// C(x, 2) = x(x − 1)/2 as a double (exact while x(x − 1) < 2⁵³, i.e. x below ~9.5·10⁷).
+inline double pairs(double x) {
+  return 0.5 * x * (x - 1.0);
+}
+
+/// Relabels arbitrary labels to 0..R-1 in increasing label order; returns R.
+inline Index compress_labels(std::span<const Index> labels, std::vector<Index>& codes) {
+  std::vector<Index> sorted(labels.begin(), labels.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  codes.resize(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    codes[i] = static_cast<Index>(std::lower_bound(sorted.begin(), sorted.end(), labels[i]) -
+                                  sorted.begin());
+  }
+  return static_cast<Index>(sorted.size());
+}
+
+}  // namespace detail
+
+/// Weighted area under the ROC curve of `score` for binary `y_true` ∈ {0, 1}.
+/// AUC = Σ_{i:y=1} Σ_{j:y=0} wᵢ wⱼ (1[sᵢ > sⱼ] + ½·1[sᵢ = sⱼ]) / (W₁ W₀), so tied scores count
+/// one half (Mann–Whitney). Throws DataError when a class is absent (or has zero total weight),
+/// y_true is not 0/1, or any input is non-finite; ShapeMismatch on unequal lengths.
+inline double roc_auc(const VectorRef& y_true, const VectorRef& score,
+                      const VectorRef& weights = Eigen::VectorXd()) {
+  constexpr std::string_view kContext = "roc_auc";
+  detail::check_pair(kContext, "y_true", y_true, "score", score, weights);
+  detail::check_binary(kContext, "y_true", y_true);
+  const Index n = y_true.size();
+  std::vector<Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Index{0});
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return score[a] < score[b]; });
+  // Walk groups of equal score in increasing order. A positive in a group beats all negative
+  // weight seen in earlier groups and ties with the negatives of its own group.
+  double negative_below = 0.0;  // negative weight with a strictly smaller score
+  double total_positive = 0.0;
+  double concordant = 0.0;  // Σ w⁺ w⁻ (1[s⁺ > s⁻] + ½·1[s⁺ = s⁻])
+  std::size_t start = 0;
+  while (start < order.size()) {
+    std::size_t stop = start;
+    double group_positive = 0.0;
+    double group_negative = 0.0;
+    const double s = score[order[start]];
+    while (stop < order.size() && score[order[stop]] == s) {
+      const Index i = order[stop];
+      const double w = detail::weight_at(weights, i);
+      (y_true[i] == 1.0 ? group_positive : group_negative) += w;
+      ++stop;
+    }
+    concordant += group_positive * (negative_below + 0.5 * group_negative);
+    negative_below += group_negative;
+    total_positive += group_positive;
+    start = stop;
+  }
+  const double total_negative = negative_below;
+  if (!(total_positive > 0.0) || !(total_negative > 0.0)) {
+    tailor::detail::raise<DataError>(
+        "roc_auc: y_true has positive weight {} and negative weight {}, expected both classes "
+        "present with positive weight",
+        total_positive, total_negative);
+  }
+  return concordant / (total_positive * total_negative);
+}
+
+/// Weighted mean binary cross-entropy; `prob` must lie in [0, 1] and is clipped to [eps, 1 − eps]
+/// so that log 0 never occurs. y_true ∈ {0, 1}. eps must lie in (0, 0.5).
+inline double log_loss(const VectorRef& y_true, const VectorRef& prob,
+                       const VectorRef& weights = Eigen::VectorXd(), double eps = 1e-15) {
+  constexpr std::string_view kContext = "log_loss";
+  check_param(eps > 0.0 && eps < 0.5, kContext, "eps", eps, "a value in (0, 0.5)");
+  detail::check_pair(kContext, "y_true", y_true, "prob", prob, weights);
+  detail::check_binary(kContext, "y_true", y_true);
+  detail::check_probability(kContext, "prob", prob);
+  Eigen::VectorXd loss(y_true.size());
+  for (Index i = 0; i < y_true.size(); ++i) {
+    const double p = std::clamp(prob[i], eps, 1.0 - eps);
+    loss[i] = -(y_true[i] == 1.0 ? std::log(p) : std::log1p(-p));
+  }
+  return detail::weighted_mean(loss, weights);
+}
+
+/// Weighted mean of (prob − y_true)², y_true ∈ {0, 1}, prob ∈ [0, 1].
+inline double brier_score(const VectorRef& y_true, const VectorRef& prob,
+                          const VectorRef& weights = Eigen::VectorXd()) {
+  constexpr std::string_view kContext = "brier_score";
+  detail::check_pair(kContext, "y_true", y_true, "prob", prob, weights);
+  detail::check_binary(kContext, "y_true", y_true);
+  detail::check_probability(kContext, "prob", prob);
+  return detail::weighted_mean((prob - y_true).array().square().matrix(), weights);
+}
+
+/// Weighted mean squared error Σ wᵢ (ŷᵢ − yᵢ)² / Σ wᵢ.
+inline double mse(const VectorRef& y_true, const VectorRef& y_pred,
+                  const VectorRef& weights = Eigen::VectorXd()) {
+  detail::check_pair("mse", "y_true", y_true, "y_pred", y_pred, weights);
+  return detail::weighted_mean((y_pred - y_true).array().square().matrix(), weights);
+}
+
+/// Root of the weighted mean squared error.
+inline double rmse(const VectorRef& y_true, const VectorRef& y_pred,
+                   const VectorRef& weights = Eigen::VectorXd()) {
+  detail::check_pair("rmse", "y_true", y_true, "y_pred", y_pred, weights);
+  return std::sqrt(detail::weighted_mean((y_pred - y_true).array().square().matrix(), weights));
+}
+
+/// Weighted mean absolute error Σ wᵢ |ŷᵢ − yᵢ| / Σ wᵢ.
+inline double mae(const VectorRef& y_true, const VectorRef& y_pred,
+                  const VectorRef& weights = Eigen::VectorXd()) {
+  detail::check_pair("mae", "y_true", y_true, "y_pred", y_pred, weights);
+  return detail::weighted_mean((y_pred - y_true).array().abs().matrix(), weights);
+}
+
+/// Coefficient of determination 1 − Σ wᵢ (yᵢ − ŷᵢ)² / Σ wᵢ (yᵢ − ȳ_w)², ȳ_w the weighted mean.
+/// Can be negative (worse than predicting the mean). When y_true is constant (SS_tot = 0) R² is
+/// undefined; we return 1 for a perfect prediction and 0 otherwise (scikit-learn's convention),
+/// so the value stays finite.
+inline double r2(const VectorRef& y_true, const VectorRef& y_pred,
+                 const VectorRef& weights = Eigen::VectorXd()) {
+  detail::check_pair("r2", "y_true", y_true, "y_pred", y_pred, weights);
+  const double mean = detail::weighted_mean(y_true, weights);
+  const double ss_res = detail::weighted_mean((y_pred - y_true).array().square().matrix(), weights);
+  const double ss_tot = detail::weighted_mean((y_true.array() - mean).square().matrix(), weights);
+  if (ss_tot == 0.0) return ss_res == 0.0 ? 1.0 : 0.0;
+  return 1.0 - ss_res / ss_tot;
+}
+
+/// Weighted share of rows where y_pred == y_true exactly (labels stored as doubles, e.g. class
+/// indices or 0/1).
+inline double accuracy(const VectorRef& y_true, const VectorRef& y_pred,
+                       const VectorRef& weights = Eigen::VectorXd()) {
+  detail::check_pair("accuracy", "y_true", y_true, "y_pred", y_pred, weights);
+  return detail::weighted_mean((y_pred.array() == y_true.array()).cast<double>().matrix(), weights);
+}
+
+/// Adjusted Rand index between two labelings of the same n items (Hubert & Arabie 1985):
+///   ARI = (Σᵢⱼ C(nᵢⱼ,2) − A·B / C(n,2)) / (½(A + B) − A·B / C(n,2)),
+///   A = Σᵢ C(aᵢ,2), B = Σⱼ C(bⱼ,2),
+/// from the contingency table nᵢⱼ with row sums aᵢ and column sums bⱼ. Labels are arbitrary
+/// non-negative integers (only equality matters). ARI is 1 for identical partitions (up to
+/// renaming), about 0 for independent ones, and can be negative.
+/// Degenerate cases: the denominator vanishes only when A = B = C(n,2) (both labelings put
+/// everything in one cluster) or A = B = 0 (both make every item its own cluster); the two
+/// partitions are then identical and we return 1. The same holds for n = 1. One labeling with a
+/// single cluster against any other partition gives exactly 0 (index equals its expectation).
+/// Throws ShapeMismatch on unequal lengths, DataError on empty input or negative labels.
+/// O(n log n) time, O(n) memory.
+inline double adjusted_rand_index(std::span<const Index> labels_a,
+                                  std::span<const Index> labels_b) {
+  constexpr std::string_view kContext = "adjusted_rand_index";
+  if (labels_a.empty()) {
+    tailor::detail::raise<DataError>("{}: labels_a has 0 entries, expected at least 1", kContext);
+  }
+  if (labels_b.size() != labels_a.size()) {
+    tailor::detail::raise<ShapeMismatch>(
+        "{}: labels_b has {} entries, expected {} (the length of labels_a)", kContext,
+        labels_b.size(), labels_a.size());
+  }
+  for (std::size_t i = 0; i < labels_a.size(); ++i) {
+    if (labels_a[i] < 0) {
+      tailor::detail::raise<DataError>("{}: labels_a[{}] = {}, expected a label >= 0", kContext, i,
+                                       labels_a[i]);
+    }
+    if (labels_b[i] < 0) {
+      tailor::detail::raise<DataError>("{}: labels_b[{}] = {}, expected a label >= 0", kContext, i,
+                                       labels_b[i]);
+    }
+  }
+  const auto n = static_cast<double>(labels_a.size());
+  std::vector<Index> codes_a;
+  std::vector<Index> codes_b;
+  const Index num_a = detail::compress_labels(labels_a, codes_a);
+  const Index num_b = detail::compress_labels(labels_b, codes_b);
+
+  // Marginal counts aᵢ, bⱼ and the non-zero cells of the contingency table (by sorting cell
+  // codes i·num_b + j, which fit in Index since num_a·num_b ≤ n²).
+  std::vector<double> count_a(static_cast<std::size_t>(num_a), 0.0);
+  std::vector<double> count_b(static_cast<std::size_t>(num_b), 0.0);
+  std::vector<Index> cells(labels_a.size());
+  for (std::size_t k = 0; k < labels_a.size(); ++k) {
+    count_a[static_cast<std::size_t>(codes_a[k])] += 1.0;
+    count_b[static_cast<std::size_t>(codes_b[k])] += 1.0;
+    cells[k] = codes_a[k] * num_b + codes_b[k];
+  }
+  std::sort(cells.begin(), cells.end());
+  double index = 0.0;  // Σᵢⱼ C(nᵢⱼ, 2)
+  for (std::size_t start = 0; start < cells.size();) {
+    std::size_t stop = start;
+    while (stop < cells.size() && cells[stop] == cells[start]) ++stop;
+    index += detail::pairs(static_cast<double>(stop - start));
+    start = stop;
+  }
+  double sum_a = 0.0;
+  double sum_b = 0.0;
+  for (double c : count_a) sum_a += detail::pairs(c);
+  for (double c : count_b) sum_b += detail::pairs(c);
+  const double total_pairs = detail::pairs(n);
+  // Degenerate cases (see above): n = 1, both labelings one cluster, or both all singletons.
+  // Tested exactly so that rounding in A·B / C(n,2) cannot turn 0/0 into noise.
+  if (total_pairs == 0.0) return 1.0;
+  if ((sum_a == total_pairs && sum_b == total_pairs) || (sum_a == 0.0 && sum_b == 0.0)) {
+    return 1.0;
+  }
+  const double expected = sum_a * sum_b / total_pairs;
+  const double max_index = 0.5 * (sum_a + sum_b);
+  const double denominator = max_index - expected;
+  // By AM–GM, ½(A + B) ≥ √(AB) ≥ AB / C(n,2), with equality only in the degenerate cases
+  // handled above, so the denominator is positive here.
+  return (index - expected) / denominator;
+}
+
+}  // namespace tailor::metrics
