@@ -17,11 +17,16 @@
 
 #include <cmath>
 #include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string_view>
+#include <utility>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/detail/supervised_input.hpp"
 
@@ -48,7 +53,39 @@ class RidgeModel {
     return out;
   }
 
+  /// Binary save (core/serialization.hpp): header "learn::Ridge" v1, then β and b. The
+  /// BinaryWriter overload lets an enclosing model embed this one in its own file.
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    out.write(coefficients_);
+    out.write(intercept_);
+  }
+  void save(std::ostream& out) const {
+    BinaryWriter writer(out);
+    save(writer);
+  }
+  /// Loads what save wrote; a corrupt or foreign file throws FormatError.
+  static RidgeModel load(BinaryReader& in) {
+    in.read_header(kTypeTag, kVersion);
+    auto coefficients = in.read<Vector>("coefficients");
+    const auto intercept = in.read<double>("intercept");
+    if (coefficients.size() < 1 || !coefficients.allFinite() || !std::isfinite(intercept)) {
+      tailor::detail::raise<FormatError>(
+          "{}: learn::Ridge has {} non-finite or missing coefficients, expected finite values",
+          in.context(), coefficients.size());
+    }
+    return RidgeModel(std::move(coefficients), intercept);
+  }
+  static RidgeModel load(std::istream& in) {
+    BinaryReader reader(in);
+    auto model = load(reader);
+    reader.expect_end();
+    return model;
+  }
+
  private:
+  static constexpr std::string_view kTypeTag = "learn::Ridge";
+  static constexpr std::uint32_t kVersion = 1;
   Vector coefficients_;
   double intercept_ = 0.0;
 };
