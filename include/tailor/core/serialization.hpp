@@ -409,8 +409,9 @@ class BinaryReader {
       for (std::uint64_t i = 0; i < count; ++i) values.push_back(read<std::string>(what));
       return values;
     } else if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T>) {
-      const std::uint64_t count =
-          read_count(what, std::is_same_v<T, bool> ? 1 : sizeof(std::underlying_type_t<T>));
+      std::uint64_t element_size = 1;
+      if constexpr (std::is_enum_v<T>) element_size = sizeof(std::underlying_type_t<T>);
+      const std::uint64_t count = read_count(what, element_size);
       V values;
       for (std::uint64_t i = 0; i < count; ++i) values.push_back(read<T>(what));
       return values;
