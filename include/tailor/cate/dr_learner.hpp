@@ -1,0 +1,64 @@
+// tailor/cate/dr_learner.hpp — the DR-learner (Kennedy, Electronic Journal of Statistics 2023).
+//
+// Regress the cross-fitted doubly-robust (AIPW) scores
+//     Γᵢ = μ̂₁(xᵢ) − μ̂₀(xᵢ) + Wᵢ(Yᵢ − μ̂₁(xᵢ))/êᵢ − (1 − Wᵢ)(Yᵢ − μ̂₀(xᵢ))/(1 − êᵢ)
+// on x: E[Γ | X = x] = τ(x) when either the outcome models or the propensity are right, and the
+// error of τ̂ is second order in the nuisance errors (Kennedy's oracle inequality). ê is clipped
+// into [c, 1 − c], which bounds the scores' inverse weights by 1/c.
+// Cost: the K-fold nuisances plus one regression on all rows.
+#pragma once
+
+#include <utility>
+
+#include "tailor/cate/default_learners.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
+
+namespace tailor::cate {
+
+template <learn::Regressor Effect>
+class DRLearnerModel : public EffectSummary {
+ public:
+  using EffectModel = learn::model_t<Effect>;
+  DRLearnerModel(EffectModel tau, EffectSummary summary)
+      : EffectSummary(std::move(summary)), tau_(std::move(tau)) {}
+  Vector predict(const MatrixRef& X) const { return tau_.predict(X); }
+  const EffectModel& effect_model() const { return tau_; }
+
+ private:
+  EffectModel tau_;
+};
+
+template <learn::Regressor Outcome = DefaultRegressor,
+          learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
+class DRLearner {
+ public:
+  explicit DRLearner(Outcome outcome = {}, Propensity propensity = {}, Effect effect = {},
+                     MetaLearnerParams params = {})
+      : outcome_(std::move(outcome)),
+        propensity_(std::move(propensity)),
+        effect_(std::move(effect)),
+        params_(params) {
+    detail::validate(params_, "DRLearner");
+  }
+  DRLearner(Outcome outcome, Propensity propensity, MetaLearnerParams params)
+    requires std::same_as<Effect, Outcome>
+      : DRLearner(outcome, std::move(propensity), outcome, params) {}
+
+  DRLearnerModel<Effect> fit(const CausalData& data) const {
+    const Folds folds = detail::treatment_folds(data, params_);
+    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const Vector scores = summary.doubly_robust_scores();
+    auto tau = detail::fit_on(effect_, data.X(), scores, data, detail::all_rows(data.num_rows()));
+    return DRLearnerModel<Effect>(std::move(tau), std::move(summary));
+  }
+
+  const MetaLearnerParams& params() const { return params_; }
+
+ private:
+  Outcome outcome_;
+  Propensity propensity_;
+  Effect effect_;
+  MetaLearnerParams params_;
+};
+
+}  // namespace tailor::cate

@@ -1,0 +1,198 @@
+// tailor/cate/meta_learner_common.hpp — what the S/T/X/R/DR meta-learners share: parameters,
+// cross-fitted nuisances (μ̂₀, μ̂₁, ê), overlap diagnostics and AIPW average effects on the
+// fitted model.
+//
+// Nuisances are cross-fitted (Chernozhukov et al. 2018): rows are split into K folds
+// stratified on W; for fold k, μ̂₀ (controls only), μ̂₁ (treated only) and ê are fitted on the
+// other K − 1 folds and predicted on fold k. Known propensities (a randomized experiment) are
+// used as given. ê is clipped into [propensity_clip, 1 − propensity_clip] before it divides
+// anything (default 0.01, so inverse weights are at most 100: numerically sane even when
+// overlap is poor — the diagnostics say so). Folds run in parallel; each fold's fit is
+// independent of the thread that runs it, so results are identical for every num_threads.
+// Cost: K fits of each nuisance learner on (K − 1)/K of the rows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "tailor/cate/average_effect.hpp"
+#include "tailor/cate/overlap.hpp"
+#include "tailor/core/data.hpp"
+#include "tailor/core/errors.hpp"
+#include "tailor/core/folds.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/types.hpp"
+#include "tailor/learn/concepts.hpp"
+
+namespace tailor::cate {
+
+/// Settings shared by the meta-learners.
+struct MetaLearnerParams {
+  Index num_folds = 5;            ///< cross-fitting folds (≥ 2)
+  double propensity_clip = 0.01;  ///< ê is clipped into [clip, 1 − clip]; in [0, 0.5)
+  double overlap_epsilon = 0.05;  ///< band for OverlapDiagnostics::share_outside
+  std::uint64_t seed = 0;         ///< fold assignment
+  Index num_threads = 0;          ///< folds fitted in parallel (0 = all cores)
+};
+
+namespace detail {
+
+inline void validate(const MetaLearnerParams& p, const char* context) {
+  check_param(p.num_folds >= 2, context, "num_folds", p.num_folds, "at least 2");
+  check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, context, "propensity_clip",
+              p.propensity_clip, "a value in [0, 0.5)");
+  check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, context, "overlap_epsilon",
+              p.overlap_epsilon, "a value in [0, 0.5)");
+  check_param(p.num_threads >= 0, context, "num_threads", p.num_threads,
+              "0 (all cores) or a positive count");
+}
+
+/// Sample weights of `data` restricted to `rows` (length 0 when the data is unweighted).
+inline Vector weights_of(const CausalData& data, const std::vector<Index>& rows) {
+  if (!data.has_sample_weights()) return Vector();
+  return data.sample_weights()(rows).eval();
+}
+
+inline std::vector<Index> rows_where(const VectorRef& w, double arm,
+                                     const std::vector<Index>& among) {
+  std::vector<Index> out;
+  for (Index i : among) {
+    if (w[i] == arm) out.push_back(i);
+  }
+  return out;
+}
+
+inline std::vector<Index> all_rows(Index n) {
+  std::vector<Index> rows(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = i;
+  return rows;
+}
+
+/// Fits `learner` on `rows` of (X, target) with the data's sample weights times `extra`.
+template <learn::Regressor L>
+auto fit_on(const L& learner, const MatrixRef& X, const VectorRef& target,
+            const CausalData& data, const std::vector<Index>& rows,
+            const Vector& extra_weights = Vector()) {
+  const Matrix Xr = X(rows, Eigen::all);
+  const Vector yr = target(rows);
+  Vector weights = weights_of(data, rows);
+  if (extra_weights.size() != 0) {
+    const Vector extra = extra_weights(rows);
+    weights = weights.size() ? Vector(weights.cwiseProduct(extra)) : extra;
+  }
+  return learner.fit(Xr, yr, weights);
+}
+
+/// P(W = 1 | X) from a fitted binary probability model.
+template <learn::ProbabilityModel M>
+Vector positive_probability(const M& model, const MatrixRef& X) {
+  const Matrix proba = model.predict_proba(X);
+  return proba.col(proba.cols() - 1);
+}
+
+/// Out-of-fold propensities (unclipped), or the supplied ones.
+template <learn::Classifier C>
+Vector cross_fit_propensity(const C& learner, const CausalData& data, const Folds& folds,
+                            Index num_threads) {
+  if (data.has_propensity()) return data.propensity();
+  const Index n = data.num_rows();
+  Vector out(n);
+  parallel_for(0, folds.num_folds(), num_threads, [&](Index k) {
+    const std::vector<Index> train = folds.train_rows(k);
+    const std::vector<Index> test = folds.test_rows(k);
+    const Matrix Xtrain = data.X()(train, Eigen::all);
+    const Vector wtrain = data.w()(train);
+    const auto model = learner.fit(Xtrain, wtrain, weights_of(data, train));
+    const Matrix Xtest = data.X()(test, Eigen::all);
+    const Vector p = positive_probability(model, Xtest);
+    for (std::size_t t = 0; t < test.size(); ++t) out[test[t]] = p[static_cast<Index>(t)];
+  });
+  return out;
+}
+
+/// Out-of-fold arm outcome models: μ̂_a fitted on the other folds' rows of arm a.
+template <learn::Regressor R>
+std::pair<Vector, Vector> cross_fit_arm_outcomes(const R& learner, const CausalData& data,
+                                                 const Folds& folds, Index num_threads) {
+  const Index n = data.num_rows();
+  Vector mu0(n), mu1(n);
+  parallel_for(0, 2 * folds.num_folds(), num_threads, [&](Index task) {
+    const Index k = task / 2;
+    const double arm = static_cast<double>(task % 2);
+    const std::vector<Index> train = rows_where(data.w(), arm, folds.train_rows(k));
+    const std::vector<Index> test = folds.test_rows(k);
+    const auto model = fit_on(learner, data.X(), data.y(), data, train);
+    const Matrix Xtest = data.X()(test, Eigen::all);
+    const Vector pred = model.predict(Xtest);
+    Vector& out = arm == 1.0 ? mu1 : mu0;
+    for (std::size_t t = 0; t < test.size(); ++t) out[test[t]] = pred[static_cast<Index>(t)];
+  });
+  return {std::move(mu0), std::move(mu1)};
+}
+
+/// Folds stratified on treatment, so every fold's training part has both arms.
+inline Folds treatment_folds(const CausalData& data, const MetaLearnerParams& params) {
+  return stratified_kfold(data.w(), params.num_folds, params.seed);
+}
+
+}  // namespace detail
+
+/// What every fitted meta-learner offers besides predict(): the training rows' nuisances,
+/// overlap diagnostics, and AIPW average effects built from them.
+class EffectSummary {
+ public:
+  EffectSummary() = default;
+  EffectSummary(const CausalData& data, NuisanceEstimates nuisances,
+                OverlapDiagnostics diagnostics)
+      : y_(data.y()),
+        w_(data.w()),
+        sample_weights_(data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()),
+        nuisances_(std::move(nuisances)),
+        diagnostics_(std::move(diagnostics)) {}
+
+  /// Overlap diagnostics of the training data (propensity AUC, extremes, ESS, verdict).
+  const OverlapDiagnostics& diagnostics() const { return diagnostics_; }
+  /// Cross-fitted μ̂₀, μ̂₁ and clipped ê for the training rows.
+  const NuisanceEstimates& nuisances() const { return nuisances_; }
+
+  /// AIPW average effect on the training sample: ATE (all), ATT (treated) or ATC (control).
+  Estimate average_effect(TargetSample target = TargetSample::all) const {
+    return aipw_average_effect(y_, w_, nuisances_, target, {}, sample_weights_);
+  }
+  /// AIPW average effect on a subset of the training rows (e.g. one segment).
+  Estimate average_effect(std::span<const Index> rows,
+                          TargetSample target = TargetSample::all) const {
+    if (rows.empty()) {
+      tailor::detail::raise<InvalidArgument>(
+          "average_effect: rows is empty, expected at least one training row index");
+    }
+    return aipw_average_effect(y_, w_, nuisances_, target, rows, sample_weights_);
+  }
+  /// The doubly-robust scores Γᵢ of the training rows (their mean is the ATE).
+  Vector doubly_robust_scores() const { return aipw_scores(y_, w_, nuisances_); }
+
+ private:
+  Vector y_, w_, sample_weights_;
+  NuisanceEstimates nuisances_;
+  OverlapDiagnostics diagnostics_;
+};
+
+namespace detail {
+
+/// Cross-fits the arm outcome models and the propensity, clips ê, and diagnoses overlap.
+template <learn::Regressor R, learn::Classifier C>
+EffectSummary summarize(const R& outcome, const C& propensity, const CausalData& data,
+                        const Folds& folds, const MetaLearnerParams& params) {
+  auto [mu0, mu1] = cross_fit_arm_outcomes(outcome, data, folds, params.num_threads);
+  const Vector e_raw = cross_fit_propensity(propensity, data, folds, params.num_threads);
+  OverlapDiagnostics diag =
+      diagnose_overlap(data.w(), e_raw, params.overlap_epsilon, params.propensity_clip);
+  NuisanceEstimates nu{std::move(mu0), std::move(mu1),
+                       clip_propensity(e_raw, params.propensity_clip)};
+  return EffectSummary(data, std::move(nu), std::move(diag));
+}
+
+}  // namespace detail
+}  // namespace tailor::cate

@@ -1,0 +1,72 @@
+// tailor/cate/r_learner.hpp — the R-learner (Nie & Wager, Biometrika 2021).
+//
+// Robinson's decomposition Y − m(x) = (W − e(x))·τ(x) + ε with m(x) = E[Y | X = x] gives the
+// R-loss  Σᵢ [(Yᵢ − m̂(xᵢ)) − (Wᵢ − êᵢ) τ(xᵢ)]²  =  Σᵢ (Wᵢ − êᵢ)² [Ỹᵢ − τ(xᵢ)]²  with the
+// pseudo-outcome Ỹᵢ = (Yᵢ − m̂ᵢ)/(Wᵢ − êᵢ). So τ̂ is any weighted regression of Ỹ on x with
+// weights (W − ê)² (times the sample weights). m̂ and ê are cross-fitted; m̂ is assembled from
+// the cross-fitted arm models as m̂ = ê μ̂₁ + (1 − ê) μ̂₀ (the identity m = μ₀ + e·τ), so one
+// set of nuisance fits serves both the R-loss and the AIPW average effects. Clipping ê into
+// [c, 1 − c] bounds |W − ê| ≥ c, so pseudo-outcomes stay finite.
+// Cost: the K-fold nuisances plus one weighted regression on all rows.
+#pragma once
+
+#include <utility>
+
+#include "tailor/cate/default_learners.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
+
+namespace tailor::cate {
+
+template <learn::Regressor Effect>
+class RLearnerModel : public EffectSummary {
+ public:
+  using EffectModel = learn::model_t<Effect>;
+  RLearnerModel(EffectModel tau, EffectSummary summary)
+      : EffectSummary(std::move(summary)), tau_(std::move(tau)) {}
+  Vector predict(const MatrixRef& X) const { return tau_.predict(X); }
+  const EffectModel& effect_model() const { return tau_; }
+
+ private:
+  EffectModel tau_;
+};
+
+template <learn::Regressor Outcome = DefaultRegressor,
+          learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
+class RLearner {
+ public:
+  explicit RLearner(Outcome outcome = {}, Propensity propensity = {}, Effect effect = {},
+                    MetaLearnerParams params = {})
+      : outcome_(std::move(outcome)),
+        propensity_(std::move(propensity)),
+        effect_(std::move(effect)),
+        params_(params) {
+    detail::validate(params_, "RLearner");
+  }
+  RLearner(Outcome outcome, Propensity propensity, MetaLearnerParams params)
+    requires std::same_as<Effect, Outcome>
+      : RLearner(outcome, std::move(propensity), outcome, params) {}
+
+  RLearnerModel<Effect> fit(const CausalData& data) const {
+    const Folds folds = detail::treatment_folds(data, params_);
+    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const auto& nu = summary.nuisances();
+    const Vector& e = nu.propensity;
+    const Vector m = (e.array() * nu.mu1.array() + (1.0 - e.array()) * nu.mu0.array()).matrix();
+    const Vector residual_w = data.w() - e;
+    const Vector pseudo = ((data.y() - m).array() / residual_w.array()).matrix();
+    const Vector r_weights = residual_w.array().square().matrix();
+    auto tau = detail::fit_on(effect_, data.X(), pseudo, data,
+                              detail::all_rows(data.num_rows()), r_weights);
+    return RLearnerModel<Effect>(std::move(tau), std::move(summary));
+  }
+
+  const MetaLearnerParams& params() const { return params_; }
+
+ private:
+  Outcome outcome_;
+  Propensity propensity_;
+  Effect effect_;
+  MetaLearnerParams params_;
+};
+
+}  // namespace tailor::cate

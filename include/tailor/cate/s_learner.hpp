@@ -1,0 +1,95 @@
+// tailor/cate/s_learner.hpp — the S-learner (Künzel et al., PNAS 2019): one outcome model
+// μ̂(x, w) with the treatment as an extra feature, τ̂(x) = μ̂(x, 1) − μ̂(x, 0).
+//
+// Its bias: a regularized learner may ignore w (τ̂ shrunk to 0). Its nuisances for AIPW come
+// from cross-fitting the same single model (μ̂₀ = μ̂(x, 0), μ̂₁ = μ̂(x, 1) out of fold), with ê
+// cross-fitted as in meta_learner_common.hpp. Cost: 1 + K outcome fits on p + 1 features.
+#pragma once
+
+#include <utility>
+
+#include "tailor/cate/default_learners.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
+
+namespace tailor::cate {
+
+namespace detail {
+/// [X, value]: X with a constant treatment column appended.
+inline Matrix with_treatment(const MatrixRef& X, double value) {
+  Matrix out(X.rows(), X.cols() + 1);
+  out.leftCols(X.cols()) = X;
+  out.col(X.cols()).setConstant(value);
+  return out;
+}
+}  // namespace detail
+
+template <learn::Regressor Outcome>
+class SLearnerModel : public EffectSummary {
+ public:
+  using OutcomeModel = learn::model_t<Outcome>;
+  SLearnerModel(OutcomeModel model, EffectSummary summary)
+      : EffectSummary(std::move(summary)), model_(std::move(model)) {}
+
+  /// τ̂(x) = μ̂(x, 1) − μ̂(x, 0).
+  Vector predict(const MatrixRef& X) const {
+    return model_.predict(detail::with_treatment(X, 1.0)) -
+           model_.predict(detail::with_treatment(X, 0.0));
+  }
+  const OutcomeModel& outcome_model() const { return model_; }
+
+ private:
+  OutcomeModel model_;
+};
+
+template <learn::Regressor Outcome = DefaultRegressor,
+          learn::Classifier Propensity = DefaultClassifier>
+class SLearner {
+ public:
+  explicit SLearner(Outcome outcome = {}, Propensity propensity = {},
+                    MetaLearnerParams params = {})
+      : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
+    detail::validate(params_, "SLearner");
+  }
+
+  SLearnerModel<Outcome> fit(const CausalData& data) const {
+    const Index n = data.num_rows();
+    Matrix Xw(n, data.num_features() + 1);
+    Xw.leftCols(data.num_features()) = data.X();
+    Xw.col(data.num_features()) = data.w();
+    const Folds folds = detail::treatment_folds(data, params_);
+
+    // Out-of-fold μ̂(x, 0) and μ̂(x, 1) from the same single-model learner.
+    Vector mu0(n), mu1(n);
+    parallel_for(0, folds.num_folds(), params_.num_threads, [&](Index k) {
+      const auto train = folds.train_rows(k);
+      const auto test = folds.test_rows(k);
+      const auto model = detail::fit_on(outcome_, Xw, data.y(), data, train);
+      const Matrix Xtest = data.X()(test, Eigen::all);
+      const Vector p0 = model.predict(detail::with_treatment(Xtest, 0.0));
+      const Vector p1 = model.predict(detail::with_treatment(Xtest, 1.0));
+      for (std::size_t t = 0; t < test.size(); ++t) {
+        mu0[test[t]] = p0[static_cast<Index>(t)];
+        mu1[test[t]] = p1[static_cast<Index>(t)];
+      }
+    });
+    const Vector e_raw =
+        detail::cross_fit_propensity(propensity_, data, folds, params_.num_threads);
+    OverlapDiagnostics diag =
+        diagnose_overlap(data.w(), e_raw, params_.overlap_epsilon, params_.propensity_clip);
+    NuisanceEstimates nu{std::move(mu0), std::move(mu1),
+                         clip_propensity(e_raw, params_.propensity_clip)};
+    auto model = outcome_.fit(Xw, data.y(),
+                              data.has_sample_weights() ? Vector(data.sample_weights()) : Vector());
+    return SLearnerModel<Outcome>(std::move(model),
+                                  EffectSummary(data, std::move(nu), std::move(diag)));
+  }
+
+  const MetaLearnerParams& params() const { return params_; }
+
+ private:
+  Outcome outcome_;
+  Propensity propensity_;
+  MetaLearnerParams params_;
+};
+
+}  // namespace tailor::cate

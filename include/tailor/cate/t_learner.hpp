@@ -1,0 +1,59 @@
+// tailor/cate/t_learner.hpp — the T-learner (Künzel, Sekhon, Bickel & Yu, PNAS 2019):
+// separate outcome models per arm, τ̂(x) = μ̂₁(x) − μ̂₀(x).
+//
+// μ̂₀ is fitted on the controls and μ̂₁ on the treated (all rows of each arm); the cross-fitted
+// nuisances for AIPW average effects and the overlap diagnostics come from
+// meta_learner_common.hpp. Cost: 2 outcome fits + K-fold cross-fitting of μ̂₀, μ̂₁, ê.
+#pragma once
+
+#include <utility>
+
+#include "tailor/cate/meta_learner_common.hpp"
+#include "tailor/cate/default_learners.hpp"
+
+namespace tailor::cate {
+
+template <learn::Regressor Outcome>
+class TLearnerModel : public EffectSummary {
+ public:
+  using OutcomeModel = learn::model_t<Outcome>;
+  TLearnerModel(OutcomeModel mu0, OutcomeModel mu1, EffectSummary summary)
+      : EffectSummary(std::move(summary)), mu0_(std::move(mu0)), mu1_(std::move(mu1)) {}
+
+  /// τ̂(x) = μ̂₁(x) − μ̂₀(x).
+  Vector predict(const MatrixRef& X) const { return mu1_.predict(X) - mu0_.predict(X); }
+  const OutcomeModel& control_model() const { return mu0_; }
+  const OutcomeModel& treated_model() const { return mu1_; }
+
+ private:
+  OutcomeModel mu0_, mu1_;
+};
+
+template <learn::Regressor Outcome = DefaultRegressor,
+          learn::Classifier Propensity = DefaultClassifier>
+class TLearner {
+ public:
+  explicit TLearner(Outcome outcome = {}, Propensity propensity = {},
+                    MetaLearnerParams params = {})
+      : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
+    detail::validate(params_, "TLearner");
+  }
+
+  TLearnerModel<Outcome> fit(const CausalData& data) const {
+    const Folds folds = detail::treatment_folds(data, params_);
+    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const auto rows = detail::all_rows(data.num_rows());
+    auto mu0 = detail::fit_on(outcome_, data.X(), data.y(), data, detail::rows_where(data.w(), 0.0, rows));
+    auto mu1 = detail::fit_on(outcome_, data.X(), data.y(), data, detail::rows_where(data.w(), 1.0, rows));
+    return TLearnerModel<Outcome>(std::move(mu0), std::move(mu1), std::move(summary));
+  }
+
+  const MetaLearnerParams& params() const { return params_; }
+
+ private:
+  Outcome outcome_;
+  Propensity propensity_;
+  MetaLearnerParams params_;
+};
+
+}  // namespace tailor::cate

@@ -1,0 +1,119 @@
+// tailor/cate/x_learner.hpp — the X-learner (Künzel, Sekhon, Bickel & Yu, PNAS 2019).
+//
+//  1. μ̂₀ on the controls, μ̂₁ on the treated.
+//  2. Imputed effects: D¹ᵢ = Yᵢ − μ̂₀(xᵢ) for treated rows, D⁰ᵢ = μ̂₁(xᵢ) − Yᵢ for controls.
+//  3. τ̂₁ fitted on (x, D¹) over the treated, τ̂₀ on (x, D⁰) over the controls.
+//  4. τ̂(x) = g(x)·τ̂₀(x) + (1 − g(x))·τ̂₁(x) with g = ê, the propensity (the paper's
+//     recommended weight): where treated units are rare, trust the model learned from controls.
+// With supplied (known) propensities g is their mean (a randomized experiment's assignment
+// probability), so predict needs no propensity model. Cost: 4 regressions + 1 classifier on all
+// rows, plus the K-fold nuisances of meta_learner_common.hpp for AIPW and diagnostics.
+#pragma once
+
+#include <optional>
+#include <utility>
+
+#include "tailor/cate/default_learners.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
+
+namespace tailor::cate {
+
+template <learn::Regressor Outcome, learn::Classifier Propensity, learn::Regressor Effect>
+class XLearnerModel : public EffectSummary {
+ public:
+  using EffectModel = learn::model_t<Effect>;
+  using PropensityModel = learn::model_t<Propensity>;
+  XLearnerModel(EffectModel tau0, EffectModel tau1, std::optional<PropensityModel> propensity,
+                double constant_propensity, double clip, EffectSummary summary)
+      : EffectSummary(std::move(summary)),
+        tau0_(std::move(tau0)),
+        tau1_(std::move(tau1)),
+        propensity_(std::move(propensity)),
+        constant_propensity_(constant_propensity),
+        clip_(clip) {}
+
+  /// τ̂(x) = g(x) τ̂₀(x) + (1 − g(x)) τ̂₁(x).
+  Vector predict(const MatrixRef& X) const {
+    const Vector t0 = tau0_.predict(X);
+    const Vector t1 = tau1_.predict(X);
+    Vector g(X.rows());
+    if (propensity_) {
+      g = clip_propensity(detail::positive_probability(*propensity_, X), clip_);
+    } else {
+      g.setConstant(constant_propensity_);
+    }
+    return (g.array() * t0.array() + (1.0 - g.array()) * t1.array()).matrix();
+  }
+
+ private:
+  EffectModel tau0_, tau1_;
+  std::optional<PropensityModel> propensity_;
+  double constant_propensity_;
+  double clip_;
+};
+
+template <learn::Regressor Outcome = DefaultRegressor,
+          learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
+class XLearner {
+ public:
+  explicit XLearner(Outcome outcome = {}, Propensity propensity = {}, Effect effect = {},
+                    MetaLearnerParams params = {})
+      : outcome_(std::move(outcome)),
+        propensity_(std::move(propensity)),
+        effect_(std::move(effect)),
+        params_(params) {
+    detail::validate(params_, "XLearner");
+  }
+  XLearner(Outcome outcome, Propensity propensity, MetaLearnerParams params)
+    requires std::same_as<Effect, Outcome>
+      : XLearner(outcome, std::move(propensity), outcome, params) {}
+
+  XLearnerModel<Outcome, Propensity, Effect> fit(const CausalData& data) const {
+    const Folds folds = detail::treatment_folds(data, params_);
+    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const auto rows = detail::all_rows(data.num_rows());
+    const auto treated = detail::rows_where(data.w(), 1.0, rows);
+    const auto control = detail::rows_where(data.w(), 0.0, rows);
+    const auto mu0 = detail::fit_on(outcome_, data.X(), data.y(), data, control);
+    const auto mu1 = detail::fit_on(outcome_, data.X(), data.y(), data, treated);
+
+    // Imputed individual effects, each from the model of the other arm.
+    Vector imputed(data.num_rows());
+    {
+      const Matrix Xt = data.X()(treated, Eigen::all);
+      const Matrix Xc = data.X()(control, Eigen::all);
+      const Vector mu0_t = mu0.predict(Xt);
+      const Vector mu1_c = mu1.predict(Xc);
+      for (std::size_t k = 0; k < treated.size(); ++k) {
+        imputed[treated[k]] = data.y()[treated[k]] - mu0_t[static_cast<Index>(k)];
+      }
+      for (std::size_t k = 0; k < control.size(); ++k) {
+        imputed[control[k]] = mu1_c[static_cast<Index>(k)] - data.y()[control[k]];
+      }
+    }
+    auto tau1 = detail::fit_on(effect_, data.X(), imputed, data, treated);
+    auto tau0 = detail::fit_on(effect_, data.X(), imputed, data, control);
+
+    std::optional<learn::model_t<Propensity>> g_model;
+    double g_constant = 0.5;
+    if (data.has_propensity()) {
+      g_constant = data.propensity().mean();
+    } else {
+      g_model.emplace(propensity_.fit(
+          data.X(), data.w(), data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
+    }
+    return XLearnerModel<Outcome, Propensity, Effect>(std::move(tau0), std::move(tau1),
+                                                      std::move(g_model), g_constant,
+                                                      params_.propensity_clip, std::move(summary));
+  }
+
+  const MetaLearnerParams& params() const { return params_; }
+
+ private:
+  Outcome outcome_;
+  Propensity propensity_;
+  Effect effect_;
+  MetaLearnerParams params_;
+};
+
+}  // namespace tailor::cate
