@@ -1,0 +1,749 @@
+// tailor/segment/kmeans.hpp — weighted K-Means (Lloyd or Hamerly) and mini-batch K-Means.
+//
+// Minimizes the inertia Σᵢ wᵢ‖xᵢ − c_{a(i)}‖² over k centers.
+//   init        greedy k-means++ (Arthur & Vassilvitskii, SODA 2007): each new center is the
+//               best of 2 + ⌊ln k⌋ candidates drawn ∝ w·D² (the greedy variant scikit-learn
+//               uses), O(n·p·k·log k); or `random`: k distinct rows chosen uniformly.
+//   lloyd       assignment by GEMM: argmin_j ‖c_j‖² − 2·x·c_j (‖x‖² is common to all j), so
+//               each iteration is one n×p×k matrix product plus an O(n·p) center update.
+//   hamerly     Hamerly (SDM 2010): per point an upper bound u on the distance to its center and
+//               a lower bound l on the distance to every other center; a point whose
+//               u ≤ max(l, ½·min_{j'≠a} ‖c_a − c_j'‖) cannot change cluster and is skipped.
+//               Bounds drift by the centers' moves. Pays off once few points move (late
+//               iterations, well-separated clusters); extra memory 2n.
+// Stopping (as scikit-learn): labels unchanged between two iterations, or the total squared
+// center shift Σ_j ‖Δc_j‖² ≤ tol · mean_j Var(X_{·j}); after a tol stop the labels are
+// recomputed against the final centers.
+// Empty clusters: after an assignment, each empty cluster takes the point (of positive weight)
+// farthest from its current center — the largest contributor to the inertia — as its new
+// center (ties: lowest row index); that point moves to the empty cluster.
+// Restarts: n_init independent runs, run in parallel, run r drawing from Rng(seed, r); the lowest
+// inertia wins, ties going to the lowest r. Row-blocked reductions make every result
+// bit-identical for every num_threads.
+// MiniBatchKMeans (Sculley, WWW 2010): each step draws batch_size rows with replacement, assigns
+// them, and moves each center to the running weighted mean of all rows it has received:
+// c ← (v·c + Σ_batch w x) / (v + Σ_batch w), v += Σ_batch w. O(batch·p·k) per step; it stops
+// after max_iter passes' worth of steps, or when the smoothed batch inertia has not improved for
+// max_no_improvement steps, or (tol > 0) when the squared center shift ≤ tol·mean Var.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <istream>
+#include <limits>
+#include <ostream>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
+#include "tailor/core/types.hpp"
+#include "tailor/segment/detail/blocked.hpp"
+
+namespace tailor::segment {
+
+enum class KMeansInit : std::uint8_t { kmeans_plus_plus = 0, random = 1 };
+enum class KMeansAlgorithm : std::uint8_t { lloyd = 0, hamerly = 1 };
+
+struct KMeansParams {
+  Index num_clusters = 8;  ///< k ≥ 1, at most the number of rows
+  Index n_init = 10;       ///< restarts (scikit-learn's classic default)
+  Index max_iter = 300;    ///< iterations per restart (≥ 1)
+  double tol = 1e-4;       ///< relative to the mean feature variance (≥ 0)
+  KMeansInit init = KMeansInit::kmeans_plus_plus;
+  KMeansAlgorithm algorithm = KMeansAlgorithm::lloyd;
+  std::uint64_t seed = 0;
+  Index num_threads = 0;  ///< 0 = all cores
+};
+
+struct MiniBatchKMeansParams {
+  Index num_clusters = 8;         ///< k ≥ 1
+  Index batch_size = 1024;        ///< rows per step (≥ 1)
+  Index max_iter = 100;           ///< passes over the data: steps = ⌈max_iter·n / batch_size⌉
+  Index max_no_improvement = 10;  ///< steps without a better smoothed inertia before stopping
+                                  ///< (0 disables)
+  double tol = 0.0;               ///< center-shift stop as in KMeans; 0 disables
+  Index n_init = 3;               ///< k-means++ candidates, best on a validation sample
+  Index init_size = 0;            ///< rows per init sample; 0 = max(3·batch_size, 3·k)
+  double reassignment_ratio = 0.01;  ///< every 10 steps, centers with weight < ratio·max are
+                                     ///< moved to random batch rows (0 disables)
+  KMeansInit init = KMeansInit::kmeans_plus_plus;
+  std::uint64_t seed = 0;
+  Index num_threads = 0;
+};
+
+namespace detail {
+
+/// Validated sample weights (length 0 → all ones).
+inline Vector kmeans_weights(std::string_view context, const VectorRef& weights, Index n) {
+  if (weights.size() == 0) return Vector::Ones(n);
+  if (weights.size() != n) {
+    tailor::detail::raise<ShapeMismatch>(
+        "{}: weights has {} entries, expected {} (the rows of X) or 0 (unit weights)", context,
+        weights.size(), n);
+  }
+  check_finite(context, "weights", weights);
+  for (Index i = 0; i < n; ++i) {
+    if (weights[i] < 0.0) {
+      tailor::detail::raise<DataError>("{}: weights[{}] = {}, expected a value >= 0", context, i,
+                                       weights[i]);
+    }
+  }
+  if (!(weights.sum() > 0.0)) {
+    tailor::detail::raise<DataError>("{}: weights sum to 0, expected a positive total", context);
+  }
+  return weights;
+}
+
+inline void check_kmeans_data(std::string_view context, const MatrixRef& X, Index k) {
+  check_nonempty(context, "X", X.rows());
+  if (X.cols() == 0) {
+    tailor::detail::raise<DataError>("{}: X has 0 columns, expected at least 1", context);
+  }
+  check_finite(context, "X", X);
+  if (k > X.rows()) {
+    tailor::detail::raise<InvalidArgument>(
+        "{}: num_clusters = {}, expected at most the number of rows of X ({})", context, k,
+        X.rows());
+  }
+}
+
+/// tol · mean_j Var(X_{·j}) (unweighted, as scikit-learn).
+inline double absolute_tolerance(const MatrixRef& X, double tol) {
+  if (tol == 0.0) return 0.0;
+  double total = 0.0;
+  for (Index j = 0; j < X.cols(); ++j) {
+    const double m = X.col(j).mean();
+    total += (X.col(j).array() - m).square().mean();
+  }
+  return tol * total / static_cast<double>(X.cols());
+}
+
+/// Nearest center of every row by GEMM; also the squared distance to the nearest and (when
+/// `second` is non-null) to the second-nearest center. Ties go to the lowest center index.
+inline void assign_nearest(const MatrixRef& X, const Matrix& C, Index num_threads,
+                           std::vector<Index>& labels, Vector* best, Vector* second) {
+  const Index n = X.rows();
+  const Index k = C.rows();
+  const Vector c_norm = C.rowwise().squaredNorm();
+  const Matrix Ct = C.transpose();
+  labels.resize(static_cast<std::size_t>(n));
+  if (best) best->resize(n);
+  if (second) second->resize(n);
+  parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index, Index lo, Index hi) {
+    thread_local Matrix D;
+    D.resize(hi - lo, k);
+    D.noalias() = X.middleRows(lo, hi - lo) * Ct;
+    for (Index i = lo; i < hi; ++i) {
+      double d1 = std::numeric_limits<double>::infinity();
+      double d2 = d1;
+      Index a = 0;
+      for (Index j = 0; j < k; ++j) {
+        const double d = c_norm[j] - 2.0 * D(i - lo, j);
+        if (d < d1) {
+          d2 = d1;
+          d1 = d;
+          a = j;
+        } else if (d < d2) {
+          d2 = d;
+        }
+      }
+      labels[static_cast<std::size_t>(i)] = a;
+      if (best || second) {
+        const double x2 = X.row(i).squaredNorm();
+        if (best) (*best)[i] = std::max(0.0, x2 + d1);
+        if (second) (*second)[i] = std::max(0.0, x2 + d2);
+      }
+    }
+  });
+}
+
+/// Weighted sums of the rows per cluster (k × p) and total weight per cluster (k).
+inline void cluster_sums(const MatrixRef& X, const Vector& w, const std::vector<Index>& labels,
+                         Index k, Index num_threads, Matrix& sums, Vector& weight) {
+  const Index p = X.cols();
+  const Matrix total = blocked_sum(X.rows(), k, p + 1, num_threads, [&](Index lo, Index hi) {
+    Matrix part = Matrix::Zero(k, p + 1);
+    for (Index j = 0; j < p; ++j) {
+      for (Index i = lo; i < hi; ++i) {
+        part(labels[static_cast<std::size_t>(i)], j) += w[i] * X(i, j);
+      }
+    }
+    for (Index i = lo; i < hi; ++i) part(labels[static_cast<std::size_t>(i)], p) += w[i];
+    return part;
+  });
+  sums = total.leftCols(p);
+  weight = total.col(p);
+}
+
+/// Σ wᵢ ‖xᵢ − c_{a(i)}‖², computed from differences (no cancellation).
+inline double weighted_inertia(const MatrixRef& X, const Vector& w, const Matrix& C,
+                               const std::vector<Index>& labels, Index num_threads) {
+  return blocked_scalar_sum(X.rows(), num_threads, [&](Index lo, Index hi) {
+    Vector d = Vector::Zero(hi - lo);
+    for (Index j = 0; j < X.cols(); ++j) {
+      for (Index i = lo; i < hi; ++i) {
+        const double diff = X(i, j) - C(labels[static_cast<std::size_t>(i)], j);
+        d[i - lo] += diff * diff;
+      }
+    }
+    return w.segment(lo, hi - lo).dot(d);
+  });
+}
+
+/// Moves the farthest points into empty clusters (see the header). Updates sums, weight and
+/// labels; returns the relocated rows.
+inline std::vector<Index> repair_empty_clusters(const MatrixRef& X, const Vector& w,
+                                                const Matrix& C, std::vector<Index>& labels,
+                                                Matrix& sums, Vector& weight) {
+  std::vector<Index> moved;
+  std::vector<Index> empty;
+  for (Index j = 0; j < weight.size(); ++j)
+    if (!(weight[j] > 0.0)) empty.push_back(j);
+  if (empty.empty()) return moved;
+  const Index n = X.rows();
+  Vector dist = Vector::Zero(n);
+  for (Index j = 0; j < X.cols(); ++j) {
+    for (Index i = 0; i < n; ++i) {
+      const double diff = X(i, j) - C(labels[static_cast<std::size_t>(i)], j);
+      dist[i] += diff * diff;
+    }
+  }
+  std::vector<Index> order;
+  for (Index i = 0; i < n; ++i)
+    if (w[i] > 0.0) order.push_back(i);
+  const std::size_t take = std::min(empty.size(), order.size());
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(take), order.end(),
+      [&](Index a, Index b) { return dist[a] > dist[b] || (dist[a] == dist[b] && a < b); });
+  for (std::size_t e = 0; e < take; ++e) {
+    const Index i = order[e];
+    const Index from = labels[static_cast<std::size_t>(i)];
+    const Index to = empty[e];
+    sums.row(from) -= w[i] * X.row(i);
+    weight[from] -= w[i];
+    sums.row(to) = w[i] * X.row(i);
+    weight[to] = w[i];
+    labels[static_cast<std::size_t>(i)] = to;
+    moved.push_back(i);
+  }
+  return moved;
+}
+
+/// Index of the first cumulative weight ≥ r (clipped to the last row).
+inline Index search_cumulative(const std::vector<double>& cumulative, double r) {
+  const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), r);
+  const auto idx = static_cast<Index>(it - cumulative.begin());
+  return std::min<Index>(idx, static_cast<Index>(cumulative.size()) - 1);
+}
+
+/// Greedy k-means++ (see the header). Returns k × p centers.
+inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& w, Index k, Rng& rng,
+                               Index num_threads) {
+  const Index n = X.rows();
+  const Index p = X.cols();
+  const Index trials = 2 + static_cast<Index>(std::log(static_cast<double>(k)));
+  Matrix centers(k, p);
+  std::vector<double> cumulative(static_cast<std::size_t>(n));
+  auto prefix = [&](const Vector& values) {
+    double s = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      s += values[i];
+      cumulative[static_cast<std::size_t>(i)] = s;
+    }
+    return s;
+  };
+  // Squared distances of all rows to the rows `cand`, minimized with `closest`; returns the
+  // potentials Σ w·min(closest, d²) per candidate and fills `candidate_d2` (n × |cand|).
+  Matrix candidate_d2(n, trials);
+  auto potentials = [&](const std::vector<Index>& cand, const Vector& closest) {
+    const Index m = static_cast<Index>(cand.size());
+    Matrix rows(m, p);
+    for (Index t = 0; t < m; ++t) rows.row(t) = X.row(cand[static_cast<std::size_t>(t)]);
+    const Matrix pots = blocked_sum(n, 1, m, num_threads, [&](Index lo, Index hi) {
+      Matrix part = Matrix::Zero(1, m);
+      for (Index t = 0; t < m; ++t) {
+        auto d = candidate_d2.col(t).segment(lo, hi - lo);
+        d.setZero();
+        for (Index j = 0; j < p; ++j)
+          d.array() += (X.col(j).segment(lo, hi - lo).array() - rows(t, j)).square();
+        d = d.cwiseMin(closest.segment(lo, hi - lo));
+        part(0, t) = w.segment(lo, hi - lo).dot(d);
+      }
+      return part;
+    });
+    return Vector(pots.row(0).transpose());
+  };
+  // First center ∝ weight.
+  const double total_weight = prefix(w);
+  const Index first = search_cumulative(cumulative, rng.uniform() * total_weight);
+  centers.row(0) = X.row(first);
+  Vector closest = Vector::Constant(n, std::numeric_limits<double>::infinity());
+  double potential = potentials({first}, closest)[0];
+  closest = candidate_d2.col(0);
+  for (Index c = 1; c < k; ++c) {
+    prefix(w.cwiseProduct(closest));
+    std::vector<Index> cand(static_cast<std::size_t>(trials));
+    for (auto& id : cand) id = search_cumulative(cumulative, rng.uniform() * potential);
+    const Vector pots = potentials(cand, closest);
+    Index best = 0;
+    for (Index t = 1; t < trials; ++t)
+      if (pots[t] < pots[best]) best = t;
+    potential = pots[best];
+    closest = candidate_d2.col(best);
+    centers.row(c) = X.row(cand[static_cast<std::size_t>(best)]);
+  }
+  return centers;
+}
+
+/// Result of one K-Means run.
+struct KMeansRun {
+  Matrix centers;
+  std::vector<Index> labels;
+  double inertia = 0.0;
+  Index iterations = 0;
+  bool converged = false;
+};
+
+/// One restart: init then Lloyd or Hamerly iterations.
+inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& w, const KMeansParams& params,
+                               double abs_tol, std::uint64_t restart, Index num_threads) {
+  const Index n = X.rows();
+  const Index k = params.num_clusters;
+  Rng rng(params.seed, restart);
+  KMeansRun run;
+  if (params.init == KMeansInit::kmeans_plus_plus) {
+    run.centers = kmeans_plus_plus(X, w, k, rng, num_threads);
+  } else {
+    const auto rows = sample_without_replacement(n, k, rng);
+    run.centers.resize(k, X.cols());
+    for (Index c = 0; c < k; ++c) run.centers.row(c) = X.row(rows[static_cast<std::size_t>(c)]);
+  }
+  Matrix& C = run.centers;
+  std::vector<Index>& labels = run.labels;
+  std::vector<Index> previous;
+  const bool hamerly = params.algorithm == KMeansAlgorithm::hamerly;
+  Vector upper, lower;  // Hamerly bounds (distances, not squared)
+  Matrix sums;
+  Vector weight;
+  bool strict = false;
+  for (Index it = 1; it <= params.max_iter; ++it) {
+    // Assignment step.
+    if (!hamerly || it == 1) {
+      if (hamerly) {
+        assign_nearest(X, C, num_threads, labels, &upper, &lower);
+        upper = upper.cwiseSqrt();
+        lower = lower.cwiseSqrt();
+      } else {
+        assign_nearest(X, C, num_threads, labels, nullptr, nullptr);
+      }
+    } else {
+      // s_j = ½ min_{j'≠j} ‖c_j − c_j'‖.
+      Vector half_gap = Vector::Constant(k, std::numeric_limits<double>::infinity());
+      for (Index a = 0; a < k; ++a)
+        for (Index b = a + 1; b < k; ++b) {
+          const double d = 0.5 * (C.row(a) - C.row(b)).norm();
+          half_gap[a] = std::min(half_gap[a], d);
+          half_gap[b] = std::min(half_gap[b], d);
+        }
+      const Vector c_norm = C.rowwise().squaredNorm();
+      const Matrix Ct = C.transpose();
+      parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index, Index lo, Index hi) {
+        std::vector<Index> todo;
+        for (Index i = lo; i < hi; ++i) {
+          const Index a = labels[static_cast<std::size_t>(i)];
+          if (upper[i] > std::max(half_gap[a], lower[i])) todo.push_back(i);
+        }
+        if (todo.empty()) return;
+        const Index m = static_cast<Index>(todo.size());
+        Matrix G(m, X.cols());
+        for (Index t = 0; t < m; ++t) G.row(t) = X.row(todo[static_cast<std::size_t>(t)]);
+        const Matrix D = G * Ct;
+        for (Index t = 0; t < m; ++t) {
+          double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
+          Index a = 0;
+          for (Index j = 0; j < k; ++j) {
+            const double d = c_norm[j] - 2.0 * D(t, j);
+            if (d < d1) {
+              d2 = d1;
+              d1 = d;
+              a = j;
+            } else if (d < d2) {
+              d2 = d;
+            }
+          }
+          const Index i = todo[static_cast<std::size_t>(t)];
+          const double x2 = G.row(t).squaredNorm();
+          labels[static_cast<std::size_t>(i)] = a;
+          upper[i] = std::sqrt(std::max(0.0, x2 + d1));
+          lower[i] = std::sqrt(std::max(0.0, x2 + d2));
+        }
+      });
+    }
+    // Update step.
+    cluster_sums(X, w, labels, k, num_threads, sums, weight);
+    const std::vector<Index> moved = repair_empty_clusters(X, w, C, labels, sums, weight);
+    Matrix updated = C;
+    for (Index j = 0; j < k; ++j)
+      if (weight[j] > 0.0) updated.row(j) = sums.row(j) / weight[j];
+    run.iterations = it;
+    if (moved.empty() && labels == previous) {
+      strict = true;
+      C = std::move(updated);
+      break;
+    }
+    const Vector shift = (updated - C).rowwise().norm();
+    const double shift_total = shift.squaredNorm();
+    if (hamerly) {
+      // Bounds follow the centers: u grows by its center's move, l shrinks by the largest move
+      // of any other center.
+      Index top = 0;
+      for (Index j = 1; j < k; ++j)
+        if (shift[j] > shift[top]) top = j;
+      double runner_up = 0.0;
+      for (Index j = 0; j < k; ++j)
+        if (j != top) runner_up = std::max(runner_up, shift[j]);
+      for (Index i = 0; i < n; ++i) {
+        const Index a = labels[static_cast<std::size_t>(i)];
+        upper[i] += shift[a];
+        lower[i] -= a == top ? runner_up : shift[top];
+      }
+      for (Index i : moved) {
+        upper[i] = 0.0;  // the row is its new cluster's center
+        lower[i] = 0.0;
+      }
+    }
+    C = std::move(updated);
+    if (shift_total <= abs_tol) {
+      run.converged = true;
+      break;
+    }
+    previous = labels;
+  }
+  if (strict) run.converged = true;
+  if (!strict) assign_nearest(X, C, num_threads, labels, nullptr, nullptr);
+  run.inertia = weighted_inertia(X, w, C, labels, num_threads);
+  return run;
+}
+
+}  // namespace detail
+
+/// Fitted centers; immutable, const methods are thread-safe.
+class KMeansModel {
+ public:
+  KMeansModel() = default;
+
+  const Matrix& centers() const { return centers_; }  ///< k × p
+  Index num_clusters() const { return centers_.rows(); }
+  /// Cluster of every training row (0..k−1).
+  const std::vector<Index>& labels() const { return labels_; }
+  /// Σ wᵢ ‖xᵢ − c_{a(i)}‖² on the training rows.
+  double inertia() const { return inertia_; }
+  /// Iterations (mini-batch: steps) of the winning run.
+  Index iterations() const { return iterations_; }
+  bool converged() const { return converged_; }
+  /// Inertia of every restart (KMeans), in restart order; empty for mini-batch.
+  const std::vector<double>& restart_inertia() const { return restart_inertia_; }
+
+  /// Nearest center of each row (ties: lowest index). O(n·p·k).
+  std::vector<Index> predict(const MatrixRef& X) const {
+    check_input("KMeansModel::predict", X);
+    std::vector<Index> labels;
+    detail::assign_nearest(X, centers_, num_threads_, labels, nullptr, nullptr);
+    return labels;
+  }
+
+  /// Euclidean distance of each row to each center (n × k).
+  Matrix transform(const MatrixRef& X) const {
+    check_input("KMeansModel::transform", X);
+    const Index k = centers_.rows();
+    const Vector c_norm = centers_.rowwise().squaredNorm();
+    Matrix out = detail::blocked_product(X, centers_.transpose(), num_threads_);
+    const Vector x_norm = detail::row_squared_norms(X, num_threads_);
+    for (Index j = 0; j < k; ++j)
+      out.col(j) = ((-2.0 * out.col(j)).array() + x_norm.array() + c_norm[j]).cwiseMax(0.0).sqrt();
+    return out;
+  }
+
+  /// Inertia of new rows against these centers, Σ wᵢ min_j ‖xᵢ − c_j‖².
+  double score(const MatrixRef& X, const VectorRef& weights = Vector()) const {
+    check_input("KMeansModel::score", X);
+    const Vector w = detail::kmeans_weights("KMeansModel::score", weights, X.rows());
+    return detail::weighted_inertia(X, w, centers_, predict(X), num_threads_);
+  }
+
+  void save(std::ostream& out) const {
+    BinaryWriter writer(out);
+    writer.write_header(kTypeTag, kVersion);
+    write_payload(writer);
+  }
+  static KMeansModel load(std::istream& in) {
+    BinaryReader reader(in);
+    reader.read_header(kTypeTag, kVersion);
+    return read_payload(reader);
+  }
+  void write_payload(BinaryWriter& w) const {
+    w.write(centers_);
+    w.write(std::vector<std::int64_t>(labels_.begin(), labels_.end()));
+    w.write(inertia_);
+    w.write(iterations_);
+    w.write(converged_);
+    w.write(restart_inertia_);
+    w.write(num_threads_);
+  }
+  static KMeansModel read_payload(BinaryReader& r) {
+    KMeansModel m;
+    m.centers_ = r.read<Matrix>("centers");
+    const auto labels = r.read<std::vector<std::int64_t>>("labels");
+    m.labels_.assign(labels.begin(), labels.end());
+    m.inertia_ = r.read<double>("inertia");
+    m.iterations_ = r.read<Index>("iterations");
+    m.converged_ = r.read<bool>("converged");
+    m.restart_inertia_ = r.read<std::vector<double>>("restart_inertia");
+    m.num_threads_ = r.read<Index>("num_threads");
+    bool ok = m.centers_.rows() >= 1 && m.centers_.cols() >= 1 && m.num_threads_ >= 0;
+    for (Index l : m.labels_) ok = ok && l >= 0 && l < m.centers_.rows();
+    if (!ok) {
+      tailor::detail::raise<FormatError>("{}: inconsistent segment::KMeansModel payload",
+                                         r.context());
+    }
+    return m;
+  }
+
+ private:
+  friend class KMeans;
+  friend class MiniBatchKMeans;
+  static constexpr std::string_view kTypeTag = "segment::KMeansModel";
+  static constexpr std::uint32_t kVersion = 1;
+
+  void check_input(std::string_view context, const MatrixRef& X) const {
+    if (X.cols() != centers_.cols()) {
+      tailor::detail::raise<ShapeMismatch>(
+          "{}: X has {} columns, expected {} (the model's features)", context, X.cols(),
+          centers_.cols());
+    }
+    check_finite(context, "X", X);
+  }
+
+  Matrix centers_;
+  std::vector<Index> labels_;
+  double inertia_ = 0.0;
+  Index iterations_ = 0;
+  bool converged_ = false;
+  std::vector<double> restart_inertia_;
+  Index num_threads_ = 0;
+};
+
+/// K-Means estimator (Lloyd or Hamerly, k-means++ or random init, parallel restarts).
+class KMeans {
+ public:
+  explicit KMeans(KMeansParams params = {}) : params_(params) {
+    constexpr std::string_view c = "KMeans";
+    check_param(params_.num_clusters >= 1, c, "num_clusters", params_.num_clusters, "at least 1");
+    check_param(params_.n_init >= 1, c, "n_init", params_.n_init, "at least 1");
+    check_param(params_.max_iter >= 1, c, "max_iter", params_.max_iter, "at least 1");
+    check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
+                "a finite value >= 0");
+    check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,
+                "0 (all cores) or a positive count");
+    check_param(static_cast<std::uint8_t>(params_.init) <= 1, c, "init",
+                static_cast<int>(params_.init), "kmeans_plus_plus or random");
+    check_param(static_cast<std::uint8_t>(params_.algorithm) <= 1, c, "algorithm",
+                static_cast<int>(params_.algorithm), "lloyd or hamerly");
+  }
+
+  const KMeansParams& params() const { return params_; }
+
+  /// Fits X (n × p, finite) with optional sample weights (length 0 = unit weights).
+  KMeansModel fit(const MatrixRef& X, const VectorRef& weights = Vector()) const {
+    constexpr std::string_view c = "KMeans";
+    detail::check_kmeans_data(c, X, params_.num_clusters);
+    const Vector w = detail::kmeans_weights(c, weights, X.rows());
+    const double abs_tol = detail::absolute_tolerance(X, params_.tol);
+    std::vector<detail::KMeansRun> runs(static_cast<std::size_t>(params_.n_init));
+    // Restarts in parallel; inside a restart the row blocks run serially then (no
+    // oversubscription), or in parallel when n_init = 1.
+    parallel_for(0, params_.n_init, params_.num_threads, [&](Index r) {
+      runs[static_cast<std::size_t>(r)] = detail::kmeans_single(
+          X, w, params_, abs_tol, static_cast<std::uint64_t>(r), params_.num_threads);
+    });
+    std::size_t best = 0;
+    for (std::size_t r = 1; r < runs.size(); ++r)
+      if (runs[r].inertia < runs[best].inertia) best = r;
+    KMeansModel model;
+    for (const auto& run : runs) model.restart_inertia_.push_back(run.inertia);
+    model.centers_ = std::move(runs[best].centers);
+    model.labels_ = std::move(runs[best].labels);
+    model.inertia_ = runs[best].inertia;
+    model.iterations_ = runs[best].iterations;
+    model.converged_ = runs[best].converged;
+    model.num_threads_ = params_.num_threads;
+    return model;
+  }
+
+ private:
+  KMeansParams params_;
+};
+
+/// Mini-batch K-Means for very many rows (see the header).
+class MiniBatchKMeans {
+ public:
+  explicit MiniBatchKMeans(MiniBatchKMeansParams params = {}) : params_(params) {
+    constexpr std::string_view c = "MiniBatchKMeans";
+    check_param(params_.num_clusters >= 1, c, "num_clusters", params_.num_clusters, "at least 1");
+    check_param(params_.batch_size >= 1, c, "batch_size", params_.batch_size, "at least 1");
+    check_param(params_.max_iter >= 1, c, "max_iter", params_.max_iter, "at least 1");
+    check_param(params_.max_no_improvement >= 0, c, "max_no_improvement",
+                params_.max_no_improvement, "a value >= 0");
+    check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
+                "a finite value >= 0");
+    check_param(params_.n_init >= 1, c, "n_init", params_.n_init, "at least 1");
+    check_param(params_.init_size >= 0, c, "init_size", params_.init_size, "a value >= 0");
+    check_param(params_.reassignment_ratio >= 0.0 && params_.reassignment_ratio <= 1.0, c,
+                "reassignment_ratio", params_.reassignment_ratio, "a value in [0, 1]");
+    check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,
+                "0 (all cores) or a positive count");
+    check_param(static_cast<std::uint8_t>(params_.init) <= 1, c, "init",
+                static_cast<int>(params_.init), "kmeans_plus_plus or random");
+  }
+
+  const MiniBatchKMeansParams& params() const { return params_; }
+
+  /// Fits X with optional sample weights. Random streams: init candidate r uses Rng(seed, r),
+  /// the validation sample Rng(seed, n_init), the batches Rng(seed, n_init + 1).
+  KMeansModel fit(const MatrixRef& X, const VectorRef& weights = Vector()) const {
+    constexpr std::string_view c = "MiniBatchKMeans";
+    const Index k = params_.num_clusters;
+    detail::check_kmeans_data(c, X, k);
+    const Vector w = detail::kmeans_weights(c, weights, X.rows());
+    const Index n = X.rows();
+    const Index p = X.cols();
+    const Index threads = params_.num_threads;
+    const auto n_init = static_cast<std::uint64_t>(params_.n_init);
+    const Index init_size =
+        std::min(n, params_.init_size > 0 ? std::max(params_.init_size, k)
+                                          : std::max(3 * params_.batch_size, 3 * k));
+    auto gather = [&](const std::vector<Index>& rows, Matrix& Xs, Vector& ws) {
+      Xs.resize(static_cast<Index>(rows.size()), p);
+      ws.resize(static_cast<Index>(rows.size()));
+      for (std::size_t t = 0; t < rows.size(); ++t) {
+        Xs.row(static_cast<Index>(t)) = X.row(rows[t]);
+        ws[static_cast<Index>(t)] = w[rows[t]];
+      }
+    };
+    // Init: the best of n_init candidates on a shared validation sample.
+    Matrix Xv;
+    Vector wv;
+    {
+      Rng rng(params_.seed, n_init);
+      gather(sample_without_replacement(n, init_size, rng), Xv, wv);
+    }
+    Matrix C;
+    double best_inertia = std::numeric_limits<double>::infinity();
+    for (std::uint64_t r = 0; r < n_init; ++r) {
+      Rng rng(params_.seed, r);
+      Matrix Xi;
+      Vector wi;
+      gather(sample_without_replacement(n, init_size, rng), Xi, wi);
+      if (!(wi.sum() > 0.0)) wi.setOnes();
+      Matrix candidate;
+      if (params_.init == KMeansInit::kmeans_plus_plus) {
+        candidate = detail::kmeans_plus_plus(Xi, wi, k, rng, threads);
+      } else {
+        const auto rows = sample_without_replacement(init_size, k, rng);
+        candidate.resize(k, p);
+        for (Index j = 0; j < k; ++j) candidate.row(j) = Xi.row(rows[static_cast<std::size_t>(j)]);
+      }
+      std::vector<Index> labels;
+      detail::assign_nearest(Xv, candidate, threads, labels, nullptr, nullptr);
+      const double inertia = detail::weighted_inertia(Xv, wv, candidate, labels, threads);
+      if (inertia < best_inertia) {
+        best_inertia = inertia;
+        C = std::move(candidate);
+      }
+    }
+
+    const double abs_tol = detail::absolute_tolerance(X, params_.tol);
+    const Index batch = std::min(params_.batch_size, n);
+    const Index steps = (params_.max_iter * n + batch - 1) / batch;
+    Rng rng(params_.seed, n_init + 1);
+    Vector counts = Vector::Zero(k);
+    double ewa = 0.0, ewa_best = std::numeric_limits<double>::infinity();
+    const double alpha =
+        std::min(1.0, 2.0 * static_cast<double>(batch) / (static_cast<double>(n) + 1.0));
+    Index no_improvement = 0;
+    KMeansModel model;
+    Matrix Xb, sums;
+    Vector wb, weight, dist;
+    std::vector<Index> labels;
+    for (Index step = 1; step <= steps; ++step) {
+      gather(sample_with_replacement(n, batch, rng), Xb, wb);
+      detail::assign_nearest(Xb, C, 1, labels, &dist, nullptr);
+      const double wsum = wb.sum();
+      const double batch_inertia = wsum > 0.0 ? wb.dot(dist) / wsum : 0.0;
+      detail::cluster_sums(Xb, wb, labels, k, 1, sums, weight);
+      Matrix updated = C;
+      for (Index j = 0; j < k; ++j) {
+        if (weight[j] > 0.0) {
+          updated.row(j) = (counts[j] * C.row(j) + sums.row(j)) / (counts[j] + weight[j]);
+          counts[j] += weight[j];
+        }
+      }
+      // Random reassignment of starved centers (at most half of them) to batch rows ∝ weight.
+      if (params_.reassignment_ratio > 0.0 && step % 10 == 0 && wsum > 0.0) {
+        const double limit = params_.reassignment_ratio * counts.maxCoeff();
+        std::vector<Index> starved;
+        for (Index j = 0; j < k; ++j)
+          if (counts[j] < limit) starved.push_back(j);
+        std::sort(starved.begin(), starved.end(), [&](Index a, Index b) {
+          return counts[a] < counts[b] || (counts[a] == counts[b] && a < b);
+        });
+        starved.resize(std::min(starved.size(), static_cast<std::size_t>(k / 2)));
+        if (!starved.empty()) {
+          double floor_count = std::numeric_limits<double>::infinity();
+          for (Index j = 0; j < k; ++j)
+            if (std::find(starved.begin(), starved.end(), j) == starved.end())
+              floor_count = std::min(floor_count, counts[j]);
+          std::vector<double> cumulative(static_cast<std::size_t>(batch));
+          double s = 0.0;
+          for (Index t = 0; t < batch; ++t) cumulative[static_cast<std::size_t>(t)] = (s += wb[t]);
+          for (Index j : starved) {
+            updated.row(j) = Xb.row(detail::search_cumulative(cumulative, rng.uniform() * s));
+            counts[j] = floor_count;
+          }
+        }
+      }
+      const double shift = (updated - C).squaredNorm();
+      C = std::move(updated);
+      model.iterations_ = step;
+      if (params_.tol > 0.0 && shift <= abs_tol) {
+        model.converged_ = true;
+        break;
+      }
+      ewa = step == 1 ? batch_inertia : ewa * (1.0 - alpha) + batch_inertia * alpha;
+      if (ewa < ewa_best) {
+        ewa_best = ewa;
+        no_improvement = 0;
+      } else if (params_.max_no_improvement > 0 && ++no_improvement >= params_.max_no_improvement) {
+        model.converged_ = true;
+        break;
+      }
+    }
+    detail::assign_nearest(X, C, threads, model.labels_, nullptr, nullptr);
+    model.inertia_ = detail::weighted_inertia(X, w, C, model.labels_, threads);
+    model.centers_ = std::move(C);
+    model.num_threads_ = threads;
+    return model;
+  }
+
+ private:
+  MiniBatchKMeansParams params_;
+};
+
+}  // namespace tailor::segment

@@ -1,0 +1,239 @@
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "tailor/core/metrics.hpp"
+#include "tailor/segment/kmeans.hpp"
+
+using namespace tailor;
+using segment::KMeans;
+using segment::KMeansAlgorithm;
+using segment::KMeansInit;
+using segment::KMeansModel;
+using segment::MiniBatchKMeans;
+
+namespace {
+
+struct Blobs {
+  Matrix X;
+  std::vector<Index> truth;
+};
+
+// k Gaussian blobs (sd 1) whose centers are `spread` apart per coordinate, random.
+Blobs blobs(Index n, Index p, Index k, double spread, std::uint64_t seed) {
+  Rng rng(seed);
+  Matrix centers(k, p);
+  for (Index j = 0; j < p; ++j)
+    for (Index c = 0; c < k; ++c) centers(c, j) = spread * rng.uniform(-1.0, 1.0);
+  Blobs b{Matrix(n, p), std::vector<Index>(static_cast<std::size_t>(n))};
+  for (Index i = 0; i < n; ++i) {
+    const Index c = i % k;
+    b.truth[static_cast<std::size_t>(i)] = c;
+    for (Index j = 0; j < p; ++j) b.X(i, j) = centers(c, j) + rng.normal();
+  }
+  return b;
+}
+
+double ari(const std::vector<Index>& a, const std::vector<Index>& b) {
+  return metrics::adjusted_rand_index(a, b);
+}
+
+}  // namespace
+
+TEST_CASE("KMeans recovers well-separated planted clusters", "[segment][kmeans]") {
+  const Blobs b = blobs(600, 5, 5, 12.0, 1);
+  for (auto init : {KMeansInit::kmeans_plus_plus, KMeansInit::random}) {
+    for (auto algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+      const KMeansModel m =
+          KMeans({.num_clusters = 5, .n_init = 4, .init = init, .algorithm = algorithm, .seed = 3})
+              .fit(b.X);
+      INFO("init " << static_cast<int>(init) << " algorithm " << static_cast<int>(algorithm));
+      CHECK(ari(m.labels(), b.truth) >= 0.95);
+      CHECK(m.converged());
+      CHECK(m.predict(b.X) == m.labels());
+    }
+  }
+  const KMeansModel mb = MiniBatchKMeans({.num_clusters = 5, .batch_size = 64, .seed = 2}).fit(b.X);
+  CHECK(ari(mb.labels(), b.truth) >= 0.95);
+  const KMeansModel full = KMeans({.num_clusters = 5, .seed = 2}).fit(b.X);
+  CHECK(mb.inertia() <= 1.05 * full.inertia());
+}
+
+TEST_CASE("KMeans exact solution on a tiny weighted problem", "[segment][kmeans]") {
+  Matrix X(4, 1);
+  X << 0, 1, 10, 11;
+  for (auto algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+    const KMeansModel m = KMeans({.num_clusters = 2, .n_init = 3, .algorithm = algorithm}).fit(X);
+    const double lo = std::min(m.centers()(0, 0), m.centers()(1, 0));
+    const double hi = std::max(m.centers()(0, 0), m.centers()(1, 0));
+    CHECK(lo == Approx(0.5));
+    CHECK(hi == Approx(10.5));
+    CHECK(m.inertia() == Approx(1.0));  // 4 · 0.5²
+    CHECK(m.labels()[0] == m.labels()[1]);
+    CHECK(m.labels()[2] == m.labels()[3]);
+    CHECK(m.labels()[0] != m.labels()[2]);
+    Vector w(4);
+    w << 1, 3, 1, 1;
+    // Weighted mean of {0, 1} with weights {1, 3} is 0.75; inertia 0.75² + 3·0.25² + 2·0.5².
+    const KMeansModel mw = KMeans({.num_clusters = 2, .algorithm = algorithm}).fit(X, w);
+    CHECK(std::min(mw.centers()(0, 0), mw.centers()(1, 0)) == Approx(0.75));
+    CHECK(mw.inertia() == Approx(1.25));
+    CHECK(mw.score(X, w) == Approx(1.25));
+    CHECK(mw.score(X) == Approx(0.75 * 0.75 + 0.25 * 0.25 + 0.5));
+  }
+  // k = n: every row its own center, inertia 0.
+  CHECK(KMeans({.num_clusters = 4}).fit(X).inertia() == 0.0);
+}
+
+TEST_CASE("KMeans repairs empty clusters with the farthest point", "[segment][kmeans]") {
+  Matrix X(4, 1);
+  X << 0, 1, 2, 10;
+  Matrix C(2, 1);
+  C << 1, 100;
+  std::vector<Index> labels = {0, 0, 0, 0};
+  Matrix sums(2, 1);
+  sums << 13, 0;
+  Vector weight(2);
+  weight << 4, 0;
+  const Vector w = Vector::Ones(4);
+  const auto moved = segment::detail::repair_empty_clusters(X, w, C, labels, sums, weight);
+  REQUIRE(moved == std::vector<Index>{3});  // 10 is farthest from center 1
+  CHECK(labels == std::vector<Index>{0, 0, 0, 1});
+  CHECK(sums(0, 0) == 3.0);
+  CHECK(sums(1, 0) == 10.0);
+  CHECK(weight[0] == 3.0);
+  CHECK(weight[1] == 1.0);
+  // Random init on duplicated rows mostly starts from two equal centers (probability 0.8 per
+  // restart); only the repair lets every restart reach the exact partition {0}, {5}, {6}.
+  Matrix D(6, 1);
+  D << 0, 0, 0, 0, 5, 6;
+  const KMeansModel m = KMeans({.num_clusters = 3, .init = KMeansInit::random}).fit(D);
+  CHECK(std::set<Index>(m.labels().begin(), m.labels().end()).size() == 3);
+  for (double inertia : m.restart_inertia()) CHECK(inertia == 0.0);
+}
+
+TEST_CASE("KMeans Lloyd and Hamerly follow the same path", "[segment][kmeans]") {
+  const Blobs b = blobs(3000, 4, 6, 3.0, 5);  // overlapping: many iterations
+  const auto lloyd = KMeans({.num_clusters = 6, .n_init = 2, .tol = 0, .seed = 8}).fit(b.X);
+  const auto hamerly = KMeans({.num_clusters = 6,
+                               .n_init = 2,
+                               .tol = 0,
+                               .algorithm = KMeansAlgorithm::hamerly,
+                               .seed = 8})
+                           .fit(b.X);
+  CHECK(lloyd.iterations() > 3);
+  CHECK(hamerly.iterations() == lloyd.iterations());
+  CHECK(hamerly.labels() == lloyd.labels());
+  CHECK(hamerly.inertia() == Approx(lloyd.inertia()).epsilon(1e-12));
+  // Best restart wins.
+  CHECK(lloyd.inertia() ==
+        *std::min_element(lloyd.restart_inertia().begin(), lloyd.restart_inertia().end()));
+}
+
+TEST_CASE("KMeans predict and transform", "[segment][kmeans]") {
+  const Blobs b = blobs(200, 3, 3, 6.0, 2);
+  const auto m = KMeans({.num_clusters = 3, .n_init = 2}).fit(b.X);
+  const Matrix D = m.transform(b.X);
+  REQUIRE(D.rows() == 200);
+  REQUIRE(D.cols() == 3);
+  double inertia = 0;
+  for (Index i = 0; i < 200; ++i) {
+    for (Index j = 0; j < 3; ++j) {
+      CHECK(D(i, j) == Approx((b.X.row(i) - m.centers().row(j)).norm()).epsilon(1e-9));
+    }
+    Index arg;
+    D.row(i).minCoeff(&arg);
+    CHECK(arg == m.labels()[static_cast<std::size_t>(i)]);
+    inertia += D(i, arg) * D(i, arg);
+  }
+  CHECK(m.inertia() == Approx(inertia).epsilon(1e-9));
+  CHECK_THROWS_WITH(m.predict(Matrix::Zero(2, 4)),
+                    Catch::Contains("KMeansModel::predict: X has 4 columns, expected 3"));
+}
+
+TEST_CASE("KMeans is deterministic and thread-count invariant", "[segment][kmeans]") {
+  const Blobs b = blobs(6000, 4, 5, 2.0, 9);  // several row blocks
+  for (auto algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+    auto fit = [&](Index threads, Index n_init) {
+      return KMeans({.num_clusters = 5,
+                     .n_init = n_init,
+                     .max_iter = 20,
+                     .algorithm = algorithm,
+                     .seed = 4,
+                     .num_threads = threads})
+          .fit(b.X);
+    };
+    for (Index n_init : {1, 3}) {
+      const auto a = fit(1, n_init), c = fit(2, n_init), d = fit(4, n_init);
+      CHECK(a.centers() == c.centers());
+      CHECK(a.centers() == d.centers());
+      CHECK(a.labels() == d.labels());
+      CHECK(a.inertia() == d.inertia());
+      CHECK(a.restart_inertia() == d.restart_inertia());
+    }
+  }
+  auto mini = [&](Index threads) {
+    return MiniBatchKMeans({.num_clusters = 5,
+                            .batch_size = 256,
+                            .max_iter = 3,
+                            .seed = 6,
+                            .num_threads = threads})
+        .fit(b.X);
+  };
+  const auto m1 = mini(1), m4 = mini(4);
+  CHECK(m1.centers() == m4.centers());
+  CHECK(m1.labels() == m4.labels());
+  CHECK(m1.inertia() == m4.inertia());
+  const auto other =
+      MiniBatchKMeans({.num_clusters = 5, .batch_size = 256, .max_iter = 3, .seed = 7}).fit(b.X);
+  CHECK(other.centers() != m1.centers());
+}
+
+TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
+  const Blobs b = blobs(150, 3, 3, 5.0, 12);
+  const auto m = KMeans({.num_clusters = 3, .n_init = 2}).fit(b.X);
+  std::stringstream buffer;
+  m.save(buffer);
+  const auto loaded = KMeansModel::load(buffer);
+  CHECK(loaded.centers() == m.centers());
+  CHECK(loaded.labels() == m.labels());
+  CHECK(loaded.inertia() == m.inertia());
+  CHECK(loaded.iterations() == m.iterations());
+  CHECK(loaded.restart_inertia() == m.restart_inertia());
+  CHECK(loaded.predict(b.X) == m.predict(b.X));
+  CHECK(loaded.transform(b.X) == m.transform(b.X));
+  const std::string bytes = buffer.str();
+  std::stringstream truncated(bytes.substr(0, bytes.size() - 9));
+  CHECK_THROWS_AS(KMeansModel::load(truncated), FormatError);
+}
+
+TEST_CASE("KMeans rejects bad input", "[segment][kmeans]") {
+  const Matrix X = Matrix::Random(5, 2);
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 0}),
+                    Catch::Contains("KMeans: num_clusters = 0, expected at least 1"));
+  CHECK_THROWS_WITH(KMeans({.n_init = 0}), Catch::Contains("n_init = 0, expected at least 1"));
+  CHECK_THROWS_WITH(KMeans({.max_iter = 0}), Catch::Contains("max_iter = 0"));
+  CHECK_THROWS_WITH(KMeans({.tol = -1}), Catch::Contains("tol = -1"));
+  CHECK_THROWS_WITH(
+      KMeans({.num_clusters = 6}).fit(X),
+      Catch::Contains("num_clusters = 6, expected at most the number of rows of X (5)"));
+  Matrix nan = X;
+  nan(3, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(nan),
+                    Catch::Contains("KMeans: X(3, 1) = nan, expected a finite value"));
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(Matrix(0, 2)), Catch::Contains("X has 0 rows"));
+  Vector w = Vector::Ones(5);
+  w[2] = -1;
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, w),
+                    Catch::Contains("KMeans: weights[2] = -1, expected a value >= 0"));
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, Vector::Ones(4)),
+                    Catch::Contains("weights has 4 entries, expected 5"));
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, Vector::Zero(5)),
+                    Catch::Contains("weights sum to 0"));
+  CHECK_THROWS_WITH(MiniBatchKMeans({.batch_size = 0}), Catch::Contains("batch_size = 0"));
+  CHECK_THROWS_WITH(MiniBatchKMeans({.num_clusters = 9}).fit(X),
+                    Catch::Contains("MiniBatchKMeans: num_clusters = 9"));
+  // All-zero rows are ordinary points.
+  CHECK_NOTHROW(KMeans({.num_clusters = 1}).fit(Matrix::Zero(3, 2)));
+}
