@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -99,7 +100,7 @@ Vector cross_fit_propensity(const C& learner, const CausalData& data, const Fold
   if (data.has_propensity()) return data.propensity();
   const Index n = data.num_rows();
   Vector out(n);
-  parallel_for(0, folds.num_folds(), num_threads, [&](Index k) {
+  parallel_for(0, folds.num_folds, num_threads, [&](Index k) {
     const std::vector<Index> train = folds.train_rows(k);
     const std::vector<Index> test = folds.test_rows(k);
     const Matrix Xtrain = data.X()(train, Eigen::all);
@@ -118,7 +119,7 @@ std::pair<Vector, Vector> cross_fit_arm_outcomes(const R& learner, const CausalD
                                                  const Folds& folds, Index num_threads) {
   const Index n = data.num_rows();
   Vector mu0(n), mu1(n);
-  parallel_for(0, 2 * folds.num_folds(), num_threads, [&](Index task) {
+  parallel_for(0, 2 * folds.num_folds, num_threads, [&](Index task) {
     const Index k = task / 2;
     const double arm = static_cast<double>(task % 2);
     const std::vector<Index> train = rows_where(data.w(), arm, folds.train_rows(k));
@@ -130,6 +131,16 @@ std::pair<Vector, Vector> cross_fit_arm_outcomes(const R& learner, const CausalD
     for (std::size_t t = 0; t < test.size(); ++t) out[test[t]] = pred[static_cast<Index>(t)];
   });
   return {std::move(mu0), std::move(mu1)};
+}
+
+/// The effect (second-stage) learner: a copy of the outcome learner when the types agree.
+template <class Effect, class Outcome>
+Effect default_effect(const Outcome& outcome) {
+  if constexpr (std::is_same_v<Effect, Outcome>) {
+    return outcome;
+  } else {
+    return Effect{};
+  }
 }
 
 /// Folds stratified on treatment, so every fold's training part has both arms.

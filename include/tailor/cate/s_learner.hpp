@@ -45,8 +45,8 @@ template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier>
 class SLearner {
  public:
-  explicit SLearner(Outcome outcome = {}, Propensity propensity = {},
-                    MetaLearnerParams params = {})
+  explicit SLearner(MetaLearnerParams params = {}, Outcome outcome = {},
+                    Propensity propensity = {})
       : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
     detail::validate(params_, "SLearner");
   }
@@ -60,7 +60,7 @@ class SLearner {
 
     // Out-of-fold μ̂(x, 0) and μ̂(x, 1) from the same single-model learner.
     Vector mu0(n), mu1(n);
-    parallel_for(0, folds.num_folds(), params_.num_threads, [&](Index k) {
+    parallel_for(0, folds.num_folds, params_.num_threads, [&](Index k) {
       const auto train = folds.train_rows(k);
       const auto test = folds.test_rows(k);
       const auto model = detail::fit_on(outcome_, Xw, data.y(), data, train);

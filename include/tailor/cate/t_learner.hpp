@@ -33,8 +33,8 @@ template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier>
 class TLearner {
  public:
-  explicit TLearner(Outcome outcome = {}, Propensity propensity = {},
-                    MetaLearnerParams params = {})
+  explicit TLearner(MetaLearnerParams params = {}, Outcome outcome = {},
+                    Propensity propensity = {})
       : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
     detail::validate(params_, "TLearner");
   }

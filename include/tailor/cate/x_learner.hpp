@@ -56,17 +56,23 @@ template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
 class XLearner {
  public:
-  explicit XLearner(Outcome outcome = {}, Propensity propensity = {}, Effect effect = {},
-                    MetaLearnerParams params = {})
+  /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
+  /// the types agree, else a default-constructed Effect.
+  explicit XLearner(MetaLearnerParams params = {}, Outcome outcome = {},
+                    Propensity propensity = {})
+      : outcome_(std::move(outcome)),
+        propensity_(std::move(propensity)),
+        effect_(detail::default_effect<Effect>(outcome_)),
+        params_(params) {
+    detail::validate(params_, "XLearner");
+  }
+  XLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)
       : outcome_(std::move(outcome)),
         propensity_(std::move(propensity)),
         effect_(std::move(effect)),
         params_(params) {
     detail::validate(params_, "XLearner");
   }
-  XLearner(Outcome outcome, Propensity propensity, MetaLearnerParams params)
-    requires std::same_as<Effect, Outcome>
-      : XLearner(outcome, std::move(propensity), outcome, params) {}
 
   XLearnerModel<Outcome, Propensity, Effect> fit(const CausalData& data) const {
     const Folds folds = detail::treatment_folds(data, params_);
