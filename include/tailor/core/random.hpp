@@ -214,9 +214,19 @@ class Rng {
 
   /// Beta(a, b), a, b > 0.
   double beta(double a, double b) {
-    const double x = gamma(a);
-    const double y = gamma(b);
-    return x / (x + y);
+    check_param(a > 0.0 && std::isfinite(a), "Rng::beta", "a", a, "a finite positive value");
+    check_param(b > 0.0 && std::isfinite(b), "Rng::beta", "b", b, "a finite positive value");
+    if (a >= 1.0 && b >= 1.0) {
+      const double x = gamma(a);
+      const double y = gamma(b);
+      return x / (x + y);
+    }
+    // G(s) for s < 1 is G(s + 1)·U^{1/s}, which underflows to 0 for tiny s (U^{1000} < 1e-308
+    // once U < 0.5), and 0/(0 + 0) is NaN. Work with log G(s) = log G(s + 1) + log(U)/s and
+    // return X/(X + Y) = 1/(1 + exp(log Y − log X)); same draws, same order as gamma().
+    const double log_x = log_gamma_variate(a);
+    const double log_y = log_gamma_variate(b);
+    return 1.0 / (1.0 + std::exp(log_y - log_x));
   }
 
   /// Index k drawn with probability weights[k] / Σ weights. Weights must be finite, ≥ 0 and
@@ -249,6 +259,12 @@ class Rng {
   const std::uint64_t* state() const { return state_; }
 
  private:
+  /// log of a Gamma(shape) draw, finite even when the draw itself would underflow.
+  double log_gamma_variate(double shape) {
+    if (shape < 1.0) return std::log(gamma(shape + 1.0)) + std::log(uniform_open()) / shape;
+    return std::log(gamma(shape));
+  }
+
   std::uint64_t state_[4];
 };
 
