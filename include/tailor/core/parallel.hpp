@@ -189,8 +189,8 @@ void run_blocks(Index num_blocks, Index threads, F& block_body) {
 template <class F>
 void parallel_for_blocks(Index begin, Index end, Index block_size, Index num_threads, F&& body) {
   check_param(block_size >= 1, "parallel_for_blocks", "block_size", block_size, "at least 1");
+  const Index threads = resolve_num_threads(num_threads);  // rejects < 0 even for empty ranges
   if (end <= begin) return;
-  const Index threads = resolve_num_threads(num_threads);
   const Index n = end - begin;
   const Index num_blocks = (n + block_size - 1) / block_size;
   auto block_body = [&](Index b) {
@@ -211,8 +211,8 @@ inline Index num_blocks(Index begin, Index end, Index block_size) {
 /// cores). Each index is independent work: results must depend on i only.
 template <class F>
 void parallel_for(Index begin, Index end, Index num_threads, F&& body) {
+  const Index threads = resolve_num_threads(num_threads);  // rejects < 0 even for empty ranges
   if (end <= begin) return;
-  const Index threads = resolve_num_threads(num_threads);
   const Index n = end - begin;
   // Small blocks keep the load balanced when per-index costs differ (trees, restarts).
   const Index block = std::max<Index>(1, n / (threads * 8));
