@@ -1,0 +1,214 @@
+// tailor/learn/classification_forest.hpp — class-probability forest (binary and multi-class) on
+// the histogram tree engine.
+//
+// grf's probability_forest: Gini splits (or entropy) on the channels [w, w·1{y = k}], leaves
+// keeping [n, Σw, Σ_k w·1{y = k}], and forest-weighted class frequencies
+//   p̂_k(x) = Σ_i α_i(x) w_i 1{y_i = k} / Σ_i α_i(x) w_i,   α_i(x) as in regression_forest.hpp,
+// which sum to 1 over k. With honesty (the default) the leaf frequencies come from rows that did
+// not choose the splits, which keeps the probabilities calibrated (Wager & Athey 2018).
+// predict(X) returns the most probable class (lowest label on ties).
+// Complexity: fit O(T · m · depth · (mtry + K)); predict O(n · T · (depth + K)).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string_view>
+#include <utility>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/progress.hpp"
+#include "tailor/core/serialization.hpp"
+#include "tailor/core/types.hpp"
+#include "tailor/learn/binning.hpp"
+#include "tailor/learn/tree/forest.hpp"
+#include "tailor/learn/tree/forest_params.hpp"
+#include "tailor/learn/tree/splitting_rule.hpp"
+#include "tailor/learn/tree/trainer.hpp"
+
+namespace tailor::learn {
+
+/// A fitted classification forest (immutable; predictions are const and thread-safe).
+class ClassificationForestModel {
+ public:
+  ClassificationForestModel(tree::Forest forest, Matrix oob_proba, Index num_threads)
+      : forest_(std::move(forest)), oob_proba_(std::move(oob_proba)), num_threads_(num_threads) {}
+
+  Index num_classes() const { return forest_.num_channels() - 1; }
+
+  /// p̂_k(x): n × K, rows sum to 1.
+  Matrix predict_proba(const MatrixRef& X) const {
+    return to_proba(forest_.mean_leaf_statistics(X, num_threads_, nullptr,
+                                                 "ClassificationForestModel::predict_proba"));
+  }
+
+  /// The most probable label (as a double) for every row.
+  Vector predict(const MatrixRef& X) const { return argmax(predict_proba(X)); }
+
+  /// Out-of-bag class probabilities (n × K; NaN rows for rows every tree sampled); empty when
+  /// fitted with compute_oob = false.
+  const Matrix& oob_proba() const { return oob_proba_; }
+
+  Vector variable_importance(double decay_exponent = 2.0, Index max_depth = 4) const {
+    return forest_.variable_importance(decay_exponent, max_depth);
+  }
+
+  const tree::Forest& forest() const { return forest_; }
+  Index num_trees() const { return forest_.num_trees(); }
+  Index num_features() const { return forest_.num_features(); }
+
+  /// Versioned binary save (header "learn::ClassificationForest" v1).
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    forest_.save(out);
+    out.write(oob_proba_);
+  }
+  void save(std::ostream& out) const {
+    BinaryWriter writer(out);
+    save(writer);
+  }
+  static ClassificationForestModel load(BinaryReader& in) {
+    in.read_header(kTypeTag, kVersion);
+    tree::Forest forest = tree::Forest::load(in);
+    if (forest.num_channels() < 3) {
+      tailor::detail::raise<FormatError>(
+          "{}: classification forest has {} channels, expected at least 3", in.context(),
+          forest.num_channels());
+    }
+    Matrix oob = in.read<Matrix>("oob_proba");
+    if (oob.size() != 0 && oob.cols() != forest.num_channels() - 1) {
+      tailor::detail::raise<FormatError>("{}: oob_proba has {} columns, expected {}", in.context(),
+                                         oob.cols(), forest.num_channels() - 1);
+    }
+    return ClassificationForestModel(std::move(forest), std::move(oob), 0);
+  }
+  static ClassificationForestModel load(std::istream& in) {
+    BinaryReader reader(in);
+    auto model = load(reader);
+    reader.expect_end();
+    return model;
+  }
+
+  /// Leaf means [Σw, Σ w·1{y=k}] → probabilities.
+  static Matrix to_proba(const Matrix& mean) {
+    Matrix proba = mean.rightCols(mean.cols() - 1);
+    for (Index i = 0; i < proba.rows(); ++i) proba.row(i) /= mean(i, 0);
+    return proba;
+  }
+  static Vector argmax(const Matrix& proba) {
+    Vector labels(proba.rows());
+    for (Index i = 0; i < proba.rows(); ++i) {
+      Index best = 0;
+      for (Index k = 1; k < proba.cols(); ++k) {
+        if (proba(i, k) > proba(i, best)) best = k;
+      }
+      labels[i] = static_cast<double>(best);
+    }
+    return labels;
+  }
+
+ private:
+  static constexpr std::string_view kTypeTag = "learn::ClassificationForest";
+  static constexpr std::uint32_t kVersion = 1;
+  tree::Forest forest_;
+  Matrix oob_proba_;
+  Index num_threads_ = 0;
+};
+
+/// Class-probability forest (meets tailor::learn::Classifier). Labels are 0..K−1 as doubles.
+class ClassificationForest {
+ public:
+  using Criterion = tree::ClassSplittingRule::Criterion;
+  using Model = ClassificationForestModel;
+
+  /// ForestParams' fields (see learn/tree/forest_params.hpp) plus the class options.
+  struct Params {
+    Index num_trees = 500;
+    Index mtry = 0;  ///< 0 = grf's min(⌈√p + 20⌉, p)
+    double sample_fraction = 0.5;
+    bool bootstrap = false;
+    Index min_node_size = 5;
+    Index max_depth = 0;
+    bool honesty = true;
+    double honesty_fraction = 0.5;
+    Index max_bins = 256;
+    bool compute_oob = true;
+    std::uint64_t seed = 0;
+    Index num_threads = 0;
+    ProgressCallback progress = nullptr;    ///< optional, stage "trees"
+    Index num_classes = 0;                  ///< 0 = max label + 1 (at least 2)
+    Criterion criterion = Criterion::gini;  ///< gini (grf, CART) or entropy
+  };
+
+  explicit ClassificationForest(Params params = {}) : params_(std::move(params)) {
+    detail::validate_forest_params(forest_params(), "ClassificationForest");
+    check_param(params_.num_classes == 0 || params_.num_classes >= 2, "ClassificationForest",
+                "num_classes", params_.num_classes, "0 (from the labels) or at least 2");
+  }
+
+  /// Bins X and fits. y: labels 0..K−1 (as doubles); weights: length 0 (unit) or n values >= 0.
+  Model fit(const MatrixRef& X, const VectorRef& y, const VectorRef& weights = Vector()) const {
+    check_nonempty("ClassificationForest", "X", X.rows());
+    check_finite("ClassificationForest", "X", X);
+    detail::check_forest_targets("ClassificationForest", X.rows(), y, weights);
+    const BinnedMatrix binned =
+        BinMapper::fit(X, {.max_bins = params_.max_bins, .seed = params_.seed})
+            .transform(X, params_.num_threads);
+    return fit(binned, y, weights);
+  }
+
+  /// Fits on already binned features.
+  Model fit(const BinnedMatrix& X, const VectorRef& y, const VectorRef& weights = Vector()) const {
+    detail::check_forest_targets("ClassificationForest", X.rows(), y, weights);
+    const Index K = num_classes_of(y);
+    const tree::TrainerOptions options =
+        detail::trainer_options(forest_params(), X.cols(), "ClassificationForest");
+    tree::TrainedForest trained =
+        tree::train_forest(X, tree::ClassRelabeling{y, weights, K},
+                           tree::ClassSplittingRule{K, params_.criterion}, weights, options);
+    Matrix oob;
+    if (params_.compute_oob) oob = Model::to_proba(trained.oob_mean);
+    return Model(std::move(trained.forest), std::move(oob), params_.num_threads);
+  }
+
+  const Params& params() const { return params_; }
+
+ private:
+  ForestParams forest_params() const {
+    return {.num_trees = params_.num_trees,
+            .mtry = params_.mtry,
+            .sample_fraction = params_.sample_fraction,
+            .bootstrap = params_.bootstrap,
+            .min_node_size = params_.min_node_size,
+            .max_depth = params_.max_depth,
+            .honesty = params_.honesty,
+            .honesty_fraction = params_.honesty_fraction,
+            .max_bins = params_.max_bins,
+            .compute_oob = params_.compute_oob,
+            .seed = params_.seed,
+            .num_threads = params_.num_threads,
+            .progress = params_.progress};
+  }
+
+  /// Checks that labels are integers in [0, K) and returns K.
+  Index num_classes_of(const VectorRef& y) const {
+    double largest = 0.0;
+    for (Index i = 0; i < y.size(); ++i) {
+      const double v = y[i];
+      if (v < 0.0 || v != std::floor(v) ||
+          (params_.num_classes > 0 && v >= static_cast<double>(params_.num_classes)) || v > 1e6) {
+        const Index upper = params_.num_classes > 0 ? params_.num_classes - 1 : 1'000'000;
+        tailor::detail::raise<DataError>(
+            "ClassificationForest: y[{}] = {}, expected an integer label 0..{}", i, v, upper);
+      }
+      largest = std::max(largest, v);
+    }
+    if (params_.num_classes > 0) return params_.num_classes;
+    return std::max<Index>(2, static_cast<Index>(largest) + 1);
+  }
+
+  Params params_;
+};
+
+}  // namespace tailor::learn

@@ -1,0 +1,289 @@
+// tailor/learn/tree/forest.hpp — the fitted forest shared by every tree-based learner: trees of
+// binary splits whose leaves keep sufficient statistics (grf's "prediction strategy" data).
+//
+// Each leaf ℓ of tree t stores s_tℓ = [n_tℓ, Σ_{i∈ℓ} c_i] : the number of (estimation) samples
+// and the sums of the relabeling channels c_i ∈ R^C (e.g. [w_i, w_i·y_i] for regression). A
+// prediction at x never revisits training rows: it averages the leaf means over trees,
+//   m(x) = (1/T_x) Σ_t s_{t,ℓ_t(x)}[1:] / n_{t,ℓ_t(x)},
+// which is grf's forest-weighted average with α_i(x) = (1/T_x) Σ_t 1{i ∈ ℓ_t(x)} / n_{t,ℓ_t(x)}
+// (Athey, Tibshirani & Wager, "Generalized random forests", Ann. Statist. 2019, eq. (3)), so
+// Σ_i α_i(x) c_i = m(x). A model maps m(x) to its output: regression Σα w y / Σα w = m₁/m₀,
+// class probabilities m_{1+k}/m₀. Trees left without estimation samples by honesty (T_x counts
+// the others) are skipped, as grf does.
+// Nodes are stored in preorder (left child = node + 1) and split on raw values, x_j ≤ threshold
+// with threshold = u_j(b) of the BinMapper (learn/binning.hpp); the bin b is kept too, so rows
+// that are already binned route with one byte compare (code ≤ b).
+// Split-frequency importance follows grf's variable_importance(): per depth d = 1..D, the share
+// of splits at depth d on feature j, weighted by d^(−decay) and normalized by Σ_d d^(−decay).
+// Complexity: prediction O(n · T · depth · C); memory 16 bytes per node + 8·(C+1) per leaf.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/serialization.hpp"
+#include "tailor/core/types.hpp"
+#include "tailor/learn/binning.hpp"
+
+namespace tailor::learn::tree {
+
+/// One node of a tree. Internal: go to node + 1 when x[feature] <= threshold, else to `next`.
+/// Leaf: `split == kLeaf` and `next` is the leaf's index in Tree::leaf_stats.
+struct Node {
+  static constexpr std::uint32_t kLeaf = 0xFFFFFFFFu;
+  double threshold = 0.0;
+  std::uint32_t split = kLeaf;  ///< feature << 8 | bin, or kLeaf
+  std::uint32_t next = 0;
+
+  bool is_leaf() const { return split == kLeaf; }
+  Index feature() const { return static_cast<Index>(split >> 8); }
+  std::uint8_t bin() const { return static_cast<std::uint8_t>(split & 0xFFu); }
+};
+
+/// Largest feature index a node can hold (24 bits).
+inline constexpr Index kMaxFeatures = Index{1} << 24;
+
+/// One tree: nodes in preorder and per-leaf statistics [count, channel sums] (stats_width each).
+/// A tree with no nodes had no estimation samples at all and contributes to no prediction.
+struct Tree {
+  std::vector<Node> nodes;
+  std::vector<double> leaf_stats;
+
+  bool empty() const { return nodes.empty(); }
+
+  /// Leaf index for a row given by raw values x[0..p).
+  std::uint32_t leaf_of(const double* x) const {
+    const Node* node = nodes.data();
+    while (!node->is_leaf()) {
+      node = x[node->feature()] <= node->threshold ? node + 1 : nodes.data() + node->next;
+    }
+    return node->next;
+  }
+
+  /// Leaf index for row i of a binned matrix.
+  std::uint32_t leaf_of(const BinnedMatrix& X, Index i) const {
+    const Node* node = nodes.data();
+    while (!node->is_leaf()) {
+      node = X.column(node->feature())[i] <= node->bin() ? node + 1 : nodes.data() + node->next;
+    }
+    return node->next;
+  }
+};
+
+/// The fitted trees with their leaf statistics.
+class Forest {
+ public:
+  Forest() = default;
+  Forest(Index num_features, Index num_channels, std::vector<Tree> trees)
+      : num_features_(num_features), num_channels_(num_channels), trees_(std::move(trees)) {}
+
+  Index num_trees() const { return static_cast<Index>(trees_.size()); }
+  Index num_features() const { return num_features_; }
+  /// C: channels per leaf (the leaf stats hold 1 + C values: count, then the sums).
+  Index num_channels() const { return num_channels_; }
+  const std::vector<Tree>& trees() const { return trees_; }
+
+  /// m(x) of the header comment for every row of X: an n × C matrix of leaf means averaged over
+  /// the non-empty trees; `trees_used` (if given) receives T_x. Rows are processed in blocks in
+  /// parallel; each row sums its trees in tree order, so results do not depend on num_threads.
+  /// `context` names the caller in error messages.
+  Matrix mean_leaf_statistics(const MatrixRef& X, Index num_threads,
+                              VectorX<Index>* trees_used = nullptr,
+                              std::string_view context = "Forest::predict") const {
+    if (X.cols() != num_features_) {
+      detail::raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(),
+                                   num_features_);
+    }
+    check_finite(context, "X", X);
+    const Index n = X.rows();
+    const Index C = num_channels_;
+    const Index S = C + 1;
+    const Index p = num_features_;
+    Matrix out(n, C);
+    if (trees_used) trees_used->setZero(n);
+    constexpr Index kBlock = 128;
+    parallel_for_blocks(0, n, kBlock, num_threads, [&](Index, Index lo, Index hi) {
+      const Index rows = hi - lo;
+      // Row-major copy of the block so a traversal reads one contiguous row.
+      std::vector<double> x(static_cast<std::size_t>(rows * p));
+      for (Index j = 0; j < p; ++j) {
+        for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
+      }
+      std::vector<double> sums(static_cast<std::size_t>(rows * C), 0.0);
+      Index used = 0;
+      for (const Tree& tree : trees_) {
+        if (tree.empty()) continue;
+        ++used;
+        for (Index r = 0; r < rows; ++r) {
+          const std::uint32_t leaf = tree.leaf_of(x.data() + r * p);
+          const double* s = tree.leaf_stats.data() + static_cast<std::size_t>(leaf) * S;
+          const double inv = 1.0 / s[0];
+          double* acc = sums.data() + r * C;
+          for (Index c = 0; c < C; ++c) acc[c] += s[1 + c] * inv;
+        }
+      }
+      const double scale =
+          used > 0 ? 1.0 / static_cast<double>(used) : std::numeric_limits<double>::quiet_NaN();
+      for (Index r = 0; r < rows; ++r) {
+        for (Index c = 0; c < C; ++c)
+          out(lo + r, c) = sums[static_cast<std::size_t>(r * C + c)] * scale;
+        if (trees_used) (*trees_used)(lo + r) = used;
+      }
+    });
+    return out;
+  }
+
+  /// Leaf index of every row of X in every tree (n × T; −1 for an empty tree), for forest
+  /// weights α_i(x) or per-tree estimates (e.g. grf's little-bag variance) built on top.
+  MatrixX<std::int64_t> leaf_indices(const MatrixRef& X, Index num_threads) const {
+    if (X.cols() != num_features_) {
+      detail::raise<ShapeMismatch>("Forest::leaf_indices: X has {} columns, expected {}", X.cols(),
+                                   num_features_);
+    }
+    check_finite("Forest::leaf_indices", "X", X);
+    MatrixX<std::int64_t> out(X.rows(), num_trees());
+    parallel_for(0, X.rows(), num_threads, [&](Index i) {
+      std::vector<double> x(static_cast<std::size_t>(num_features_));
+      for (Index j = 0; j < num_features_; ++j) x[static_cast<std::size_t>(j)] = X(i, j);
+      for (Index t = 0; t < num_trees(); ++t) {
+        const Tree& tree = trees_[static_cast<std::size_t>(t)];
+        out(i, t) = tree.empty() ? -1 : static_cast<std::int64_t>(tree.leaf_of(x.data()));
+      }
+    });
+    return out;
+  }
+
+  /// [count, channel sums] of leaf `leaf` of tree `t`.
+  const double* leaf_statistics(Index t, Index leaf) const {
+    return trees_[static_cast<std::size_t>(t)].leaf_stats.data() + leaf * (num_channels_ + 1);
+  }
+
+  /// Number of splits on each feature at depths 1..max_depth (max_depth × p; root = depth 1).
+  Matrix split_frequencies(Index max_depth) const {
+    check_param(max_depth >= 1, "Forest::split_frequencies", "max_depth", max_depth, "at least 1");
+    Matrix counts = Matrix::Zero(max_depth, num_features_);
+    std::vector<std::pair<std::uint32_t, Index>> stack;
+    for (const Tree& tree : trees_) {
+      if (tree.empty()) continue;
+      stack.assign(1, {0u, 0});
+      while (!stack.empty()) {
+        const auto [index, depth] = stack.back();
+        stack.pop_back();
+        const Node& node = tree.nodes[index];
+        if (node.is_leaf() || depth >= max_depth) continue;
+        counts(depth, node.feature()) += 1.0;
+        stack.push_back({node.next, depth + 1});
+        stack.push_back({index + 1, depth + 1});
+      }
+    }
+    return counts;
+  }
+
+  /// grf-style importance: Σ_d d^(−decay)·share_d(j) / Σ_d d^(−decay), with share_d(j) the
+  /// fraction of depth-d splits on feature j (depths 1..max_depth). Sums to 1 when any split.
+  Vector variable_importance(double decay_exponent = 2.0, Index max_depth = 4) const {
+    check_param(decay_exponent >= 0.0 && std::isfinite(decay_exponent),
+                "Forest::variable_importance", "decay_exponent", decay_exponent,
+                "a finite value >= 0");
+    const Matrix counts = split_frequencies(max_depth);
+    Vector importance = Vector::Zero(num_features_);
+    double total_weight = 0.0;
+    for (Index d = 0; d < max_depth; ++d) {
+      const double weight = std::pow(static_cast<double>(d + 1), -decay_exponent);
+      total_weight += weight;
+      const double splits = counts.row(d).sum();
+      if (splits > 0) importance += weight * counts.row(d).transpose() / splits;
+    }
+    return importance / total_weight;
+  }
+
+  /// Versioned binary save (embedded in a model's file) and validated load.
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    out.write(static_cast<std::int64_t>(num_features_));
+    out.write(static_cast<std::int64_t>(num_channels_));
+    out.write(static_cast<std::uint64_t>(trees_.size()));
+    std::vector<double> thresholds;
+    std::vector<std::uint32_t> splits;
+    std::vector<std::uint32_t> nexts;
+    for (const Tree& tree : trees_) {
+      thresholds.clear();
+      splits.clear();
+      nexts.clear();
+      for (const Node& node : tree.nodes) {
+        thresholds.push_back(node.threshold);
+        splits.push_back(node.split);
+        nexts.push_back(node.next);
+      }
+      out.write(thresholds);
+      out.write(splits);
+      out.write(nexts);
+      out.write(tree.leaf_stats);
+    }
+  }
+
+  static Forest load(BinaryReader& in) {
+    in.read_header(kTypeTag, kVersion);
+    const auto p = in.read<std::int64_t>("num_features");
+    const auto C = in.read<std::int64_t>("num_channels");
+    const auto T = in.read<std::uint64_t>("num_trees");
+    const std::string& where = in.context();
+    if (p < 1 || p >= kMaxFeatures || C < 1 || C > 1'000'000) {
+      detail::raise<FormatError>("{}: forest has {} features and {} channels, expected >= 1", where,
+                                 p, C);
+    }
+    // Each tree needs at least its four u64 lengths.
+    if (T > in.bytes_left() / 32) {
+      detail::raise<FormatError>("{}: corrupt tree count {}", where, T);
+    }
+    std::vector<Tree> trees(static_cast<std::size_t>(T));
+    const auto S = static_cast<std::size_t>(C + 1);
+    for (std::uint64_t t = 0; t < T; ++t) {
+      auto thresholds = in.read<std::vector<double>>("thresholds");
+      auto splits = in.read<std::vector<std::uint32_t>>("splits");
+      auto nexts = in.read<std::vector<std::uint32_t>>("children");
+      Tree& tree = trees[static_cast<std::size_t>(t)];
+      tree.leaf_stats = in.read<std::vector<double>>("leaf statistics");
+      const std::size_t num_nodes = thresholds.size();
+      if (splits.size() != num_nodes || nexts.size() != num_nodes ||
+          tree.leaf_stats.size() % S != 0) {
+        detail::raise<FormatError>("{}: tree {} has inconsistent array sizes", where, t);
+      }
+      const std::size_t num_leaves = tree.leaf_stats.size() / S;
+      tree.nodes.resize(num_nodes);
+      for (std::size_t k = 0; k < num_nodes; ++k) {
+        Node& node = tree.nodes[k];
+        node.threshold = thresholds[k];
+        node.split = splits[k];
+        node.next = nexts[k];
+        // Structure checks make traversal safe: children point forward (no cycles) and in
+        // range, leaves index existing statistics with a positive count, features exist.
+        const bool ok = node.is_leaf()
+                            ? node.next < num_leaves && tree.leaf_stats[node.next * S] > 0
+                            : node.feature() < p && node.next > k + 1 && node.next < num_nodes &&
+                                  !std::isnan(node.threshold);
+        if (!ok) detail::raise<FormatError>("{}: tree {} node {} is corrupt", where, t, k);
+      }
+      if (num_nodes > 0 && !tree.nodes.back().is_leaf()) {
+        detail::raise<FormatError>("{}: tree {} ends with an internal node", where, t);
+      }
+    }
+    return Forest(p, C, std::move(trees));
+  }
+
+ private:
+  static constexpr std::string_view kTypeTag = "learn::tree::Forest";
+  static constexpr std::uint32_t kVersion = 1;
+
+  Index num_features_ = 0;
+  Index num_channels_ = 0;
+  std::vector<Tree> trees_;
+};
+
+}  // namespace tailor::learn::tree
