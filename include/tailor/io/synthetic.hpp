@@ -1238,7 +1238,7 @@ struct IpinyouContext {
   int format = 0;      ///< index into kSlotFormat
   int region = 0;
   int advertiser = 2259;
-  std::span<const int> usertags;  ///< tag ids
+  std::span<const int> usertags{};  ///< tag ids
 };
 
 /// logit P(click | context) of the planted CTR model.
