@@ -263,23 +263,3 @@ TEST_CASE("RegressionForest: sample weights act like replicated rows", "[regress
   // Weighted mean (30·1 + 90·2) / 120 = 1.75.
   CHECK(model.predict(X.topRows(1))[0] == Approx(1.75));
 }
-
-TEST_CASE("RegressionForest: report", "[.report]") {
-  const auto train = friedman1(2000, 10, 1.0, 1);
-  const auto test = friedman1(1000, 10, 0.0, 2);
-  const auto model =
-      RegressionForest({.num_trees = 100, .seed = 3, .num_threads = 2}).fit(train.X, train.y);
-  WARN("r2 " << r_squared(test.truth, model.predict(test.X)) << " oob "
-             << r_squared(train.truth, model.oob_predictions()));
-  const auto m2 = RegressionForest({.num_trees = 100,
-                                    .mtry = 3,
-                                    .sample_fraction = 1.0,
-                                    .bootstrap = true,
-                                    .honesty = false,
-                                    .seed = 3,
-                                    .num_threads = 2})
-                      .fit(train.X, train.y);
-  WARN("r2 " << r_squared(test.truth, m2.predict(test.X)) << " nodes "
-             << m2.forest().trees()[0].nodes.size());
-  WARN("imp " << model.variable_importance().transpose());
-}

@@ -116,30 +116,33 @@ class ClassificationForestModel {
   Index num_threads_ = 0;
 };
 
+/// ForestParams' fields (see learn/tree/forest_params.hpp) plus the class options.
+struct ClassificationForestParams {
+  Index num_trees = 500;
+  Index mtry = 0;  ///< 0 = grf's min(⌈√p + 20⌉, p)
+  double sample_fraction = 0.5;
+  bool bootstrap = false;
+  Index min_node_size = 5;
+  Index max_depth = 0;
+  bool honesty = true;
+  double honesty_fraction = 0.5;
+  Index max_bins = 256;
+  bool compute_oob = true;
+  std::uint64_t seed = 0;
+  Index num_threads = 0;
+  ProgressCallback progress = nullptr;  ///< optional, stage "trees"
+  Index num_classes = 0;                ///< 0 = max label + 1 (at least 2)
+  tree::ClassSplittingRule::Criterion criterion =
+      tree::ClassSplittingRule::Criterion::gini;  ///< gini (grf, CART) or entropy
+};
+
 /// Class-probability forest (meets tailor::learn::Classifier). Labels are 0..K−1 as doubles.
 class ClassificationForest {
  public:
   using Criterion = tree::ClassSplittingRule::Criterion;
   using Model = ClassificationForestModel;
 
-  /// ForestParams' fields (see learn/tree/forest_params.hpp) plus the class options.
-  struct Params {
-    Index num_trees = 500;
-    Index mtry = 0;  ///< 0 = grf's min(⌈√p + 20⌉, p)
-    double sample_fraction = 0.5;
-    bool bootstrap = false;
-    Index min_node_size = 5;
-    Index max_depth = 0;
-    bool honesty = true;
-    double honesty_fraction = 0.5;
-    Index max_bins = 256;
-    bool compute_oob = true;
-    std::uint64_t seed = 0;
-    Index num_threads = 0;
-    ProgressCallback progress = nullptr;    ///< optional, stage "trees"
-    Index num_classes = 0;                  ///< 0 = max label + 1 (at least 2)
-    Criterion criterion = Criterion::gini;  ///< gini (grf, CART) or entropy
-  };
+  using Params = ClassificationForestParams;
 
   explicit ClassificationForest(Params params = {}) : params_(std::move(params)) {
     detail::validate_forest_params(forest_params(), "ClassificationForest");
