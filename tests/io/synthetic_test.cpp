@@ -587,3 +587,32 @@ TEST_CASE("Bad parameters and unwritable paths throw with clear messages", "[io]
   CHECK_THROWS_WITH(synthetic::write_ipinyou(data, dir.path / "not_a_dir" / "sub"),
                     Contains("cannot create directory") && Contains("not_a_dir"));
 }
+
+TEST_CASE("The bundled examples/data sample is what the documented command writes",
+          "[io][synthetic]") {
+  // examples/data/README.md: generate_data --out examples/data --households 300 --weeks 102
+  //   --products 2000 --visit-scale 0.2 --impressions 6000 --seed 2024
+  const fs::path bundled = fs::path(__FILE__).parent_path() / ".." / ".." / "examples" / "data";
+  if (!fs::exists(bundled / "dunnhumby" / "transaction_data.csv")) {
+    WARN("bundled sample not found at " << bundled.string() << "; skipped");
+    return;
+  }
+  TempDir dir("bundled");
+  synthetic::write_dunnhumby(synthetic::generate_dunnhumby({.num_households = 300,
+                                                            .num_weeks = 102,
+                                                            .num_products = 2000,
+                                                            .visit_scale = 0.2,
+                                                            .seed = 2024}),
+                             dir.path / "dunnhumby");
+  synthetic::write_ipinyou(synthetic::generate_ipinyou({.num_impressions = 6000, .seed = 2024}),
+                           dir.path / "ipinyou");
+  int compared = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path)) {
+    if (!entry.is_regular_file()) continue;
+    const fs::path rel = fs::relative(entry.path(), dir.path);
+    INFO(rel.string() << " differs: regenerate examples/data with the README's command");
+    CHECK(read_all(entry.path()) == read_all(bundled / rel));
+    ++compared;
+  }
+  CHECK(compared == 12);
+}
