@@ -1,0 +1,573 @@
+// tailor/learn/detail/boosting_tree.hpp — the regression trees of GradientBoosting and the
+// histogram grower that fits one of them to per-row gradients and hessians.
+//
+// Each tree is a second-order (Newton) step on the loss (Friedman, Ann. Statist. 2001; Chen &
+// Guestrin, "XGBoost", KDD 2016): with G, H the sums of gradients and hessians of a node's rows
+// and λ the L2 regularization, splitting the node into L and R gains
+//     gain = G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ)
+// (twice the decrease of the second-order objective), and a leaf predicts the shrunk Newton step
+//     value = −learning_rate · G/(H + λ).
+// Features are pre-binned (learn/binning.hpp), so the best split of a node is one scan over a
+// per-feature histogram of (Σg, Σh, count) by bin (LightGBM: Ke et al., NeurIPS 2017). After a
+// split, only the smaller child's histogram is built from its rows; the larger child's is the
+// parent's minus the smaller's (the sibling-subtraction trick), so a level costs at most half of
+// its rows. Growth is best-first (leaf-wise): the leaf with the largest gain is split next, until
+// max_leaf_nodes leaves exist or no leaf has a positive gain, with max_depth and
+// min_samples_leaf limits — with max_leaf_nodes unlimited this grows the same tree as depth-wise
+// growth, so one grower serves both modes (as in scikit-learn's HistGradientBoosting).
+//
+// Threads and determinism: histograms are summed over fixed blocks of kRowBlock consecutive rows
+// (row-major codes, so a row's p codes are read together), one partial histogram per block, then
+// the partials are added in block order; partitions are computed per block and placed by prefix
+// sums. Block boundaries depend only on the node's row range, never on the number of threads,
+// so every floating-point sum happens in the same order for every num_threads: trees are
+// bit-identical. Small nodes (one block) run on the calling thread.
+//
+// Complexity per tree: O(R·p') for histograms, R ≤ Σ over splits of the smaller child's rows
+// (≈ n·depth/2, n for the root), O(n·depth) for partitions, O(leaves·p'·B) for split scans,
+// p' the features sampled for the tree, B ≤ 256 bins. Memory: one p'·256 histogram per open
+// leaf plus one per row block.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <queue>
+#include <span>
+#include <vector>
+
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/types.hpp"
+
+namespace tailor::learn::detail {
+
+/// A fitted tree in flat form. Internal node k sends row x to children_[k] when
+/// x[feature] <= threshold (equivalently bin <= split_bin) and to children_[k] + 1 otherwise;
+/// leaves have feature -1 and carry `value` (already multiplied by the learning rate).
+struct BoostingTree {
+  std::vector<std::int32_t> feature;
+  std::vector<std::uint8_t> split_bin;
+  std::vector<double> threshold;
+  std::vector<std::int32_t> left_child;
+  std::vector<double> value;
+
+  Index num_nodes() const { return static_cast<Index>(feature.size()); }
+  Index num_leaves() const {
+    return static_cast<Index>(std::count(feature.begin(), feature.end(), -1));
+  }
+
+  /// Adds one node (a leaf until split) and returns its index.
+  std::int32_t add_node() {
+    feature.push_back(-1);
+    split_bin.push_back(0);
+    threshold.push_back(0.0);
+    left_child.push_back(-1);
+    value.push_back(0.0);
+    return static_cast<std::int32_t>(feature.size()) - 1;
+  }
+
+  /// Value for a row given by an accessor x(j) on raw feature values.
+  template <class Row>
+  double predict_raw_row(const Row& x) const {
+    std::int32_t k = 0;
+    while (feature[static_cast<std::size_t>(k)] >= 0) {
+      const auto s = static_cast<std::size_t>(k);
+      k = left_child[s] + (x(feature[s]) <= threshold[s] ? 0 : 1);
+    }
+    return value[static_cast<std::size_t>(k)];
+  }
+
+  /// Value for a row of bin codes (row-major, one byte per feature).
+  double predict_binned_row(const std::uint8_t* codes) const {
+    std::int32_t k = 0;
+    while (feature[static_cast<std::size_t>(k)] >= 0) {
+      const auto s = static_cast<std::size_t>(k);
+      k = left_child[s] + (codes[feature[s]] <= split_bin[s] ? 0 : 1);
+    }
+    return value[static_cast<std::size_t>(k)];
+  }
+};
+
+/// A row's gradient and hessian, stored as a float pair as in scikit-learn and LightGBM: half
+/// the memory traffic of doubles, one cache line per row; histogram sums are in double.
+struct GradientPair {
+  float gradient = 0.0f;
+  float hessian = 0.0f;
+};
+
+/// Hints the CPU to load `address` soon (rows of deep nodes are scattered over memory).
+inline void prefetch(const void* address) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
+/// Settings of one tree (validated by GradientBoosting).
+struct TreeGrowerParams {
+  Index max_leaf_nodes = 31;  ///< 0 = unlimited
+  Index max_depth = 0;        ///< 0 = unlimited
+  Index min_samples_leaf = 20;
+  double l2_regularization = 0.0;
+  double min_hessian_to_split = 1e-3;  ///< each child needs Σh at least this (scikit-learn's)
+  double learning_rate = 0.1;
+  Index num_threads = 1;
+};
+
+/// One histogram cell: Σ gradient and Σ hessian of a bin's rows. The bins' row counts live in a
+/// parallel uint32 array, so a feature's 256 cells take 4 KiB and ten features fit in L1.
+struct HistogramCell {
+  double sum_gradient = 0.0;
+  double sum_hessian = 0.0;
+};
+
+/// A histogram: cells and counts of num_active_features × 256 bins.
+struct HistogramView {
+  HistogramCell* cells;
+  std::uint32_t* counts;
+};
+
+/// Grows boosting trees on row-major bin codes; reuses its buffers from tree to tree.
+class TreeGrower {
+ public:
+  static constexpr Index kRowBlock = 8192;  ///< rows per block of the deterministic reductions
+  static constexpr Index kBinsPerFeature = 256;
+
+  /// `codes`: n × num_features row-major bin codes (histograms read a row's codes together);
+  /// `column_codes`: the same codes column-major (partitions read one feature);
+  /// `num_bins[j]`: bins of feature j; bounds of feature j at bin_upper_bounds[bound_offsets[j]].
+  TreeGrower(const std::uint8_t* codes, const std::uint8_t* column_codes, Index num_rows,
+             Index num_features, std::vector<Index> num_bins, std::vector<double> bin_upper_bounds,
+             std::vector<Index> bound_offsets, const TreeGrowerParams& params)
+      : codes_(codes),
+        column_codes_(column_codes),
+        num_rows_(num_rows),
+        num_features_(num_features),
+        num_bins_(std::move(num_bins)),
+        bin_upper_bounds_(std::move(bin_upper_bounds)),
+        bound_offsets_(std::move(bound_offsets)),
+        params_(params),
+        rows_(static_cast<std::size_t>(num_rows)),
+        scratch_(static_cast<std::size_t>(num_rows)),
+        scratch_right_(static_cast<std::size_t>(num_rows)) {}
+
+  /// A leaf of the last grown tree: its value and its rows rows()[begin, end).
+  struct LeafRange {
+    Index begin = 0;
+    Index end = 0;
+    double value = 0.0;
+  };
+
+  /// Grows one tree on the rows `sample` (sorted, distinct) using only `features` (sorted,
+  /// distinct). `gradients` are indexed by row. Returns the tree; leaf_ranges() and
+  /// rows() then describe which rows each leaf received.
+  BoostingTree grow(std::span<const std::uint32_t> sample, std::span<const Index> features,
+                    const GradientPair* gradients) {
+    gradients_ = gradients;
+    features_.assign(features.begin(), features.end());
+    const Index num_active = static_cast<Index>(features_.size());
+    hist_size_ = num_active * kBinsPerFeature;
+    std::copy(sample.begin(), sample.end(), rows_.begin());
+    const Index n = static_cast<Index>(sample.size());
+
+    BoostingTree tree;
+    nodes_.clear();
+    leaves_.clear();
+    free_slots_.clear();
+    slots_in_use_ = 0;
+    OpenNode root;
+    root.begin = 0;
+    root.end = n;
+    root.depth = 0;
+    root.tree_node = tree.add_node();
+    root.hist_slot = acquire_slot();
+    build_histogram(root.begin, root.end, histogram(root.hist_slot));
+    // Node totals from the first active feature's histogram (every feature's bins sum to them).
+    const HistogramCell* h0 = histogram(root.hist_slot).cells;
+    for (Index b = 0; b < kBinsPerFeature; ++b) {
+      root.sum_gradient += h0[b].sum_gradient;
+      root.sum_hessian += h0[b].sum_hessian;
+    }
+    root.count = n;
+
+    // Best-first: a max-heap of splittable leaves by gain; ties go to the older node.
+    auto by_gain = [this](Index a, Index b) {
+      const auto& x = nodes_[static_cast<std::size_t>(a)];
+      const auto& y = nodes_[static_cast<std::size_t>(b)];
+      if (x.split.gain != y.split.gain) return x.split.gain < y.split.gain;
+      return a > b;
+    };
+    std::priority_queue<Index, std::vector<Index>, decltype(by_gain)> heap(by_gain);
+    nodes_.push_back(root);
+    Index num_leaves = 1;
+    const Index max_leaves =
+        params_.max_leaf_nodes > 0 ? params_.max_leaf_nodes : std::numeric_limits<Index>::max();
+    auto consider = [&](Index id) {
+      OpenNode& node = nodes_[static_cast<std::size_t>(id)];
+      if (node.hist_slot >= 0 && can_split(node) && num_leaves < max_leaves) {
+        find_best_split(node);
+      }
+      if (node.split.feature >= 0) {
+        heap.push(id);
+      } else {
+        finish_leaf(node, tree);
+      }
+    };
+    consider(0);
+    while (!heap.empty() && num_leaves < max_leaves) {
+      const Index id = heap.top();
+      heap.pop();
+      split_node(id, tree, num_leaves + 1 < max_leaves);
+      ++num_leaves;
+      const Index left_id = static_cast<Index>(nodes_.size()) - 2;
+      consider(left_id);
+      consider(left_id + 1);
+    }
+    while (!heap.empty()) {  // leaf budget exhausted: the remaining candidates become leaves
+      finish_leaf(nodes_[static_cast<std::size_t>(heap.top())], tree);
+      heap.pop();
+    }
+    return tree;
+  }
+
+  const std::vector<LeafRange>& leaf_ranges() const { return leaves_; }
+  const std::vector<std::uint32_t>& rows() const { return rows_; }
+
+ private:
+  struct Split {
+    double gain = 0.0;
+    Index feature = -1;  ///< index into features_ (active features); -1: no valid split
+    Index bin = 0;
+    double left_gradient = 0.0;
+    double left_hessian = 0.0;
+    Index left_count = 0;
+  };
+
+  struct OpenNode {
+    Index begin = 0;
+    Index end = 0;
+    Index depth = 0;
+    double sum_gradient = 0.0;
+    double sum_hessian = 0.0;
+    Index count = 0;
+    Index hist_slot = -1;
+    std::int32_t tree_node = 0;
+    Split split;
+  };
+
+  HistogramView histogram(Index slot) {
+    const auto offset = static_cast<std::size_t>(slot * hist_size_);
+    return {histogram_cells_.data() + offset, histogram_counts_.data() + offset};
+  }
+
+  Index acquire_slot() {
+    if (!free_slots_.empty()) {
+      const Index slot = free_slots_.back();
+      free_slots_.pop_back();
+      return slot;
+    }
+    const Index slot = slots_in_use_++;
+    const auto needed = static_cast<std::size_t>(slots_in_use_ * hist_size_);
+    if (histogram_cells_.size() < needed) {
+      histogram_cells_.resize(needed);
+      histogram_counts_.resize(needed);
+    }
+    return slot;
+  }
+
+  void release_slot(Index& slot) {
+    if (slot >= 0) free_slots_.push_back(slot);
+    slot = -1;
+  }
+
+  bool can_split(const OpenNode& node) const {
+    if (params_.max_depth > 0 && node.depth >= params_.max_depth) return false;
+    if (node.count < 2 * params_.min_samples_leaf || node.count < 2) return false;
+    return node.sum_hessian >= 2.0 * params_.min_hessian_to_split;
+  }
+
+  void finish_leaf(OpenNode& node, BoostingTree& tree) {
+    const double value =
+        -params_.learning_rate * node.sum_gradient / (node.sum_hessian + params_.l2_regularization);
+    tree.value[static_cast<std::size_t>(node.tree_node)] = value;
+    leaves_.push_back({node.begin, node.end, value});
+    release_slot(node.hist_slot);
+  }
+
+  /// Σ over blocks of per-block histograms of rows_[begin, end), added in block order.
+  void build_histogram(Index begin, Index end, HistogramView out) {
+    const Index blocks = num_blocks(begin, end, kRowBlock);
+    const auto size = static_cast<std::size_t>(hist_size_);
+    if (blocks <= 1) {
+      std::fill(out.cells, out.cells + size, HistogramCell{});
+      std::fill(out.counts, out.counts + size, 0u);
+      accumulate(begin, end, out);
+      return;
+    }
+    const auto partial_size = static_cast<std::size_t>(blocks) * size;
+    if (partial_cells_.size() < partial_size) {
+      partial_cells_.resize(partial_size);
+      partial_counts_.resize(partial_size);
+    }
+    parallel_for_blocks(
+        begin, end, kRowBlock, params_.num_threads, [&](Index b, Index lo, Index hi) {
+          const std::size_t offset = static_cast<std::size_t>(b) * size;
+          const HistogramView part{partial_cells_.data() + offset, partial_counts_.data() + offset};
+          std::fill(part.cells, part.cells + size, HistogramCell{});
+          std::fill(part.counts, part.counts + size, 0u);
+          accumulate(lo, hi, part);
+        });
+    // Add the partials in block order, one feature's bins per task.
+    const Index num_active = static_cast<Index>(features_.size());
+    parallel_for_blocks(0, num_active, 1, params_.num_threads, [&](Index, Index lo, Index hi) {
+      for (Index t = lo; t < hi; ++t) {
+        const std::size_t first = static_cast<std::size_t>(t * kBinsPerFeature);
+        const std::size_t bins = static_cast<std::size_t>(active_bins(t));
+        HistogramCell* dst = out.cells + first;
+        std::uint32_t* dst_count = out.counts + first;
+        std::fill(dst, dst + kBinsPerFeature, HistogramCell{});
+        std::fill(dst_count, dst_count + kBinsPerFeature, 0u);
+        for (Index b = 0; b < blocks; ++b) {
+          const std::size_t offset = static_cast<std::size_t>(b) * size + first;
+          const HistogramCell* src = partial_cells_.data() + offset;
+          const std::uint32_t* src_count = partial_counts_.data() + offset;
+          for (std::size_t bin = 0; bin < bins; ++bin) {
+            dst[bin].sum_gradient += src[bin].sum_gradient;
+            dst[bin].sum_hessian += src[bin].sum_hessian;
+            dst_count[bin] += src_count[bin];
+          }
+        }
+      }
+    });
+  }
+
+  Index active_bins(Index t) const {
+    return num_bins_[static_cast<std::size_t>(features_[static_cast<std::size_t>(t)])];
+  }
+
+  /// Adds rows_[begin, end) into `hist` (p' features × 256 bins): each row's codes are read
+  /// once and update every active feature's histogram (independent updates, good ILP).
+  void accumulate(Index begin, Index end, HistogramView hist) const {
+    const Index num_active = static_cast<Index>(features_.size());
+    const auto p = static_cast<std::size_t>(num_features_);
+    const std::uint32_t* rows = rows_.data();
+    const Index* active = features_.data();
+    const bool all_features = num_active == num_features_;
+    constexpr Index kAhead = 16;  // rows prefetched ahead: hides the latency of scattered rows
+    for (Index k = begin; k < end; ++k) {
+      if (k + kAhead < end) {
+        const std::size_t ahead = rows[k + kAhead];
+        prefetch(codes_ + ahead * p);
+        prefetch(gradients_ + ahead);
+      }
+      const std::size_t i = rows[k];
+      const std::uint8_t* code = codes_ + i * p;
+      const double g = gradients_[i].gradient;
+      const double h = gradients_[i].hessian;
+      HistogramCell* cell = hist.cells;
+      std::uint32_t* count = hist.counts;
+      for (Index t = 0; t < num_active; ++t, cell += kBinsPerFeature, count += kBinsPerFeature) {
+        const std::uint8_t c = code[all_features ? t : active[t]];
+        cell[c].sum_gradient += g;
+        cell[c].sum_hessian += h;
+        ++count[c];
+      }
+    }
+  }
+
+  /// Best split of `node` over the active features: the first (feature, bin) with the largest
+  /// positive gain whose children both have min_samples_leaf rows and min_hessian_to_split.
+  void find_best_split(OpenNode& node) {
+    const double lambda = params_.l2_regularization;
+    const double parent_score = node.sum_gradient * node.sum_gradient / (node.sum_hessian + lambda);
+    const HistogramView hist = histogram(node.hist_slot);
+    Split best;
+    const Index num_active = static_cast<Index>(features_.size());
+    for (Index t = 0; t < num_active; ++t) {
+      const HistogramCell* cell = hist.cells + t * kBinsPerFeature;
+      const std::uint32_t* count = hist.counts + t * kBinsPerFeature;
+      const Index bins = active_bins(t);
+      double left_g = 0.0;
+      double left_h = 0.0;
+      Index left_n = 0;
+      for (Index b = 0; b + 1 < bins; ++b) {
+        left_g += cell[b].sum_gradient;
+        left_h += cell[b].sum_hessian;
+        left_n += count[b];
+        const Index right_n = node.count - left_n;
+        if (left_n < params_.min_samples_leaf) continue;
+        if (right_n < params_.min_samples_leaf) break;
+        const double right_h = node.sum_hessian - left_h;
+        if (left_h < params_.min_hessian_to_split || right_h < params_.min_hessian_to_split) {
+          continue;
+        }
+        const double right_g = node.sum_gradient - left_g;
+        const double gain = left_g * left_g / (left_h + lambda) +
+                            right_g * right_g / (right_h + lambda) - parent_score;
+        if (gain > best.gain) {
+          best = {gain, t, b, left_g, left_h, left_n};
+        }
+      }
+    }
+    node.split = best;
+  }
+
+  /// Splits `nodes_[id]`: partitions its rows stably (left rows keep their order, then the
+  /// right rows), creates both children, and gives each the histogram it needs.
+  void split_node(Index id, BoostingTree& tree, bool children_may_split) {
+    OpenNode parent = nodes_[static_cast<std::size_t>(id)];
+    const Split& split = parent.split;
+    const Index feature = features_[static_cast<std::size_t>(split.feature)];
+    const auto bin = static_cast<std::uint8_t>(split.bin);
+    const Index mid = partition(parent.begin, parent.end, feature, bin);
+
+    const auto s = static_cast<std::size_t>(parent.tree_node);
+    const std::int32_t left_node = tree.add_node();
+    tree.add_node();
+    tree.feature[s] = static_cast<std::int32_t>(feature);
+    tree.split_bin[s] = bin;
+    tree.threshold[s] = bin_upper_bounds_[static_cast<std::size_t>(
+        bound_offsets_[static_cast<std::size_t>(feature)] + split.bin)];
+    tree.left_child[s] = left_node;
+
+    OpenNode left;
+    left.begin = parent.begin;
+    left.end = mid;
+    left.depth = parent.depth + 1;
+    left.sum_gradient = split.left_gradient;
+    left.sum_hessian = split.left_hessian;
+    left.count = split.left_count;
+    left.tree_node = left_node;
+    OpenNode right;
+    right.begin = mid;
+    right.end = parent.end;
+    right.depth = parent.depth + 1;
+    right.sum_gradient = parent.sum_gradient - split.left_gradient;
+    right.sum_hessian = parent.sum_hessian - split.left_hessian;
+    right.count = parent.count - split.left_count;
+    right.tree_node = left_node + 1;
+
+    const bool left_needs = children_may_split && can_split(left);
+    const bool right_needs = children_may_split && can_split(right);
+    OpenNode& smaller = left.count <= right.count ? left : right;
+    OpenNode& larger = left.count <= right.count ? right : left;
+    const bool smaller_needs = &smaller == &left ? left_needs : right_needs;
+    const bool larger_needs = &larger == &left ? left_needs : right_needs;
+    if (larger_needs) {
+      // Build the smaller child's histogram, derive the larger's in the parent's slot.
+      smaller.hist_slot = acquire_slot();
+      build_histogram(smaller.begin, smaller.end, histogram(smaller.hist_slot));
+      larger.hist_slot = parent.hist_slot;
+      parent.hist_slot = -1;
+      subtract(histogram(larger.hist_slot), histogram(smaller.hist_slot));
+      if (!smaller_needs) release_slot(smaller.hist_slot);
+    } else if (smaller_needs) {
+      smaller.hist_slot = parent.hist_slot;  // reuse the slot, rebuild from rows
+      parent.hist_slot = -1;
+      build_histogram(smaller.begin, smaller.end, histogram(smaller.hist_slot));
+    }
+    release_slot(parent.hist_slot);
+    nodes_[static_cast<std::size_t>(id)].hist_slot = -1;
+    nodes_.push_back(left);
+    nodes_.push_back(right);
+  }
+
+  /// target -= other, bin by bin.
+  void subtract(HistogramView target, HistogramView other) const {
+    const Index num_active = static_cast<Index>(features_.size());
+    for (Index t = 0; t < num_active; ++t) {
+      const std::size_t first = static_cast<std::size_t>(t * kBinsPerFeature);
+      const auto bins = static_cast<std::size_t>(active_bins(t));
+      for (std::size_t b = first; b < first + bins; ++b) {
+        target.cells[b].sum_gradient -= other.cells[b].sum_gradient;
+        target.cells[b].sum_hessian -= other.cells[b].sum_hessian;
+        target.counts[b] -= other.counts[b];
+      }
+    }
+  }
+
+  /// Stable partition of rows_[begin, end) by code(feature) <= bin; returns the first right
+  /// position. Each block splits its rows branch-free into a left and a right run (scratch
+  /// buffers), then the runs are copied to their places given by prefix sums over the blocks.
+  Index partition(Index begin, Index end, Index feature, std::uint8_t bin) {
+    const Index blocks = num_blocks(begin, end, kRowBlock);
+    block_left_.resize(static_cast<std::size_t>(blocks));
+    auto split_block = [&](Index b, Index lo, Index hi) {
+      const std::uint8_t* column =
+          column_codes_ + static_cast<std::size_t>(feature) * static_cast<std::size_t>(num_rows_);
+      const std::uint32_t* in = rows_.data();
+      std::uint32_t* left = scratch_.data() + lo;
+      std::uint32_t* right = scratch_right_.data() + lo;
+      Index num_left = 0;
+      Index num_right = 0;
+      for (Index k = lo; k < hi; ++k) {
+        if (k + 32 < hi) prefetch(column + in[k + 32]);
+        const std::uint32_t i = in[k];
+        const bool goes_left = column[i] <= bin;
+        left[num_left] = i;
+        right[num_right] = i;
+        num_left += goes_left ? 1 : 0;
+        num_right += goes_left ? 0 : 1;
+      }
+      block_left_[static_cast<std::size_t>(b)] = num_left;
+    };
+    if (blocks <= 1) {
+      split_block(0, begin, end);
+      const Index num_left = block_left_[0];
+      std::copy(scratch_.begin() + begin, scratch_.begin() + begin + num_left,
+                rows_.begin() + begin);
+      std::copy(scratch_right_.begin() + begin,
+                scratch_right_.begin() + (end - begin - num_left) + begin,
+                rows_.begin() + begin + num_left);
+      return begin + num_left;
+    }
+    parallel_for_blocks(begin, end, kRowBlock, params_.num_threads, split_block);
+    Index total_left = 0;
+    block_offsets_.resize(static_cast<std::size_t>(blocks));
+    for (Index b = 0; b < blocks; ++b) {
+      block_offsets_[static_cast<std::size_t>(b)] = total_left;
+      total_left += block_left_[static_cast<std::size_t>(b)];
+    }
+    parallel_for_blocks(
+        begin, end, kRowBlock, params_.num_threads, [&](Index b, Index lo, Index hi) {
+          const Index num_left = block_left_[static_cast<std::size_t>(b)];
+          const Index lefts_before = block_offsets_[static_cast<std::size_t>(b)];
+          // Right rows before this block: (lo − begin) − lefts before it.
+          const Index rights_before = (lo - begin) - lefts_before;
+          std::copy(scratch_.begin() + lo, scratch_.begin() + lo + num_left,
+                    rows_.begin() + begin + lefts_before);
+          std::copy(scratch_right_.begin() + lo, scratch_right_.begin() + hi - num_left,
+                    rows_.begin() + begin + total_left + rights_before);
+        });
+    return begin + total_left;
+  }
+
+  const std::uint8_t* codes_;
+  const std::uint8_t* column_codes_;
+  Index num_rows_;
+  Index num_features_;
+  std::vector<Index> num_bins_;
+  std::vector<double> bin_upper_bounds_;
+  std::vector<Index> bound_offsets_;
+  TreeGrowerParams params_;
+
+  const GradientPair* gradients_ = nullptr;
+  std::vector<Index> features_;
+  Index hist_size_ = 0;
+  std::vector<std::uint32_t> rows_;
+  std::vector<std::uint32_t> scratch_;
+  std::vector<std::uint32_t> scratch_right_;
+  std::vector<HistogramCell> histogram_cells_;
+  std::vector<std::uint32_t> histogram_counts_;
+  std::vector<HistogramCell> partial_cells_;
+  std::vector<std::uint32_t> partial_counts_;
+  std::vector<Index> free_slots_;
+  Index slots_in_use_ = 0;
+  std::vector<OpenNode> nodes_;
+  std::vector<LeafRange> leaves_;
+  std::vector<Index> block_left_;
+  std::vector<Index> block_offsets_;
+};
+
+}  // namespace tailor::learn::detail
