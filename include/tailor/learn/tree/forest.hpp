@@ -66,6 +66,31 @@ struct Tree {
     return node->next;
   }
 
+  /// Leaf indices of `count` rows stored row-major in x (stride p). Eight rows descend in
+  /// lockstep so that their cache misses on the node array overlap (a traversal is a chain of
+  /// dependent loads; interleaving independent chains hides the memory latency).
+  void leaves_of(const double* x, Index p, Index count, std::uint32_t* out) const {
+    constexpr Index kLanes = 8;
+    const Node* base = nodes.data();
+    for (Index r0 = 0; r0 < count; r0 += kLanes) {
+      const Index lanes = std::min(kLanes, count - r0);
+      const Node* cursor[kLanes];
+      for (Index l = 0; l < lanes; ++l) cursor[l] = base;
+      bool active = true;
+      while (active) {
+        active = false;
+        for (Index l = 0; l < lanes; ++l) {
+          const Node* node = cursor[l];
+          if (node->is_leaf()) continue;
+          active = true;
+          cursor[l] =
+              x[(r0 + l) * p + node->feature()] <= node->threshold ? node + 1 : base + node->next;
+        }
+      }
+      for (Index l = 0; l < lanes; ++l) out[r0 + l] = cursor[l]->next;
+    }
+  }
+
   /// Leaf index for row i of a binned matrix.
   std::uint32_t leaf_of(const BinnedMatrix& X, Index i) const {
     const Node* node = nodes.data();
@@ -116,12 +141,14 @@ class Forest {
         for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
       }
       std::vector<double> sums(static_cast<std::size_t>(rows * C), 0.0);
+      std::vector<std::uint32_t> leaves(static_cast<std::size_t>(rows));
       Index used = 0;
       for (const Tree& tree : trees_) {
         if (tree.empty()) continue;
         ++used;
+        tree.leaves_of(x.data(), p, rows, leaves.data());
         for (Index r = 0; r < rows; ++r) {
-          const std::uint32_t leaf = tree.leaf_of(x.data() + r * p);
+          const std::uint32_t leaf = leaves[static_cast<std::size_t>(r)];
           const double* s = tree.leaf_stats.data() + static_cast<std::size_t>(leaf) * S;
           const double inv = 1.0 / s[0];
           double* acc = sums.data() + r * C;

@@ -61,6 +61,9 @@ struct TrainerOptions {
   bool honesty = true;
   double honesty_fraction = 0.5;  ///< share of each tree's sample used to place splits
   bool compute_oob = true;
+  /// Derive the larger child's histograms by subtraction when it pays (off: always direct;
+  /// the trees are the same up to floating-point rounding of the sums).
+  bool histogram_subtraction = true;
   std::uint64_t seed = 0;
   Index num_threads = 0;  ///< 0 = all cores
   ProgressCallback progress = nullptr;
@@ -111,7 +114,7 @@ class TreeGrower {
     node_totals_.resize(static_cast<std::size_t>(S()));
     // Full histogram sets only when one set stays small (cache- and memory-friendly).
     const double set_bytes = static_cast<double>(p_ * B_ * S()) * 8.0;
-    sets_enabled_ = set_bytes <= 16.0 * 1024 * 1024;
+    sets_enabled_ = options_.histogram_subtraction && set_bytes <= 16.0 * 1024 * 1024;
   }
 
   /// Grows tree `t`; marks its sampled rows in `in_bag` (n bits) when given.

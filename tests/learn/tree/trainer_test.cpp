@@ -1,0 +1,122 @@
+#include "tailor/learn/tree/trainer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "tailor/core/random.hpp"
+#include "tailor/learn/binning.hpp"
+
+using tailor::Index;
+using tailor::Matrix;
+using tailor::Vector;
+namespace tree = tailor::learn::tree;
+
+namespace {
+
+struct Problem {
+  tailor::learn::BinnedMatrix X;
+  Vector y;
+};
+
+/// Integer-valued targets: every histogram sum is exact, so subtraction changes nothing.
+Problem integer_problem(Index n, Index p, std::uint64_t seed) {
+  tailor::Rng rng(seed);
+  Matrix X(n, p);
+  Vector y(n);
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < p; ++j) X(i, j) = rng.uniform();
+    y[i] = std::round(10.0 * X(i, 0) + 5.0 * X(i, 1) * X(i, 2) + 2.0 * rng.normal());
+  }
+  return {tailor::learn::BinnedMatrix::build(X, {.max_bins = 64}, 1), y};
+}
+
+bool same_trees(const tree::Forest& a, const tree::Forest& b) {
+  if (a.num_trees() != b.num_trees()) return false;
+  for (Index t = 0; t < a.num_trees(); ++t) {
+    const auto& ta = a.trees()[static_cast<std::size_t>(t)];
+    const auto& tb = b.trees()[static_cast<std::size_t>(t)];
+    if (ta.nodes.size() != tb.nodes.size() || ta.leaf_stats != tb.leaf_stats) return false;
+    for (std::size_t k = 0; k < ta.nodes.size(); ++k) {
+      if (ta.nodes[k].split != tb.nodes[k].split || ta.nodes[k].next != tb.nodes[k].next ||
+          ta.nodes[k].threshold != tb.nodes[k].threshold) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: histogram subtraction builds the same trees as direct histograms", "[tree]") {
+  const auto problem = integer_problem(3000, 6, 1);
+  for (const bool honesty : {false, true}) {
+    tree::TrainerOptions options{.num_trees = 4,
+                                 .mtry = 6,
+                                 .sample_fraction = 0.8,
+                                 .min_node_size = 3,
+                                 .honesty = honesty,
+                                 .seed = 5,
+                                 .num_threads = 1};
+    const auto with = tree::train_forest(problem.X, tree::RegressionRelabeling{problem.y, Vector()},
+                                         tree::RegressionSplittingRule{}, Vector(), options);
+    options.histogram_subtraction = false;
+    const auto without =
+        tree::train_forest(problem.X, tree::RegressionRelabeling{problem.y, Vector()},
+                           tree::RegressionSplittingRule{}, Vector(), options);
+    CHECK(same_trees(with.forest, without.forest));
+    CHECK(with.forest.trees()[0].nodes.size() > 100);
+  }
+}
+
+TEST_CASE("trainer: tree invariants", "[tree]") {
+  const auto problem = integer_problem(2000, 4, 2);
+  const tree::TrainerOptions options{.num_trees = 3,
+                                     .mtry = 2,
+                                     .sample_fraction = 1.0,
+                                     .bootstrap = true,
+                                     .min_node_size = 7,
+                                     .max_depth = 6,
+                                     .honesty = false,
+                                     .seed = 1,
+                                     .num_threads = 1};
+  const auto trained =
+      tree::train_forest(problem.X, tree::RegressionRelabeling{problem.y, Vector()},
+                         tree::RegressionSplittingRule{}, Vector(), options);
+  for (const auto& t : trained.forest.trees()) {
+    // Every leaf holds at least min_node_size distinct rows, i.e. at least that many draws;
+    // total draws = n (bootstrap of size n); depth never exceeds max_depth.
+    double draws = 0.0;
+    for (std::size_t s = 0; s < t.leaf_stats.size(); s += 3) {
+      CHECK(t.leaf_stats[s] >= 7.0);
+      draws += t.leaf_stats[s];
+    }
+    CHECK(draws == 2000.0);
+    std::vector<std::pair<std::size_t, Index>> stack{{0, 0}};
+    Index deepest = 0;
+    while (!stack.empty()) {
+      const auto [k, d] = stack.back();
+      stack.pop_back();
+      deepest = std::max(deepest, d);
+      if (t.nodes[k].is_leaf()) continue;
+      stack.push_back({k + 1, d + 1});
+      stack.push_back({t.nodes[k].next, d + 1});
+    }
+    CHECK(deepest <= 6);
+    CHECK(deepest >= 4);
+  }
+  // Split frequencies count root splits once per tree.
+  CHECK(trained.forest.split_frequencies(2).row(0).sum() == 3.0);
+}
+
+TEST_CASE("trainer: rejects mismatched relabeling", "[tree]") {
+  const auto problem = integer_problem(100, 2, 3);
+  const Vector short_y = problem.y.head(50);
+  CHECK_THROWS_WITH(tree::train_forest(problem.X, tree::RegressionRelabeling{short_y, Vector()},
+                                       tree::RegressionSplittingRule{}, Vector(), {}),
+                    Catch::Contains("train_forest: relabeling has 50 rows, expected 100"));
+  CHECK_THROWS_AS(tree::train_forest(problem.X, tree::ClassRelabeling{problem.y, Vector(), 3},
+                                     tree::RegressionSplittingRule{}, Vector(), {}),
+                  tailor::InvalidArgument);
+}
