@@ -1,0 +1,212 @@
+// segment_benchmark — throughput of segment::Nmf, KMeans (Lloyd, Hamerly) and MiniBatchKMeans,
+// plus a peer mode that fits a CSV with settings matched to benchmarks/peers/sklearn_segment.py.
+//
+// Benchmarks (Google Benchmark, items_per_second = rows × iterations / s for NMF and rows / s
+// for K-Means fits) on planted data: n rows, p = 20, X = W·H + noise with W drawn around 8
+// prototypes (non-negative, clustered), generated with tailor::Rng.
+// Peer mode: `segment_benchmark --peer_csv=data.csv --peer_out=tailor.json [--threads=2]`
+// reads a numeric CSV (header line, comma-separated), fits NMF (k = 8, nndsvda, HALS, 200
+// iterations, tol 0) and K-Means (k = 8, n_init = 4, k-means++, Lloyd and Hamerly) and writes
+// objective, inertia and wall seconds as JSON.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tailor/core/random.hpp"
+#include "tailor/segment/kmeans.hpp"
+#include "tailor/segment/nmf.hpp"
+
+namespace {
+
+using tailor::Index;
+using tailor::Matrix;
+
+Matrix planted(Index n, Index p, Index k, std::uint64_t seed) {
+  tailor::Rng rng(seed);
+  Matrix H(k, p), proto(k, k);
+  for (Index j = 0; j < p; ++j)
+    for (Index c = 0; c < k; ++c) H(c, j) = rng.uniform();
+  for (Index a = 0; a < k; ++a)
+    for (Index c = 0; c < k; ++c) proto(a, c) = a == c ? 2.0 : 0.3 * rng.uniform();
+  Matrix X(n, p);
+  Eigen::RowVectorXd w(k);
+  for (Index i = 0; i < n; ++i) {
+    const Index s = static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(k)));
+    for (Index c = 0; c < k; ++c) w[c] = std::max(0.0, proto(s, c) + 0.2 * rng.normal());
+    X.row(i) = w * H;
+    for (Index j = 0; j < p; ++j) X(i, j) = std::max(0.0, X(i, j) + 0.05 * rng.normal());
+  }
+  return X;
+}
+
+const Matrix& data(Index n) {
+  static std::vector<std::pair<Index, Matrix>> cache;
+  for (auto& [rows, X] : cache)
+    if (rows == n) return X;
+  cache.emplace_back(n, planted(n, 20, 8, 42));
+  return cache.back().second;
+}
+
+void BM_NmfFit(benchmark::State& state) {
+  const Matrix& X = data(state.range(0));
+  const tailor::segment::Nmf nmf(
+      {.num_components = 8, .tol = 0, .max_iter = 50, .num_threads = state.range(1)});
+  for (auto _ : state) {
+    auto model = nmf.fit(X);
+    benchmark::DoNotOptimize(model.reconstruction_error());
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows() * 50);
+  state.counters["threads"] = static_cast<double>(state.range(1));
+}
+BENCHMARK(BM_NmfFit)
+    ->Args({10'000, 1})
+    ->Args({100'000, 1})
+    ->Args({100'000, 2})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_KMeansFit(benchmark::State& state) {
+  const Matrix& X = data(state.range(0));
+  const auto algorithm = static_cast<tailor::segment::KMeansAlgorithm>(state.range(2));
+  const tailor::segment::KMeans kmeans(
+      {.num_clusters = 8, .n_init = 1, .algorithm = algorithm, .num_threads = state.range(1)});
+  Index iterations = 0;
+  for (auto _ : state) {
+    auto model = kmeans.fit(X);
+    iterations = model.iterations();
+    benchmark::DoNotOptimize(model.inertia());
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows());
+  state.counters["threads"] = static_cast<double>(state.range(1));
+  state.counters["lloyd_iterations"] = static_cast<double>(iterations);
+}
+// Args: rows, threads, algorithm (0 = lloyd, 1 = hamerly).
+BENCHMARK(BM_KMeansFit)
+    ->Args({10'000, 1, 0})
+    ->Args({100'000, 1, 0})
+    ->Args({100'000, 2, 0})
+    ->Args({100'000, 1, 1})
+    ->Args({100'000, 2, 1})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_MiniBatchKMeansFit(benchmark::State& state) {
+  const Matrix& X = data(state.range(0));
+  const tailor::segment::MiniBatchKMeans kmeans({.num_clusters = 8, .batch_size = 1024});
+  for (auto _ : state) {
+    auto model = kmeans.fit(X);
+    benchmark::DoNotOptimize(model.inertia());
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows());
+}
+BENCHMARK(BM_MiniBatchKMeansFit)->Args({100'000})->Unit(benchmark::kMillisecond);
+
+Matrix read_numeric_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<double> values;
+  Index rows = 0, cols = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    Index c = 0;
+    const char* s = line.c_str();
+    char* end = nullptr;
+    while (*s) {
+      values.push_back(std::strtod(s, &end));
+      ++c;
+      s = *end == ',' ? end + 1 : end;
+      if (end == s && *s != '\0') break;
+    }
+    if (cols == 0) cols = c;
+    ++rows;
+  }
+  Matrix X(rows, cols);
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) X(i, j) = values[static_cast<std::size_t>(i * cols + j)];
+  return X;
+}
+
+template <class F>
+double seconds(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int peer_mode(const std::string& csv, const std::string& out_path, Index threads) {
+  const Matrix X = read_numeric_csv(csv);
+  tailor::segment::NmfModel nmf;
+  const double nmf_s = seconds([&] {
+    nmf = tailor::segment::Nmf({.num_components = 8,
+                                .init = tailor::segment::NmfInit::nndsvda,
+                                .tol = 0,
+                                .max_iter = 200,
+                                .num_threads = threads})
+              .fit(X);
+  });
+  tailor::segment::KMeansModel lloyd, hamerly;
+  const double lloyd_s = seconds([&] {
+    lloyd =
+        tailor::segment::KMeans({.num_clusters = 8, .n_init = 4, .seed = 0, .num_threads = threads})
+            .fit(X);
+  });
+  const double hamerly_s = seconds([&] {
+    hamerly = tailor::segment::KMeans({.num_clusters = 8,
+                                       .n_init = 4,
+                                       .algorithm = tailor::segment::KMeansAlgorithm::hamerly,
+                                       .seed = 0,
+                                       .num_threads = threads})
+                  .fit(X);
+  });
+  const double residual = nmf.reconstruction_error() * nmf.reconstruction_error();
+  std::ofstream out(out_path);
+  out << fmt::format(
+      "{{\"rows\": {}, \"cols\": {}, \"threads\": {}, \"nmf_objective\": {:.17g}, "
+      "\"nmf_iterations\": {}, \"nmf_seconds\": {:.4f}, \"kmeans_lloyd_inertia\": {:.17g}, "
+      "\"kmeans_lloyd_seconds\": {:.4f}, \"kmeans_hamerly_inertia\": {:.17g}, "
+      "\"kmeans_hamerly_seconds\": {:.4f}}}\n",
+      X.rows(), X.cols(), threads, 0.5 * residual, nmf.iterations(), nmf_s, lloyd.inertia(),
+      lloyd_s, hamerly.inertia(), hamerly_s);
+  return out ? 0 : 1;
+}
+
+int write_csv_mode(const std::string& path, Index n) {
+  const Matrix X = planted(n, 20, 8, 42);
+  std::ofstream out(path);
+  for (Index j = 0; j < X.cols(); ++j) out << (j ? "," : "") << "x" << j;
+  out << "\n";
+  for (Index i = 0; i < X.rows(); ++i) {
+    for (Index j = 0; j < X.cols(); ++j) out << (j ? "," : "") << fmt::format("{:.17g}", X(i, j));
+    out << "\n";
+  }
+  return out ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string csv, out, write_csv;
+  Index threads = 2, rows = 100'000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--peer_csv=")) csv = std::string(arg.substr(11));
+    if (arg.starts_with("--peer_out=")) out = std::string(arg.substr(11));
+    if (arg.starts_with("--threads=")) threads = std::stol(std::string(arg.substr(10)));
+    if (arg.starts_with("--write_csv=")) write_csv = std::string(arg.substr(12));
+    if (arg.starts_with("--rows=")) rows = std::stol(std::string(arg.substr(7)));
+  }
+  if (!write_csv.empty()) return write_csv_mode(write_csv, rows);
+  if (!csv.empty()) return peer_mode(csv, out.empty() ? "tailor_segment.json" : out, threads);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
