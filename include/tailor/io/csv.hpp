@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -311,58 +312,51 @@ class CsvScanner {
       }
     }
     const std::size_t start_line = line;
-    fields.clear();
+    // Fields are stored by index into a vector that only grows, so the hot loop does no
+    // push_back bookkeeping.
+    std::size_t n = 0;
+    if (fields.size() < 8) fields.resize(8);
+    CsvField* out = fields.data();
     while (true) {
-      CsvField field;
       if (p == end) {
         // The record ended with a separator at the end of the input: one last empty field.
         if (!at_eof) return CsvScanStatus::need_more;
-        field.begin = p;
-        fields.push_back(field);
+        store_field(fields, out, n, p, 0, false, false);
         break;
       }
       if (*p == quote_) {
         const char* content = p + 1;
         const char* q = content;
+        bool escaped = false;
         while (true) {
           q = static_cast<const char*>(std::memchr(q, quote_, static_cast<std::size_t>(end - q)));
           if (q == nullptr) {
             if (!at_eof) return CsvScanStatus::need_more;
-            raise<FormatError>("{}:{}:{}: unterminated quoted field (opened here, never closed)",
-                               source_, line, fields.size() + 1);
+            fail_unterminated(line, n + 1);
           }
           if (q + 1 == end && !at_eof) return CsvScanStatus::need_more;
           if (q + 1 < end && q[1] == quote_) {
-            field.escaped = true;
+            escaped = true;
             q += 2;
             continue;
           }
           break;
         }
-        field.begin = content;
-        field.size = static_cast<std::size_t>(q - content);
-        field.quoted = true;
+        store_field(fields, out, n, content, static_cast<std::size_t>(q - content), true, escaped);
         line += count_line_breaks(content, q);
         p = q + 1;
-        fields.push_back(field);
         if (p == end) break;
         if (*p == separator_) {
           ++p;
           continue;
         }
         if (*p != '\n' && *p != '\r') {
-          raise<FormatError>(
-              "{}:{}:{}: unexpected character '{}' after a closing quote, "
-              "expected '{}' or a line end",
-              source_, line, fields.size(), *p, separator_);
+          fail_after_quote(line, n, *p);
         }
       } else {
-        const char* q = p;
-        while (q < end && !special_[static_cast<unsigned char>(*q)]) ++q;
+        const char* q = find_special(p, end);
         if (q == end && !at_eof) return CsvScanStatus::need_more;
-        field.begin = p;
-        field.size = static_cast<std::size_t>(q - p);
-        fields.push_back(field);
+        store_field(fields, out, n, p, static_cast<std::size_t>(q - p), false, false);
         p = q;
         if (p == end) break;
         if (*p == separator_) {
@@ -381,6 +375,7 @@ class CsvScanner {
       ++line;
       break;
     }
+    if (fields.size() != n) fields.resize(n);
     cursor = p;
     line_ = line;
     record_line_ = start_line;
@@ -388,6 +383,60 @@ class CsvScanner {
   }
 
  private:
+  /// First separator, CR or LF in [p, end), or end. Eight bytes at a time where they are
+  /// available (SWAR: a byte of x is zero iff it is flagged in (x - 0x01..) & ~x & 0x80..; the
+  /// lowest flag is exact, so on a little-endian host countr_zero finds the first match).
+  [[gnu::always_inline]] inline const char* find_special(const char* p, const char* end) const {
+    if constexpr (std::endian::native == std::endian::little) {
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+      constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+      const std::uint64_t separators = kOnes * static_cast<unsigned char>(separator_);
+      constexpr std::uint64_t kLineFeeds = kOnes * static_cast<unsigned char>('\n');
+      constexpr std::uint64_t kReturns = kOnes * static_cast<unsigned char>('\r');
+      const auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+      while (end - p >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        const std::uint64_t hits = zero_bytes(word ^ separators) | zero_bytes(word ^ kLineFeeds) |
+                                   zero_bytes(word ^ kReturns);
+        if (hits != 0) return p + std::countr_zero(hits) / 8;
+        p += 8;
+      }
+    }
+    while (p < end && !special_[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+  }
+
+  // Members are written one by one: copying a freshly built CsvField as a whole stalls on
+  // store-to-load forwarding. Always inlined: this runs once per field.
+  [[gnu::always_inline]] static inline void store_field(std::vector<CsvField>& fields,
+                                                        CsvField*& out, std::size_t& n,
+                                                        const char* begin, std::size_t size,
+                                                        bool quoted, bool escaped) {
+    if (n == fields.size()) [[unlikely]] {
+      fields.resize(2 * n);
+      out = fields.data();
+    }
+    CsvField& field = out[n++];
+    field.begin = begin;
+    field.size = size;
+    field.quoted = quoted;
+    field.escaped = escaped;
+  }
+
+  // Error paths live out of line so that scan() stays small enough to inline its helpers.
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_unterminated(std::size_t line,
+                                                                std::size_t field) const {
+    raise<FormatError>("{}:{}:{}: unterminated quoted field (opened here, never closed)", source_,
+                       line, field);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_after_quote(std::size_t line, std::size_t field,
+                                                               char found) const {
+    raise<FormatError>(
+        "{}:{}:{}: unexpected character '{}' after a closing quote, expected '{}' or a line end",
+        source_, line, field, found, separator_);
+  }
+
   static std::size_t count_line_breaks(const char* p, const char* end) {
     std::size_t breaks = 0;
     for (; p < end; ++p) {
@@ -408,10 +457,43 @@ class CsvScanner {
   std::array<bool, 256> special_{};
 };
 
+/// Fast path for the common plain decimal "[-]ddd[.ddd]" with at most 15 digits: the digits
+/// form an integer m < 10^15 < 2^53 and the scale is 10^k with k <= 22, both exact doubles, so
+/// m / 10^k is one correctly rounded IEEE division (Clinger 1990, "How to read floating point
+/// numbers accurately", the exact fast path) — the same result as from_chars.
+inline bool csv_parse_plain_decimal(const char* p, const char* e, double& value) {
+  static constexpr double kPowersOfTen[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                            1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool negative = p < e && *p == '-';
+  if (negative) ++p;
+  std::uint64_t mantissa = 0;
+  int digits = 0;
+  while (p < e && static_cast<unsigned>(*p - '0') < 10u) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+    ++p;
+    ++digits;
+  }
+  int fraction_digits = 0;
+  if (p < e && *p == '.') {
+    ++p;
+    while (p < e && static_cast<unsigned>(*p - '0') < 10u) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+      ++fraction_digits;
+    }
+    digits += fraction_digits;
+  }
+  if (p != e || digits == 0 || digits > 15) return false;
+  const double magnitude = static_cast<double>(mantissa) / kPowersOfTen[fraction_digits];
+  value = negative ? -magnitude : magnitude;
+  return true;
+}
+
 /// Parses a whole field as a double: optional blanks around, optional leading '+'.
 inline bool csv_parse_number(std::string_view text, double& value) {
   const char* b = text.data();
   const char* e = b + text.size();
+  if (csv_parse_plain_decimal(b, e, value)) return true;
   while (b < e && (*b == ' ' || *b == '\t')) ++b;
   while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
   if (b < e && *b == '+') {
@@ -499,30 +581,70 @@ inline std::size_t csv_find_column(const std::vector<std::string>& names, std::s
                      option, fmt::join(names, ", "));
 }
 
-inline std::string csv_read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    raise<Error>("cannot open '{}': {}", path.string(), std::generic_category().message(errno));
+/// The whole input of read_csv in one buffer (kept for re-scans), filled chunk by chunk while
+/// parsing so that each chunk is scanned while it is still in cache.
+class CsvWholeInput {
+ public:
+  explicit CsvWholeInput(std::string_view text)
+      : data_(text.data()), total_(text.size()), loaded_(text.size()) {}
+
+  explicit CsvWholeInput(const std::filesystem::path& path) : path_(path.string()) {
+    file_.open(path, std::ios::binary);
+    if (!file_) {
+      raise<Error>("cannot open '{}': {}", path_, std::generic_category().message(errno));
+    }
+    file_.seekg(0, std::ios::end);
+    const std::streamoff size = file_.tellg();
+    file_.seekg(0, std::ios::beg);
+    if (size < 0 || !file_) raise<Error>("{}: cannot determine the file size", path_);
+    total_ = static_cast<std::size_t>(size);
+    owned_ = std::make_unique_for_overwrite<char[]>(total_ + 1);  // no zero-filling
+    data_ = owned_.get();
   }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::string data;
-  if (size > 0) {
-    data.resize(static_cast<std::size_t>(size));
-    in.read(data.data(), size);
-    if (in.gcount() != size) raise<Error>("{}: read failed", path.string());
+
+  const char* begin() const { return data_; }
+  const char* loaded_end() const { return data_ + loaded_; }
+  std::size_t total_size() const { return total_; }
+  bool complete() const { return loaded_ == total_; }
+
+  /// Appends the next chunk of the file to the loaded part.
+  void load_more() {
+    constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+    const std::size_t step = std::min(kChunkBytes, total_ - loaded_);
+    file_.read(owned_.get() + loaded_, static_cast<std::streamsize>(step));
+    if (static_cast<std::size_t>(file_.gcount()) != step) {
+      raise<Error>("{}: read failed after {} bytes (file changed while reading?)", path_, loaded_);
+    }
+    loaded_ += step;
   }
-  return data;
-}
+
+  /// Scans one record, loading more of the file whenever the scanner needs it.
+  CsvScanStatus scan(CsvScanner& scanner, const char*& cursor, std::vector<CsvField>& fields) {
+    while (true) {
+      const CsvScanStatus status = scanner.scan(cursor, loaded_end(), complete(), fields);
+      if (status != CsvScanStatus::need_more) return status;
+      load_more();
+    }
+  }
+
+ private:
+  std::string path_;
+  std::ifstream file_;
+  std::unique_ptr<char[]> owned_;
+  const char* data_ = nullptr;
+  std::size_t total_ = 0;
+  std::size_t loaded_ = 0;
+};
 
 /// The whole-file parser behind read_csv / read_csv_string.
-inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
+inline Table csv_parse_table(CsvWholeInput& input, const CsvOptions& options,
                              const std::string& source) {
   csv_validate_options(options, "read_csv");
-  data.remove_prefix(csv_bom_length(data));
-  const char* const end = data.data() + data.size();
-  const char* cursor = data.data();
+  while (!input.complete() && input.loaded_end() - input.begin() < 3) input.load_more();
+  const char* cursor =
+      input.begin() +
+      csv_bom_length(std::string_view(
+          input.begin(), static_cast<std::size_t>(input.loaded_end() - input.begin())));
   CsvScanner scanner(source, options.separator, options.quote);
   std::vector<CsvField> fields;
 
@@ -530,7 +652,7 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
   Table table(source);
   {
     const char* peek = cursor;
-    if (scanner.scan(peek, end, true, fields) == CsvScanStatus::end_of_input) return table;
+    if (input.scan(scanner, peek, fields) == CsvScanStatus::end_of_input) return table;
     if (options.header) {
       cursor = peek;
     } else {
@@ -546,7 +668,14 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
     std::size_t field = 0;
     enum class State { undecided, numeric, string } state = State::undecided;
     bool forced_numeric = false;
-    std::vector<double> numbers;
+    Eigen::VectorXd numbers;  // numbers[0, count) are filled; parsed straight into the result
+    std::size_t count = 0;
+    void push(double value) {
+      if (count == static_cast<std::size_t>(numbers.size())) {
+        numbers.conservativeResize(std::max<Eigen::Index>(16, 2 * numbers.size()));
+      }
+      numbers[static_cast<Eigen::Index>(count++)] = value;
+    }
     std::vector<std::string> texts;
     std::size_t missing_line = 0;  // first missing value (0: none)
     std::string missing_text;
@@ -585,15 +714,28 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
     if (forced[slot.field] == 2) slot.state = Slot::State::string;
   }
 
-  // Reserve from the number of line breaks (an upper bound on the records, cheap to count).
+  // Size the numeric columns from the length of the first data record (counting line breaks
+  // would cost a full extra pass over memory); growth past the estimate doubles via realloc.
   const char* const data_begin = cursor;
   const std::size_t data_line = scanner.line();
-  const auto line_breaks = static_cast<std::size_t>(std::count(data_begin, end, '\n'));
+  std::size_t estimated_rows = 16;
+  {
+    CsvScanner probe(source, options.separator, options.quote, data_line);
+    const char* p = data_begin;
+    if (input.scan(probe, p, fields) == CsvScanStatus::record && p > data_begin) {
+      const auto first_length = static_cast<std::size_t>(p - data_begin);
+      const auto data_bytes =
+          input.total_size() - static_cast<std::size_t>(data_begin - input.begin());
+      estimated_rows += data_bytes / first_length * 9 / 8;
+    }
+  }
   for (Slot& slot : slots) {
-    if (slot.state != Slot::State::string) slot.numbers.reserve(line_breaks + 1);
+    if (slot.state != Slot::State::string) {
+      slot.numbers.resize(static_cast<Eigen::Index>(estimated_rows));
+    }
   }
 
-  // Re-scans the first `rows` records and returns the text of field `field` in each.
+  // Re-scans the first `rows` records (all loaded already) and returns field `field` of each.
   const auto rescan_texts = [&](std::size_t field, std::size_t rows) {
     std::vector<std::string> texts;
     texts.reserve(rows);
@@ -601,7 +743,7 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
     const char* p = data_begin;
     std::vector<CsvField> row_fields;
     for (std::size_t r = 0; r < rows; ++r) {
-      again.scan(p, end, true, row_fields);
+      again.scan(p, input.loaded_end(), true, row_fields);
       texts.push_back(csv_field_text(row_fields[field], options.quote));
     }
     return texts;
@@ -610,7 +752,7 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::size_t num_rows = 0;
   std::string unescaped;
-  while (scanner.scan(cursor, end, true, fields) == CsvScanStatus::record) {
+  while (input.scan(scanner, cursor, fields) == CsvScanStatus::record) {
     if (fields.size() != num_fields) {
       raise<FormatError>("{}:{}:{}: expected {} fields, found {}", source, scanner.record_line(),
                          std::min(fields.size(), num_fields) + 1, num_fields, fields.size());
@@ -630,11 +772,11 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
       double value = 0.0;
       switch (csv_classify(text, options.missing_values, value)) {
         case CsvFieldKind::number:
-          slot.numbers.push_back(value);
+          slot.push(value);
           slot.state = Slot::State::numeric;
           break;
         case CsvFieldKind::missing:
-          slot.numbers.push_back(nan);
+          slot.push(nan);
           if (slot.missing_line == 0) {
             slot.missing_line = scanner.record_line();
             slot.missing_text = std::string(text);
@@ -647,7 +789,8 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
           }
           slot.texts = rescan_texts(slot.field, num_rows);
           slot.texts.push_back(std::string(text));
-          slot.numbers = std::vector<double>();
+          slot.numbers = Eigen::VectorXd();
+          slot.count = 0;
           slot.state = Slot::State::string;
           break;
       }
@@ -659,7 +802,8 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
   for (Slot& slot : slots) {
     if (slot.state == Slot::State::undecided && !slot.forced_numeric) {
       slot.texts = rescan_texts(slot.field, num_rows);
-      slot.numbers = std::vector<double>();
+      slot.numbers = Eigen::VectorXd();
+      slot.count = 0;
       slot.state = Slot::State::string;
     }
   }
@@ -684,9 +828,9 @@ inline Table csv_parse_table(std::string_view data, const CsvOptions& options,
     if (slot.state == Slot::State::string) {
       table.add_strings(names[slot.field], std::move(slot.texts));
     } else {
-      table.add_numeric(names[slot.field],
-                        Eigen::Map<const Eigen::VectorXd>(
-                            slot.numbers.data(), static_cast<Eigen::Index>(slot.numbers.size())));
+      // Shrinking keeps the allocation in place (realloc), so this is no copy of the data.
+      slot.numbers.conservativeResize(static_cast<Eigen::Index>(slot.count));
+      table.add_numeric(names[slot.field], std::move(slot.numbers));
     }
   }
   return table;
@@ -703,14 +847,15 @@ struct CsvReaderInfo {
 
 /// Reads a whole CSV file into a Table (see the header comment for format, types and errors).
 inline Table read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
-  const std::string data = detail::csv_read_file(path);
-  return detail::csv_parse_table(data, options, path.string());
+  detail::CsvWholeInput input(path);
+  return detail::csv_parse_table(input, options, path.string());
 }
 
 /// Reads CSV text; `source_name` stands for the file name in error messages.
 inline Table read_csv_string(std::string_view text, const CsvOptions& options = {},
                              std::string_view source_name = "<string>") {
-  return detail::csv_parse_table(text, options, std::string(source_name));
+  detail::CsvWholeInput input(text);
+  return detail::csv_parse_table(input, options, std::string(source_name));
 }
 
 /// One record of a CsvReader. Its views stay valid until the next call to next_row.
