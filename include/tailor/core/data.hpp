@@ -17,6 +17,9 @@
 // expressions such as `w_int.cast<double>()` or `2 * y`, row-major matrices, strided vectors)
 // are evaluated once into storage the view owns, so they are safe. A temporary plain matrix,
 // e.g. `CausalData(make_X(), w, y)`, is NOT safe: the view would point into it after it dies.
+// Likewise a MatrixRef/VectorRef you pass on (say a function parameter) is viewed as is: what
+// it refers to must outlive the view. (The detection of evaluated arguments reads Eigen::Ref's
+// protected `m_object` member, present in Eigen 3.3 and 3.4.)
 #pragma once
 
 #include <algorithm>
