@@ -331,6 +331,23 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
   }();
   X_train_for_bins.resize(0, 0);
 
+  // Bin codes by a branch-free binary search over each feature's bounds padded to 256 with +inf:
+  // the same bin as mapper.bin_of (first b with x <= u(b)), without mispredicted branches.
+  std::vector<double> padded_bounds(static_cast<std::size_t>(p * 256),
+                                    std::numeric_limits<double>::infinity());
+  for (Index j = 0; j < p; ++j) {
+    for (Index b = 0; b + 1 < mapper.num_bins(j); ++b) {
+      padded_bounds[static_cast<std::size_t>(j * 256 + b)] = mapper.upper_bound(j, b);
+    }
+  }
+  auto bin_of = [&](Index j, double x) {
+    const double* bounds = padded_bounds.data() + j * 256;
+    std::size_t base = 0;
+    for (std::size_t half = 128; half > 0; half /= 2) {
+      base = bounds[base + half - 1] < x ? base + half : base;
+    }
+    return static_cast<std::uint8_t>(base);
+  };
   auto make_part = [&](std::vector<Index> rows, bool with_columns) {
     BoostingPart part;
     part.source_rows = std::move(rows);
@@ -343,7 +360,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
       for (Index k = lo; k < hi; ++k) {
         const Index i = part.source_rows[static_cast<std::size_t>(k)];
         std::uint8_t* code = part.codes.data() + static_cast<std::size_t>(k * p);
-        for (Index j = 0; j < p; ++j) code[j] = mapper.bin_unchecked(j, X(i, j));
+        for (Index j = 0; j < p; ++j) code[j] = bin_of(j, X(i, j));
         if (with_columns) {
           for (Index j = 0; j < p; ++j) {
             part.column_codes[static_cast<std::size_t>(j * m + k)] = code[j];
