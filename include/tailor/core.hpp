@@ -2,8 +2,12 @@
 // metrics, serialization, progress.
 #pragma once
 
+#include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/folds.hpp"
+#include "tailor/core/metrics.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"

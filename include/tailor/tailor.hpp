@@ -1,9 +1,13 @@
-// tailor/tailor.hpp — the umbrella header: includes every module.
+// tailor/tailor.hpp — the umbrella header: includes every module. Prefer the module headers
+// (tailor/cate.hpp, tailor/segment.hpp, ...) in your own translation units to keep builds fast.
 #pragma once
 
 #if __cplusplus < 202002L
-#error "tailor requires C++20 (compile with -std=c++20 or link tailor::tailor in CMake)"
+#error "tailor requires C++20 (compile with -std=c++20, or link tailor::tailor in CMake)"
 #endif
 
+#include "tailor/cate.hpp"
 #include "tailor/core.hpp"
+#include "tailor/io.hpp"
 #include "tailor/learn.hpp"
+#include "tailor/segment.hpp"

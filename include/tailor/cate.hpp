@@ -1,0 +1,12 @@
+// tailor/cate.hpp — heterogeneous treatment effects: S/T/X/R/DR meta-learners, AIPW average
+// effects (ATE, ATT, ATC, subsets) and overlap diagnostics.
+#pragma once
+
+#include "tailor/cate/average_effect.hpp"
+#include "tailor/cate/dr_learner.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
+#include "tailor/cate/overlap.hpp"
+#include "tailor/cate/r_learner.hpp"
+#include "tailor/cate/s_learner.hpp"
+#include "tailor/cate/t_learner.hpp"
+#include "tailor/cate/x_learner.hpp"
