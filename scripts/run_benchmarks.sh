@@ -5,7 +5,8 @@
 # Usage: scripts/run_benchmarks.sh [results-dir] [extra benchmark flags...]
 #   results-dir defaults to build-bench/results; one <name>.json per benchmark binary.
 #   Example: scripts/run_benchmarks.sh /tmp/bench --benchmark_filter=read_csv
-# Environment: JOBS (parallel build jobs, default nproc), BUILD_DIR (default build-bench).
+# Environment: JOBS (parallel build jobs, default nproc), BUILD_DIR (default build-bench),
+#   BENCHMARKS (space-separated subset of targets, e.g. "io_benchmark"; default all).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -20,10 +21,14 @@ cmake -S "$TAILOR_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "${CMAKE_LAUNCHER[@]}" >/dev/null
 
 targets=()
-for src in "$TAILOR_ROOT"/benchmarks/*_benchmark.cpp; do
-  [[ -e "$src" ]] || continue
-  targets+=("$(basename "$src" .cpp)")
-done
+if [[ -n "${BENCHMARKS:-}" ]]; then
+  read -r -a targets <<<"$BENCHMARKS"
+else
+  for src in "$TAILOR_ROOT"/benchmarks/*_benchmark.cpp; do
+    [[ -e "$src" ]] || continue
+    targets+=("$(basename "$src" .cpp)")
+  done
+fi
 if [[ ${#targets[@]} -eq 0 ]]; then
   echo "run_benchmarks: no benchmarks/*_benchmark.cpp found" >&2
   exit 1

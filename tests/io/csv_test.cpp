@@ -129,10 +129,10 @@ TEST_CASE("csv: UTF-8 byte order mark at file start is skipped", "[io]") {
 
 TEST_CASE("csv: number syntax", "[io]") {
   const Table t = read_csv_string(
-      "x\n+1.5\n 2 "
-      "\n1e3\n-0\ninf\n-inf\n1e400\n0.1\n123456789012345678\n.5\n7.\n2.2250738585072014e-308\n");
+      "x\n+1.5\n 2 \n1e3\n-0\ninf\n-inf\n1e400\n0.1\n123456789012345678\n.5\n7.\n"
+      "2.2250738585072014e-308\n-1e-400\n-1e99999\n");
   const Eigen::VectorXd& x = t.numeric("x");
-  REQUIRE(x.size() == 12);
+  REQUIRE(x.size() == 14);
   CHECK(x[0] == 1.5);
   CHECK(x[1] == 2.0);
   CHECK(x[2] == 1000.0);
@@ -145,6 +145,8 @@ TEST_CASE("csv: number syntax", "[io]") {
   CHECK(x[9] == 0.5);
   CHECK(x[10] == 7.0);
   CHECK(x[11] == std::numeric_limits<double>::min());
+  CHECK(same_bits(x[12], -0.0));  // underflow reads as a signed zero
+  CHECK(x[13] == -std::numeric_limits<double>::infinity());
   // Not numbers: the column becomes a string column with the texts verbatim.
   for (const char* text : {"1,5", "0x10", "1e", "--1", "+-1", "1 2", "12abc"}) {
     CsvOptions options;

@@ -28,8 +28,11 @@
 //
 // Complexity: O(bytes) time. read_csv holds the file plus the parsed columns in memory (8 bytes
 // per numeric cell); CsvReader holds one buffer (1 MiB by default, grown to the longest record).
-// The scanner is hand-written, numeric fields are parsed in place with std::from_chars (no
-// per-field allocation); a column that turns out to be a string column is re-scanned once.
+// Speed: a hand-written scanner that finds field ends 8 bytes at a time (SWAR), numbers parsed
+// in place without allocation — plain decimals of <= 15 digits by the exact Clinger fast path,
+// everything else by std::from_chars — and the file loaded in 1 MiB chunks interleaved with
+// parsing so each chunk is scanned while in cache. A column that turns out to be a string
+// column is re-scanned once from the start. (io_benchmark: ~200+ MB/s on one core.)
 #pragma once
 
 #include <algorithm>
@@ -43,7 +46,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <ostream>
@@ -54,6 +56,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
@@ -504,9 +507,19 @@ inline bool csv_parse_number(std::string_view text, double& value) {
   const auto [ptr, ec] = std::from_chars(b, e, value, std::chars_format::general);
   if (ptr != e) return false;
   if (ec == std::errc::result_out_of_range) {
-    // Overflow or underflow: strtod gives the correctly rounded ±inf / 0 / subnormal.
-    const std::string copy(b, e);
-    value = std::strtod(copy.c_str(), nullptr);
+    // A number beyond double's range (1e400, 1e-400): read it as long double and round (to
+    // ±inf or ±0); where long double is no wider, the exponent's sign decides. Locale-free,
+    // unlike strtod.
+    long double wide = 0.0L;
+    const auto [wide_end, wide_ec] = std::from_chars(b, e, wide, std::chars_format::general);
+    if (wide_ec == std::errc() && wide_end == e) {
+      value = static_cast<double>(wide);
+    } else {
+      const char* exponent = std::find_if(b, e, [](char c) { return c == 'e' || c == 'E'; });
+      const bool tiny = exponent + 1 < e && exponent[1] == '-';
+      value = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+      if (*b == '-') value = -value;
+    }
     return true;
   }
   return ec == std::errc();
@@ -1148,7 +1161,9 @@ inline void write_csv(const Table& table, std::ostream& out, char separator = ',
         if (std::isnan(value)) {
           if (single) buffer.append("\"\"");
         } else {
-          fmt::format_to(std::back_inserter(buffer), "{}", value);
+          char digits[32];  // the shortest round-trip form has at most 24 characters
+          const char* digits_end = fmt::format_to(digits, "{}", value);
+          buffer.append(digits, static_cast<std::size_t>(digits_end - digits));
         }
       } else {
         detail::csv_append_text(buffer, (*texts[j])[i], separator, single);
