@@ -64,6 +64,11 @@ struct TrainerOptions {
   /// Derive the larger child's histograms by subtraction when it pays (off: always direct;
   /// the trees are the same up to floating-point rounding of the sums).
   bool histogram_subtraction = true;
+  /// grf's "little bags" (Athey, Tibshirani & Wager 2019, §4): trees t with equal
+  /// t / ci_group_size share one half-sample of ⌊n/2⌋ rows (drawn from stream Rng(~seed, group))
+  /// and each subsamples ⌈2·sample_fraction·⌊n/2⌋⌉ of it, so sample_fraction ≤ 0.5 is expected.
+  /// 1 = independent subsamples. Ignored with bootstrap.
+  Index ci_group_size = 1;
   std::uint64_t seed = 0;
   Index num_threads = 0;  ///< 0 = all cores
   ProgressCallback progress = nullptr;
@@ -121,7 +126,7 @@ class TreeGrower {
   Tree grow(Index t, std::vector<std::uint64_t>* in_bag) {
     Rng rng(options_.seed, static_cast<std::uint64_t>(t));
     for (Index j = 0; j < p_; ++j) features_[static_cast<std::size_t>(j)] = j;
-    const Index num_split_rows = draw_sample(rng, in_bag);
+    const Index num_split_rows = draw_sample(rng, t, in_bag);
     nodes_.clear();
     leaf_stats_.clear();
     if (num_split_rows > 0) grow_nodes(num_split_rows, rng);
@@ -163,8 +168,8 @@ class TreeGrower {
 
   /// Fills rows_[0, returned) with the splitting rows and estimation_rows_ (honesty), both in
   /// increasing order; rows of weight 0 never enter a tree (they stay marked in-bag).
-  Index draw_sample(Rng& rng, std::vector<std::uint64_t>* in_bag) {
-    const Index m = std::max<Index>(
+  Index draw_sample(Rng& rng, Index t, std::vector<std::uint64_t>* in_bag) {
+    Index m = std::max<Index>(
         1, static_cast<Index>(std::floor(options_.sample_fraction * static_cast<double>(n_))));
     order_.clear();
     if (options_.bootstrap) {
@@ -178,9 +183,24 @@ class TreeGrower {
       // Partial Fisher–Yates: the first m entries are a uniform sample in random order.
       for (Index i = 0; i < n_; ++i)
         pool_[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
+      Index population = n_;
+      if (options_.ci_group_size > 1) {
+        // Little bags: the group's half-sample first (same draw for every tree of the group),
+        // then this tree's subsample of it.
+        population = std::max<Index>(1, n_ / 2);
+        Rng group_rng(~options_.seed, static_cast<std::uint64_t>(t / options_.ci_group_size));
+        for (Index i = 0; i < population; ++i) {
+          const Index j =
+              i + static_cast<Index>(group_rng.uniform_index(static_cast<std::uint64_t>(n_ - i)));
+          std::swap(pool_[static_cast<std::size_t>(i)], pool_[static_cast<std::size_t>(j)]);
+        }
+        m = std::clamp<Index>(static_cast<Index>(std::ceil(2.0 * options_.sample_fraction *
+                                                           static_cast<double>(population))),
+                              1, population);
+      }
       for (Index i = 0; i < m; ++i) {
         const Index j =
-            i + static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(n_ - i)));
+            i + static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(population - i)));
         std::swap(pool_[static_cast<std::size_t>(i)], pool_[static_cast<std::size_t>(j)]);
       }
       order_.assign(pool_.begin(), pool_.begin() + m);
