@@ -10,8 +10,8 @@
 #include <string_view>
 #include <utility>
 
-#include <Eigen/Core>
 #include <fmt/format.h>
+#include <Eigen/Core>
 
 namespace tailor {
 
@@ -72,11 +72,12 @@ void check_finite(std::string_view context, std::string_view name,
     for (Eigen::Index i = 0; i < v.rows(); ++i) {
       const double x = static_cast<double>(v(i, j));
       if (!std::isfinite(x)) {
-        if (v.cols() == 1) {
+        if constexpr (Derived::ColsAtCompileTime == 1) {
           detail::raise<DataError>("{}: {}[{}] = {}, expected a finite value", context, name, i, x);
+        } else {
+          detail::raise<DataError>("{}: {}({}, {}) = {}, expected a finite value", context, name, i,
+                                   j, x);
         }
-        detail::raise<DataError>("{}: {}({}, {}) = {}, expected a finite value", context, name, i,
-                                 j, x);
       }
     }
   }
