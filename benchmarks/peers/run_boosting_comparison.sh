@@ -4,7 +4,8 @@
 # (Friedman #1 regression) and log-loss (logistic classification), and the ratios.
 # Usage: benchmarks/peers/run_boosting_comparison.sh BUILD_DIR [N_TRAIN] [N_TEST] [REPEATS] [THREADS]
 #   BUILD_DIR holds learn_boosting_benchmark (cmake --build BUILD_DIR --target learn_boosting_benchmark).
-# Data go to /tmp/tailor_boosting_N_TRAIN_*.csv and are reused when present.
+# Data go to /tmp/tailor_boosting_N_TRAIN_*.csv and are reused when present; the raw results
+# are kept beside them (*_tailor_result.json, *_sklearn_result.jsonl).
 # Needs /usr/bin/python3 with python3-sklearn and libopenblas0-pthread (Debian). OPENBLAS_CORETYPE
 # and OPENBLAS_L2_SIZE are unset for the peer only, as the environment notes advise.
 set -euo pipefail
@@ -19,20 +20,23 @@ if [[ ! -f ${prefix}_clf_test.csv ]]; then
   /usr/bin/python3 "$here/make_boosting_data.py" "$n_train" "$n_test" "$prefix"
 fi
 echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-tailor_json=$(mktemp)
+tailor_json=${prefix}_tailor_result.json
+sklearn_json_file=${prefix}_sklearn_result.jsonl
 TAILOR_BOOSTING_PREFIX=$prefix TAILOR_BOOSTING_THREADS=$threads \
   "$build_dir/benchmarks/learn_boosting_benchmark" --benchmark_repetitions="$repeats" \
   --benchmark_format=json --benchmark_out="$tailor_json" --benchmark_out_format=json > /dev/null
-sklearn_json=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$threads \
-  /usr/bin/python3 "$here/sklearn_boosting.py" "$prefix" "$repeats")
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$threads \
+  /usr/bin/python3 "$here/sklearn_boosting.py" "$prefix" "$repeats" > "$sklearn_json_file"
 echo "machine load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 - "$tailor_json" "$n_train" "$threads" <<PY
+/usr/bin/python3 - "$tailor_json" "$sklearn_json_file" "$n_train" "$threads" <<'PY'
 import json, statistics, sys
 tailor = json.load(open(sys.argv[1]))["benchmarks"]
-sk = {r["task"]: r for r in map(json.loads, """$sklearn_json""".strip().splitlines())}
-def runs(name):
-    return [b for b in tailor if b.get("run_name") == name and b.get("run_type") == "iteration"]
-print(f"n_train = {sys.argv[2]}, p = 10, threads = {sys.argv[3]}, medians of {len(runs('BM_BoostingRegressorFit'))} runs")
+sk = {r["task"]: r for r in map(json.loads, open(sys.argv[2]).read().strip().splitlines())}
+def runs(name):  # run names carry suffixes such as /iterations:1/real_time
+    return [b for b in tailor
+            if b.get("run_name", "").split("/")[0] == name and b.get("run_type") == "iteration"]
+print(f"n_train = {sys.argv[3]}, p = 10, threads = {sys.argv[4]}, "
+      f"medians of {len(runs('BM_BoostingRegressorFit'))} runs")
 for task, fit, pred, metric in (("reg", "BM_BoostingRegressorFit", "BM_BoostingRegressorPredict", "rmse"),
                                 ("clf", "BM_BoostingClassifierFit", "BM_BoostingClassifierPredict", "log_loss")):
     fit_runs = runs(fit)
@@ -48,4 +52,4 @@ for task, fit, pred, metric in (("reg", "BM_BoostingRegressorFit", "BM_BoostingR
     print(f"{task}: held-out {metric} tailor {t_metric:.5f}  sklearn {s[metric]:.5f}"
           f"  ratio {t_metric / s[metric]:.4f}")
 PY
-rm -f "$tailor_json"
+echo "raw results: $tailor_json $sklearn_json_file"

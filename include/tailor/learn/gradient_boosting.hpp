@@ -416,6 +416,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
                     std::move(bounds), std::move(offsets), grower_params);
 
   std::vector<GradientPair> gradients(static_cast<std::size_t>(n_train));
+  const bool unit_hessian = loss == BoostingLoss::squared_error && weights.size() == 0;
   const Index rows_per_tree = std::max<Index>(
       1, static_cast<Index>(std::llround(params.subsample * static_cast<double>(n_train))));
   const Index features_per_tree = std::max<Index>(
@@ -461,7 +462,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
       features = sample_without_replacement(p, features_per_tree, rng);
       std::sort(features.begin(), features.end());
     }
-    BoostingTree tree = grower.grow(sample, features, gradients.data());
+    BoostingTree tree = grower.grow(sample, features, gradients.data(), unit_hessian);
 
     // Training predictions: leaves know their rows; rows outside the subsample walk the tree.
     const auto& leaves = grower.leaf_ranges();

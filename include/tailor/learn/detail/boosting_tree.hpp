@@ -160,11 +160,13 @@ class TreeGrower {
   };
 
   /// Grows one tree on the rows `sample` (sorted, distinct) using only `features` (sorted,
-  /// distinct). `gradients` are indexed by row. Returns the tree; leaf_ranges() and
-  /// rows() then describe which rows each leaf received.
+  /// distinct). `gradients` are indexed by row. `unit_hessian`: every hessian is exactly 1
+  /// (unweighted squared error), so Σh = count and the hessians are not summed. Returns the
+  /// tree; leaf_ranges() and rows() then describe which rows each leaf received.
   BoostingTree grow(std::span<const std::uint32_t> sample, std::span<const Index> features,
-                    const GradientPair* gradients) {
+                    const GradientPair* gradients, bool unit_hessian = false) {
     gradients_ = gradients;
+    unit_hessian_ = unit_hessian;
     features_.assign(features.begin(), features.end());
     const Index num_active = static_cast<Index>(features_.size());
     hist_size_ = num_active * kBinsPerFeature;
@@ -303,6 +305,7 @@ class TreeGrower {
       std::fill(out.cells, out.cells + size, HistogramCell{});
       std::fill(out.counts, out.counts + size, 0u);
       accumulate(begin, end, out);
+      fill_unit_hessians(out);
       return;
     }
     const auto partial_size = static_cast<std::size_t>(blocks) * size;
@@ -340,6 +343,15 @@ class TreeGrower {
         }
       }
     });
+    fill_unit_hessians(out);
+  }
+
+  /// With unit hessians Σh of a bin is its count (exact in double below 2⁵³).
+  void fill_unit_hessians(HistogramView hist) const {
+    if (!unit_hessian_) return;
+    for (std::size_t b = 0; b < static_cast<std::size_t>(hist_size_); ++b) {
+      hist.cells[b].sum_hessian = static_cast<double>(hist.counts[b]);
+    }
   }
 
   Index active_bins(Index t) const {
@@ -349,6 +361,15 @@ class TreeGrower {
   /// Adds rows_[begin, end) into `hist` (p' features × 256 bins): each row's codes are read
   /// once and update every active feature's histogram (independent updates, good ILP).
   void accumulate(Index begin, Index end, HistogramView hist) const {
+    if (unit_hessian_) {
+      accumulate_rows<true>(begin, end, hist);
+    } else {
+      accumulate_rows<false>(begin, end, hist);
+    }
+  }
+
+  template <bool kUnitHessian>
+  void accumulate_rows(Index begin, Index end, HistogramView hist) const {
     const Index num_active = static_cast<Index>(features_.size());
     const auto p = static_cast<std::size_t>(num_features_);
     const std::uint32_t* rows = rows_.data();
@@ -370,7 +391,7 @@ class TreeGrower {
       for (Index t = 0; t < num_active; ++t, cell += kBinsPerFeature, count += kBinsPerFeature) {
         const std::uint8_t c = code[all_features ? t : active[t]];
         cell[c].sum_gradient += g;
-        cell[c].sum_hessian += h;
+        if constexpr (!kUnitHessian) cell[c].sum_hessian += h;
         ++count[c];
       }
     }
@@ -553,6 +574,7 @@ class TreeGrower {
   TreeGrowerParams params_;
 
   const GradientPair* gradients_ = nullptr;
+  bool unit_hessian_ = false;
   std::vector<Index> features_;
   Index hist_size_ = 0;
   std::vector<std::uint32_t> rows_;
