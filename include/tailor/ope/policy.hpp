@@ -75,7 +75,7 @@ class TargetPolicy {
     const Eigen::VectorXd sums = probabilities.rowwise().sum();
     for (Index i = 0; i < sums.size(); ++i) {
       if (std::abs(sums[i] - 1.0) > kRowSumTolerance) {
-        detail::raise<DataError>("{}: row {} of probabilities sums to {}, expected 1", kContext, i,
+        detail::raise<DataError>("{}: row {} of probabilities sums to {:.10g}, expected 1", kContext, i,
                                  sums[i]);
       }
     }
