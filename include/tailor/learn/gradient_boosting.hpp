@@ -405,15 +405,16 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
     offsets.push_back(static_cast<Index>(bounds.size()));
     for (Index b = 0; b < mapper.num_bins(j); ++b) bounds.push_back(mapper.upper_bound(j, b));
   }
-  const TreeGrowerParams grower_params{.max_leaf_nodes = params.max_leaf_nodes,
-                                       .max_depth = params.max_depth,
-                                       .min_samples_leaf = params.min_samples_leaf,
-                                       .l2_regularization = params.l2_regularization,
-                                       .min_hessian_to_split = 1e-3,
-                                       .learning_rate = params.learning_rate,
-                                       .num_threads = threads};
-  TreeGrower grower(train.codes.data(), train.column_codes.data(), n_train, p, std::move(num_bins),
-                    std::move(bounds), std::move(offsets), grower_params);
+  const BoostingGrowerParams grower_params{.max_leaf_nodes = params.max_leaf_nodes,
+                                           .max_depth = params.max_depth,
+                                           .min_samples_leaf = params.min_samples_leaf,
+                                           .l2_regularization = params.l2_regularization,
+                                           .min_hessian_to_split = 1e-3,
+                                           .learning_rate = params.learning_rate,
+                                           .num_threads = threads};
+  BoostingTreeGrower grower(train.codes.data(), train.column_codes.data(), n_train, p,
+                            std::move(num_bins), std::move(bounds), std::move(offsets),
+                            grower_params);
 
   std::vector<GradientPair> gradients(static_cast<std::size_t>(n_train));
   const bool unit_hessian = loss == BoostingLoss::squared_error && weights.size() == 0;

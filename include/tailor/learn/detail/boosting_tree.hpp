@@ -16,6 +16,10 @@
 // min_samples_leaf limits — with max_leaf_nodes unlimited this grows the same tree as depth-wise
 // growth, so one grower serves both modes (as in scikit-learn's HistGradientBoosting).
 //
+// Per-row gradients/hessians are float pairs (as in scikit-learn and LightGBM; sums are double);
+// with unit hessians (unweighted squared error) Σh is the bin count and is not summed. Codes are
+// kept row-major for histograms and column-major for partitions (2·n·p bytes in all).
+//
 // Threads and determinism: histograms are summed over fixed blocks of kRowBlock consecutive rows
 // (row-major codes, so a row's p codes are read together), one partial histogram per block, then
 // the partials are added in block order; partitions are computed per block and placed by prefix
@@ -105,7 +109,7 @@ inline void prefetch(const void* address) {
 }
 
 /// Settings of one tree (validated by GradientBoosting).
-struct TreeGrowerParams {
+struct BoostingGrowerParams {
   Index max_leaf_nodes = 31;  ///< 0 = unlimited
   Index max_depth = 0;        ///< 0 = unlimited
   Index min_samples_leaf = 20;
@@ -129,7 +133,7 @@ struct HistogramView {
 };
 
 /// Grows boosting trees on row-major bin codes; reuses its buffers from tree to tree.
-class TreeGrower {
+class BoostingTreeGrower {
  public:
   static constexpr Index kRowBlock = 8192;  ///< rows per block of the deterministic reductions
   static constexpr Index kBinsPerFeature = 256;
@@ -137,9 +141,10 @@ class TreeGrower {
   /// `codes`: n × num_features row-major bin codes (histograms read a row's codes together);
   /// `column_codes`: the same codes column-major (partitions read one feature);
   /// `num_bins[j]`: bins of feature j; bounds of feature j at bin_upper_bounds[bound_offsets[j]].
-  TreeGrower(const std::uint8_t* codes, const std::uint8_t* column_codes, Index num_rows,
-             Index num_features, std::vector<Index> num_bins, std::vector<double> bin_upper_bounds,
-             std::vector<Index> bound_offsets, const TreeGrowerParams& params)
+  BoostingTreeGrower(const std::uint8_t* codes, const std::uint8_t* column_codes, Index num_rows,
+                     Index num_features, std::vector<Index> num_bins,
+                     std::vector<double> bin_upper_bounds, std::vector<Index> bound_offsets,
+                     const BoostingGrowerParams& params)
       : codes_(codes),
         column_codes_(column_codes),
         num_rows_(num_rows),
@@ -571,7 +576,7 @@ class TreeGrower {
   std::vector<Index> num_bins_;
   std::vector<double> bin_upper_bounds_;
   std::vector<Index> bound_offsets_;
-  TreeGrowerParams params_;
+  BoostingGrowerParams params_;
 
   const GradientPair* gradients_ = nullptr;
   bool unit_hessian_ = false;
