@@ -706,13 +706,21 @@ TrainedForest train_forest(const BinnedMatrix& X, const Relabel& relabeling, con
   parallel_for_blocks(0, n, 4096, options.num_threads, [&](Index, Index lo, Index hi) {
     for (Index i = lo; i < hi; ++i) relabeling.channels(i, channels.col(i).data());
   });
-  switch (C + 1) {
-    case 3:
-      return detail::train<Rule, 3>(X, channels, weights, rule, options);
-    case 4:
-      return detail::train<Rule, 4>(X, channels, weights, rule, options);
-    default:
-      return detail::train<Rule, 0>(X, channels, weights, rule, options);
+  // A rule may fix the width S = 1 + C at compile time (`static constexpr int kStatsWidth`),
+  // so its histogram loops unroll (e.g. the causal forest's S = 7).
+  if constexpr (requires { Rule::kStatsWidth; }) {
+    check_param(C + 1 == Rule::kStatsWidth, "train_forest", "rule channels", C,
+                fmt::format("{} (kStatsWidth - 1)", Rule::kStatsWidth - 1));
+    return detail::train<Rule, Rule::kStatsWidth>(X, channels, weights, rule, options);
+  } else {
+    switch (C + 1) {
+      case 3:
+        return detail::train<Rule, 3>(X, channels, weights, rule, options);
+      case 4:
+        return detail::train<Rule, 4>(X, channels, weights, rule, options);
+      default:
+        return detail::train<Rule, 0>(X, channels, weights, rule, options);
+    }
   }
 }
 

@@ -1,0 +1,614 @@
+// tailor/cate/causal_forest.hpp — causal forests (Wager & Athey, JASA 2018) as generalized
+// random forests (Athey, Tibshirani & Wager, "Generalized random forests", Ann. Statist. 2019),
+// following grf's causal_forest on tailor's histogram tree engine.
+//
+// 1. Orthogonalization (GRF §6.2): out-of-bag Ŷ(x) = E[Y | X = x] and Ŵ(x) = E[W | X = x] from
+//    two honest regression forests of max(50, num_trees/4) trees (grf's defaults), or supplied
+//    vectors; known propensities of the data are used as Ŵ. The forest is grown on the centered
+//    Zᵢ = Wᵢ − Ŵᵢ and Ỹᵢ = Yᵢ − Ŷᵢ.
+// 2. Splits maximize grf's gradient criterion on the pseudo-outcomes ρᵢ, with at least
+//    min_node_size treated and control rows per child, alpha and the imbalance penalty
+//    (detail/causal_splitting.hpp); honesty, sample_fraction, mtry as in grf.
+// 3. Prediction by forest weights αᵢ(x) = (1/T) Σ_t 1{i ∈ L_t(x)}/|L_t(x)| (GRF eq. (3)),
+//    computed from leaf sufficient statistics, not row lists: each leaf keeps
+//    [n, Σw, ΣwZ, ΣwỸ, ΣwZỸ, ΣwZ²] of its estimation rows, so the α-weighted moments are tree
+//    averages of leaf means (a_W, a_Z, a_Y, a_ZY, a_ZZ), and the local moment equation gives
+//        τ̂(x) = (a_ZY a_W − a_Y a_Z) / (a_ZZ a_W − a_Z²),   μ̂(x) = (a_Y − a_Z τ̂)/a_W.
+// 4. Variance by the bootstrap of little bags (GRF §4, grf's ci.group.size = 2): trees come in
+//    groups of ℓ that share one half-sample. With the per-tree influence values
+//        ρ_b = (a_W ψ_b,1 − a_Z ψ_b,2) / (a_ZZ a_W − a_Z²),
+//        ψ_b,1 = v_ZY − v_ZZ τ̂ − v_Z μ̂,  ψ_b,2 = v_Y − v_Z τ̂ − v_W μ̂  (v = tree b's leaf means),
+//    the between-group variance of the group means V_B and the total variance V_T give the
+//    within-group noise (V_T − V_B)/(ℓ − 1), and σ̂² = V_B − noise, made non-negative by grf's
+//    objective-Bayes correction (a uniform prior on [0, ∞) for the true variance with a normal
+//    likelihood of standard error max(V_B, noise)·√(2/G), i.e. the posterior mean
+//    m + s·φ(m/s)/Φ(m/s) with m = V_B − noise). Intervals are τ̂ ± z_{1−α/2} σ̂.
+// 5. Out-of-bag τ̂ for the training rows (trees whose sample left the row out), AIPW average
+//    effects with grf's doubly-robust scores μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂_oob(x)
+//    (cate/average_effect.hpp), overlap diagnostics of Ŵ (cate/overlap.hpp), split-frequency
+//    importance, versioned save/load.
+// Every tree uses random stream (seed, tree), every prediction row sums its trees in tree order,
+// so results are bit-identical for any num_threads.
+// Complexity: fit O(T · m · depth · (mtry + C)) with m = sample_fraction·n (plus the two nuisance
+// forests); prediction O(n · T · depth); memory 16 bytes per node + 56 bytes per leaf.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <istream>
+#include <limits>
+#include <numbers>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tailor/cate/average_effect.hpp"
+#include "tailor/cate/overlap.hpp"
+#include "tailor/core/data.hpp"
+#include "tailor/core/errors.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/progress.hpp"
+#include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
+#include "tailor/core/types.hpp"
+#include "tailor/learn/binning.hpp"
+#include "tailor/learn/regression_forest.hpp"
+#include "tailor/learn/tree/forest.hpp"
+#include "tailor/learn/tree/trainer.hpp"
+
+// Last: it opens tailor::cate::detail and learn::tree::detail, and overlap.hpp / forest.hpp
+// name tailor::detail::raise as plain `detail::raise`, which those namespaces would shadow.
+#include "tailor/cate/detail/causal_splitting.hpp"
+
+namespace tailor::cate {
+
+/// Settings of CausalForest (grf's causal_forest defaults).
+struct CausalForestParams {
+  Index num_trees = 2000;  ///< a multiple of ci_group_size
+  /// Features tried per split; 0 = grf's default min(⌈√p + 20⌉, p).
+  Index mtry = 0;
+  /// Rows per tree as a fraction of n (without replacement); at most 0.5 when ci_group_size ≥ 2
+  /// (each tree subsamples its group's half-sample).
+  double sample_fraction = 0.5;
+  /// Minimum splitting rows per child; with stabilize_splits also the minimum number of treated
+  /// and of control rows per child.
+  Index min_node_size = 5;
+  bool honesty = true;            ///< separate splitting and estimation rows (Wager & Athey 2018)
+  double honesty_fraction = 0.5;  ///< share of each tree's sample that places splits, in (0, 1)
+  /// Trees per half-sample for the little-bags variance (grf: 2); 1 = no variance estimates.
+  Index ci_group_size = 2;
+  /// Each child's treatment variation Σw(Z − Z̄)² must be ≥ alpha × the parent's, in [0, 0.25).
+  double alpha = 0.05;
+  double imbalance_penalty = 0.0;  ///< λ ≥ 0: splits pay λ(1/size_L + 1/size_R)
+  bool stabilize_splits = true;    ///< balance children in treated/control (grf's default)
+  /// Trees of each nuisance regression forest (Ŷ, Ŵ); 0 = grf's max(50, num_trees/4).
+  Index nuisance_num_trees = 0;
+  Index max_bins = 256;           ///< quantile bins per feature, 2..256 (learn/binning.hpp)
+  double propensity_clip = 0.01;  ///< Ŵ clipped into [clip, 1 − clip] for AIPW weights
+  double overlap_epsilon = 0.05;  ///< band of OverlapDiagnostics::share_outside
+  std::uint64_t seed = 0;
+  Index num_threads = 0;                ///< 0 = all cores (fit and predict)
+  ProgressCallback progress = nullptr;  ///< stages "outcome trees", "treatment trees", "trees"
+};
+
+/// Optional user-supplied nuisance estimates for the training rows (length 0 = estimate).
+struct CausalForestNuisances {
+  Vector outcome = Vector();     ///< Ŷ(xᵢ) = E[Y | X = xᵢ], preferably out-of-fold
+  Vector propensity = Vector();  ///< Ŵ(xᵢ) = P(W = 1 | X = xᵢ) ∈ [0, 1]
+};
+
+/// Point estimates, standard errors and a normal-theory interval per row.
+struct EffectIntervals {
+  Vector estimate;
+  Vector std_error;
+  Vector lower;
+  Vector upper;
+};
+
+namespace detail {
+
+/// grf's objective-Bayes debiasing of the little-bags variance (see the header comment).
+inline double debias_variance(double var_between, double group_noise, double num_groups) {
+  const double initial = var_between - group_noise;
+  const double se = std::max(var_between, group_noise) * std::sqrt(2.0 / num_groups);
+  if (!(se > 1e-10)) return std::max(initial, 0.0);
+  const double ratio = initial / se;
+  const double density = std::exp(-0.5 * ratio * ratio) / std::sqrt(2.0 * std::numbers::pi);
+  const double mass = 0.5 * std::erfc(-ratio / std::numbers::sqrt2);
+  return initial + se * density / mass;
+}
+
+/// τ̂ and μ̂ from forest-averaged leaf means a = [a_W, a_Z, a_Y, a_ZY, a_ZZ].
+struct LocalSolution {
+  double tau;
+  double main_effect;
+  double jacobian;  ///< a_ZZ a_W − a_Z²
+};
+inline LocalSolution solve_local_moments(const double* a) {
+  const double jacobian = a[4] * a[0] - a[1] * a[1];
+  const double tau = (a[3] * a[0] - a[2] * a[1]) / jacobian;
+  return {tau, (a[2] - a[1] * tau) / a[0], jacobian};
+}
+
+}  // namespace detail
+
+/// A fitted causal forest (immutable; prediction is const and thread-safe).
+class CausalForestModel {
+ public:
+  /// Assembled by CausalForest::fit and load; not meant to be called directly.
+  CausalForestModel(learn::tree::Forest forest, Index ci_group_size, Vector y, Vector w,
+                    Vector sample_weights, Vector outcome_estimates, Vector treatment_estimates,
+                    Vector oob_predictions, double propensity_clip, OverlapDiagnostics diagnostics,
+                    Index num_threads)
+      : forest_(std::move(forest)),
+        ci_group_size_(ci_group_size),
+        y_(std::move(y)),
+        w_(std::move(w)),
+        sample_weights_(std::move(sample_weights)),
+        outcome_estimates_(std::move(outcome_estimates)),
+        treatment_estimates_(std::move(treatment_estimates)),
+        oob_predictions_(std::move(oob_predictions)),
+        propensity_clip_(propensity_clip),
+        diagnostics_(std::move(diagnostics)),
+        num_threads_(num_threads) {
+    // grf's doubly-robust nuisances: μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂(x), with out-of-bag τ̂.
+    const auto& e = treatment_estimates_.array();
+    const auto& tau = oob_predictions_.array();
+    nuisances_.mu0 = (outcome_estimates_.array() - e * tau).matrix();
+    nuisances_.mu1 = (outcome_estimates_.array() + (1.0 - e) * tau).matrix();
+    nuisances_.propensity = clip_propensity(treatment_estimates_, propensity_clip_);
+  }
+
+  /// τ̂(x) for every row of X.
+  Vector predict(const MatrixRef& X) const {
+    Vector tau;
+    predict_rows(X, &tau, nullptr, "CausalForestModel::predict");
+    return tau;
+  }
+
+  /// Little-bags variance estimates σ̂²(x) (requires ci_group_size ≥ 2).
+  Vector predict_variance(const MatrixRef& X) const {
+    Vector tau, variance;
+    predict_rows(X, &tau, &variance, "CausalForestModel::predict_variance");
+    return variance;
+  }
+
+  /// τ̂(x), σ̂(x) and the interval τ̂ ± z σ̂ of coverage `level` (requires ci_group_size ≥ 2).
+  EffectIntervals predict_interval(const MatrixRef& X, double level = 0.95) const {
+    check_param(level > 0.0 && level < 1.0, "CausalForestModel::predict_interval", "level", level,
+                "a value in (0, 1)");
+    EffectIntervals out;
+    Vector variance;
+    predict_rows(X, &out.estimate, &variance, "CausalForestModel::predict_interval");
+    const double z = tailor::detail::normal_critical_value(level);
+    out.std_error = variance.array().sqrt().matrix();
+    out.lower = out.estimate - z * out.std_error;
+    out.upper = out.estimate + z * out.std_error;
+    return out;
+  }
+
+  /// Out-of-bag τ̂ for the training rows (a row that every tree sampled, possible only with very
+  /// few trees, gets the full forest's τ̂).
+  const Vector& oob_predictions() const { return oob_predictions_; }
+  /// Ŷ(xᵢ) and Ŵ(xᵢ) used to center the training rows (out-of-bag or supplied/known).
+  const Vector& outcome_estimates() const { return outcome_estimates_; }
+  const Vector& treatment_estimates() const { return treatment_estimates_; }
+
+  /// grf-style split-frequency importance (depths 1..max_depth weighted by d^−decay).
+  Vector variable_importance(double decay_exponent = 2.0, Index max_depth = 4) const {
+    return forest_.variable_importance(decay_exponent, max_depth);
+  }
+
+  /// Overlap diagnostics of Ŵ on the training data.
+  const OverlapDiagnostics& diagnostics() const { return diagnostics_; }
+  /// μ̂₀, μ̂₁ (grf's μ̂_w = Ŷ + (w − Ŵ)τ̂_oob) and the clipped Ŵ of the training rows.
+  const NuisanceEstimates& nuisances() const { return nuisances_; }
+
+  /// AIPW average effect on the training sample: ATE (all), ATT (treated) or ATC (control).
+  Estimate average_effect(TargetSample target = TargetSample::all) const {
+    return aipw_average_effect(y_, w_, nuisances_, target, {}, sample_weights_);
+  }
+  /// AIPW average effect on a subset of the training rows (e.g. one segment).
+  Estimate average_effect(std::span<const Index> rows,
+                          TargetSample target = TargetSample::all) const {
+    if (rows.empty()) {
+      tailor::detail::raise<InvalidArgument>(
+          "CausalForestModel::average_effect: rows is empty, expected at least one training row "
+          "index");
+    }
+    return aipw_average_effect(y_, w_, nuisances_, target, rows, sample_weights_);
+  }
+  /// The doubly-robust scores Γᵢ of the training rows (their mean is the ATE).
+  Vector doubly_robust_scores() const { return aipw_scores(y_, w_, nuisances_); }
+
+  const learn::tree::Forest& forest() const { return forest_; }
+  Index num_trees() const { return forest_.num_trees(); }
+  Index num_features() const { return forest_.num_features(); }
+  Index ci_group_size() const { return ci_group_size_; }
+
+  /// Versioned binary save (header "cate::CausalForest" v1; core/serialization.hpp).
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    forest_.save(out);
+    out.write(static_cast<std::int64_t>(ci_group_size_));
+    out.write(propensity_clip_);
+    out.write(y_);
+    out.write(w_);
+    out.write(sample_weights_);
+    out.write(outcome_estimates_);
+    out.write(treatment_estimates_);
+    out.write(oob_predictions_);
+    const OverlapDiagnostics& d = diagnostics_;
+    out.write(d.propensity_auc);
+    out.write(d.min_propensity);
+    out.write(d.max_propensity);
+    out.write(d.epsilon);
+    out.write(d.share_outside);
+    out.write(d.ess_treated);
+    out.write(d.ess_control);
+    out.write(static_cast<std::int64_t>(d.num_treated));
+    out.write(static_cast<std::int64_t>(d.num_control));
+    out.write(static_cast<std::int64_t>(d.num_clipped));
+    out.write(d.poor);
+    out.write(d.verdict);
+  }
+  void save(std::ostream& out) const {
+    BinaryWriter writer(out);
+    save(writer);
+  }
+
+  /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
+  /// cores (num_threads = 0); they are identical for any thread count.
+  static CausalForestModel load(BinaryReader& in) {
+    in.read_header(kTypeTag, kVersion);
+    learn::tree::Forest forest = learn::tree::Forest::load(in);
+    const std::string& where = in.context();
+    if (forest.num_channels() != detail::kCausalWidth - 1) {
+      tailor::detail::raise<FormatError>("{}: causal forest has {} channels, expected {}", where,
+                                         forest.num_channels(), detail::kCausalWidth - 1);
+    }
+    const auto group = in.read<std::int64_t>("ci_group_size");
+    if (group < 1 || forest.num_trees() % group != 0) {
+      tailor::detail::raise<FormatError>(
+          "{}: ci_group_size = {}, expected a divisor (>= 1) of the {} trees", where, group,
+          forest.num_trees());
+    }
+    const auto clip = in.read<double>("propensity_clip");
+    if (!(clip >= 0.0 && clip < 0.5)) {
+      tailor::detail::raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)",
+                                         where, clip);
+    }
+    Vector y = in.read<Vector>("y");
+    Vector w = in.read<Vector>("w");
+    Vector weights = in.read<Vector>("sample_weights");
+    Vector outcome = in.read<Vector>("outcome_estimates");
+    Vector treatment = in.read<Vector>("treatment_estimates");
+    Vector oob = in.read<Vector>("oob_predictions");
+    const Index n = y.size();
+    if (n < 1 || w.size() != n || (weights.size() != 0 && weights.size() != n) ||
+        outcome.size() != n || treatment.size() != n || oob.size() != n) {
+      tailor::detail::raise<FormatError>("{}: training vectors have inconsistent lengths", where);
+    }
+    for (Index i = 0; i < n; ++i) {
+      if (!(treatment[i] >= 0.0 && treatment[i] <= 1.0) || !(w[i] == 0.0 || w[i] == 1.0)) {
+        tailor::detail::raise<FormatError>("{}: training row {} is corrupt", where, i);
+      }
+    }
+    OverlapDiagnostics d;
+    d.propensity_auc = in.read<double>("propensity_auc");
+    d.min_propensity = in.read<double>("min_propensity");
+    d.max_propensity = in.read<double>("max_propensity");
+    d.epsilon = in.read<double>("epsilon");
+    d.share_outside = in.read<double>("share_outside");
+    d.ess_treated = in.read<double>("ess_treated");
+    d.ess_control = in.read<double>("ess_control");
+    d.num_treated = static_cast<Index>(in.read<std::int64_t>("num_treated"));
+    d.num_control = static_cast<Index>(in.read<std::int64_t>("num_control"));
+    d.num_clipped = static_cast<Index>(in.read<std::int64_t>("num_clipped"));
+    d.poor = in.read<bool>("poor");
+    d.verdict = in.read<std::string>("verdict");
+    return CausalForestModel(std::move(forest), static_cast<Index>(group), std::move(y),
+                             std::move(w), std::move(weights), std::move(outcome),
+                             std::move(treatment), std::move(oob), clip, std::move(d), 0);
+  }
+  static CausalForestModel load(std::istream& in) {
+    BinaryReader reader(in);
+    auto model = load(reader);
+    reader.expect_end();
+    return model;
+  }
+
+ private:
+  static constexpr std::string_view kTypeTag = "cate::CausalForest";
+  static constexpr std::uint32_t kVersion = 1;
+
+  /// τ̂ (and σ̂² when `variance` is given) for the rows of X, in blocks of rows in parallel.
+  void predict_rows(const MatrixRef& X, Vector* tau, Vector* variance,
+                    std::string_view context) const {
+    namespace cd = detail;
+    const Index p = forest_.num_features();
+    if (X.cols() != p) {
+      tailor::detail::raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(),
+                                           p);
+    }
+    check_finite(context, "X", X);
+    if (variance && ci_group_size_ < 2) {
+      tailor::detail::raise<InvalidArgument>(
+          "{}: the forest was grown with ci_group_size = {}, expected >= 2 for variance "
+          "estimates",
+          context, ci_group_size_);
+    }
+    const Index n = X.rows();
+    const Index T = forest_.num_trees();
+    const auto& trees = forest_.trees();
+    tau->resize(n);
+    if (variance) variance->resize(n);
+    constexpr Index kBlock = 64;
+    constexpr Index S = cd::kCausalWidth;
+    parallel_for_blocks(0, n, kBlock, num_threads_, [&](Index, Index lo, Index hi) {
+      const Index rows = hi - lo;
+      std::vector<double> x(static_cast<std::size_t>(rows * p));
+      for (Index j = 0; j < p; ++j) {
+        for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
+      }
+      // Leaf of every row in every tree (T × rows), reused by the variance pass.
+      std::vector<std::uint32_t> leaves(static_cast<std::size_t>(T * rows));
+      for (Index t = 0; t < T; ++t) {
+        const auto& tree = trees[static_cast<std::size_t>(t)];
+        if (!tree.empty()) tree.leaves_of(x.data(), p, rows, leaves.data() + t * rows);
+      }
+      for (Index r = 0; r < rows; ++r) {
+        double a[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+        Index used = 0;
+        for (Index t = 0; t < T; ++t) {
+          const auto& tree = trees[static_cast<std::size_t>(t)];
+          if (tree.empty()) continue;
+          ++used;
+          const double* s =
+              tree.leaf_stats.data() +
+              static_cast<std::size_t>(leaves[static_cast<std::size_t>(t * rows + r)]) * S;
+          const double inv = 1.0 / s[cd::kCount];
+          for (Index q = 0; q < 5; ++q) a[q] += s[1 + q] * inv;
+        }
+        if (used == 0) {
+          (*tau)[lo + r] = std::numeric_limits<double>::quiet_NaN();
+          if (variance) (*variance)[lo + r] = std::numeric_limits<double>::quiet_NaN();
+          continue;
+        }
+        for (double& v : a) v /= static_cast<double>(used);
+        const cd::LocalSolution sol = cd::solve_local_moments(a);
+        (*tau)[lo + r] = sol.tau;
+        if (!variance) continue;
+        // Bootstrap of little bags over the groups whose trees are all non-empty.
+        const Index ell = ci_group_size_;
+        double good = 0.0, rho_squared = 0.0, group_squared = 0.0;
+        for (Index g = 0; g < T / ell; ++g) {
+          bool complete = true;
+          for (Index j = 0; j < ell; ++j)
+            complete = complete && !trees[static_cast<std::size_t>(g * ell + j)].empty();
+          if (!complete) continue;
+          good += 1.0;
+          double group_rho = 0.0;
+          for (Index j = 0; j < ell; ++j) {
+            const Index t = g * ell + j;
+            const auto& tree = trees[static_cast<std::size_t>(t)];
+            const double* s =
+                tree.leaf_stats.data() +
+                static_cast<std::size_t>(leaves[static_cast<std::size_t>(t * rows + r)]) * S;
+            const double inv = 1.0 / s[cd::kCount];
+            const double vw = s[cd::kWeight] * inv, vz = s[cd::kZ] * inv, vy = s[cd::kY] * inv;
+            const double vzy = s[cd::kZY] * inv, vzz = s[cd::kZZ] * inv;
+            const double psi1 = vzy - vzz * sol.tau - vz * sol.main_effect;
+            const double psi2 = vy - vz * sol.tau - vw * sol.main_effect;
+            const double rho = (a[0] * psi1 - a[1] * psi2) / sol.jacobian;
+            rho_squared += rho * rho;
+            group_rho += rho;
+          }
+          group_rho /= static_cast<double>(ell);
+          group_squared += group_rho * group_rho;
+        }
+        if (good == 0.0) {
+          (*variance)[lo + r] = std::numeric_limits<double>::quiet_NaN();
+          continue;
+        }
+        const double var_between = group_squared / good;
+        const double var_total = rho_squared / (good * static_cast<double>(ell));
+        const double group_noise = (var_total - var_between) / static_cast<double>(ell - 1);
+        (*variance)[lo + r] = cd::debias_variance(var_between, group_noise, good);
+      }
+    });
+  }
+
+  learn::tree::Forest forest_;
+  Index ci_group_size_ = 1;
+  Vector y_, w_, sample_weights_;
+  Vector outcome_estimates_, treatment_estimates_, oob_predictions_;
+  double propensity_clip_ = 0.01;
+  OverlapDiagnostics diagnostics_;
+  NuisanceEstimates nuisances_;
+  Index num_threads_ = 0;
+};
+
+/// The causal forest estimator (grf's causal_forest).
+class CausalForest {
+ public:
+  using Params = CausalForestParams;
+  using Model = CausalForestModel;
+
+  explicit CausalForest(Params params = {}) : params_(std::move(params)) {
+    constexpr const char* kContext = "CausalForest";
+    const Params& p = params_;
+    check_param(p.ci_group_size >= 1, kContext, "ci_group_size", p.ci_group_size, "at least 1");
+    check_param(p.num_trees >= 1 && p.num_trees % p.ci_group_size == 0, kContext, "num_trees",
+                p.num_trees,
+                fmt::format("a positive multiple of ci_group_size = {}", p.ci_group_size));
+    check_param(p.mtry >= 0, kContext, "mtry", p.mtry, "0 (default) or a positive count");
+    const double max_fraction = p.ci_group_size >= 2 ? 0.5 : 1.0;
+    check_param(
+        p.sample_fraction > 0.0 && p.sample_fraction <= max_fraction, kContext, "sample_fraction",
+        p.sample_fraction,
+        p.ci_group_size >= 2 ? "a value in (0, 0.5] when ci_group_size >= 2" : "a value in (0, 1]");
+    check_param(p.min_node_size >= 1, kContext, "min_node_size", p.min_node_size, "at least 1");
+    check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, kContext, "honesty_fraction",
+                p.honesty_fraction, "a value in (0, 1)");
+    check_param(p.alpha >= 0.0 && p.alpha < 0.25, kContext, "alpha", p.alpha,
+                "a value in [0, 0.25)");
+    check_param(p.imbalance_penalty >= 0.0 && std::isfinite(p.imbalance_penalty), kContext,
+                "imbalance_penalty", p.imbalance_penalty, "a finite value >= 0");
+    check_param(p.nuisance_num_trees >= 0, kContext, "nuisance_num_trees", p.nuisance_num_trees,
+                "0 (default) or a positive count");
+    check_param(p.max_bins >= 2 && p.max_bins <= 256, kContext, "max_bins", p.max_bins,
+                "a value in [2, 256]");
+    check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, kContext, "propensity_clip",
+                p.propensity_clip, "a value in [0, 0.5)");
+    check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, kContext, "overlap_epsilon",
+                p.overlap_epsilon, "a value in [0, 0.5)");
+    check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
+                "0 (all cores) or a positive count");
+  }
+
+  /// Fits on `data`; `supplied` may give Ŷ and/or Ŵ for the training rows (else estimated;
+  /// known propensities of `data` are always used as Ŵ).
+  Model fit(const CausalData& data, const CausalForestNuisances& supplied = {}) const {
+    constexpr const char* kContext = "CausalForest";
+    const Params& p = params_;
+    const Index n = data.num_rows();
+    // CausalData guarantees both arms (at least 2 rows of positive weight each).
+    auto check_supplied = [&](std::string_view name, const Vector& values) {
+      if (values.size() == 0) return;
+      check_rows(kContext, name, values.size(), n, "the rows of X");
+      check_finite(kContext, name, values);
+    };
+    check_supplied("supplied outcome", supplied.outcome);
+    check_supplied("supplied propensity", supplied.propensity);
+    for (Index i = 0; i < supplied.propensity.size(); ++i) {
+      const double e = supplied.propensity[i];
+      if (e < 0.0 || e > 1.0) {
+        tailor::detail::raise<DataError>(
+            "{}: supplied propensity[{}] = {}, expected a probability in [0, 1]", kContext, i, e);
+      }
+    }
+    const Index p_features = data.num_features();
+    const Index mtry =
+        p.mtry == 0
+            ? std::min<Index>(
+                  static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(p_features)) + 20.0)),
+                  p_features)
+            : p.mtry;
+    if (mtry > p_features) {
+      tailor::detail::raise<InvalidArgument>("{}: mtry = {}, expected at most the {} features of X",
+                                             kContext, mtry, p_features);
+    }
+    const Vector& weights = data.sample_weights();
+    const learn::BinnedMatrix binned =
+        learn::BinMapper::fit(data.X(), {.max_bins = p.max_bins, .seed = p.seed})
+            .transform(data.X(), p.num_threads);
+
+    // 1. Nuisances: out-of-bag regression forests (grf's args.orthog), supplied, or known.
+    const Index nuisance_trees =
+        p.nuisance_num_trees > 0 ? p.nuisance_num_trees : std::max<Index>(50, p.num_trees / 4);
+    auto nuisance_forest = [&](const VectorRef& target, std::uint64_t stream,
+                               std::string_view stage) {
+      learn::ForestParams fp{.num_trees = nuisance_trees,
+                             .mtry = mtry,
+                             .sample_fraction = p.sample_fraction,
+                             .min_node_size = 5,
+                             .honesty = true,
+                             .honesty_fraction = 0.5,
+                             .max_bins = p.max_bins,
+                             .compute_oob = true,
+                             .seed = Rng(p.seed, stream)(),
+                             .num_threads = p.num_threads,
+                             .progress = nullptr};
+      if (p.progress) {
+        fp.progress = [callback = p.progress, stage](const Progress& progress) {
+          callback(Progress{stage, progress.done, progress.total});
+        };
+      }
+      const auto model = learn::RegressionForest(fp).fit(binned, target, weights);
+      Vector estimate = model.oob_predictions();
+      // A row that every tree sampled (vanishingly rare) falls back to the full forest.
+      for (Index i = 0; i < n; ++i) {
+        if (std::isnan(estimate[i])) {
+          estimate[i] = model.predict(data.X().row(i))[0];  // a 1 × p matrix
+        }
+      }
+      return estimate;
+    };
+    Vector outcome = supplied.outcome.size() != 0 ? supplied.outcome
+                                                  : nuisance_forest(data.y(), 1, "outcome trees");
+    Vector treatment = data.has_propensity() ? Vector(data.propensity())
+                       : supplied.propensity.size() != 0
+                           ? supplied.propensity
+                           : nuisance_forest(data.w(), 2, "treatment trees");
+    OverlapDiagnostics diagnostics =
+        diagnose_overlap(data.w(), treatment, p.overlap_epsilon, p.propensity_clip);
+
+    // 2. The causal forest on the centered data.
+    const Vector centered_treatment = data.w() - treatment;
+    const Vector centered_outcome = data.y() - outcome;
+    const detail::CausalSplittingRule rule{.min_node_size = p.min_node_size,
+                                           .alpha = p.alpha,
+                                           .imbalance_penalty = p.imbalance_penalty,
+                                           .stabilize_splits = p.stabilize_splits};
+    learn::tree::TrainerOptions options{.num_trees = p.num_trees,
+                                        .mtry = mtry,
+                                        .sample_fraction = p.sample_fraction,
+                                        .bootstrap = false,
+                                        .min_node_size = p.min_node_size,
+                                        .max_depth = 0,
+                                        .honesty = p.honesty,
+                                        .honesty_fraction = p.honesty_fraction,
+                                        .compute_oob = true,
+                                        .histogram_subtraction = true,
+                                        .ci_group_size = p.ci_group_size,
+                                        .seed = p.seed,
+                                        .num_threads = p.num_threads,
+                                        .progress = nullptr};
+    if (p.progress) {
+      options.progress = [callback = p.progress](const Progress& progress) {
+        callback(Progress{"trees", progress.done, progress.total});
+      };
+    }
+    learn::tree::TrainedForest trained = learn::tree::train_forest(
+        binned, detail::CausalRelabeling{centered_treatment, centered_outcome, data.w(), weights},
+        rule, weights, options);
+
+    // 3. Out-of-bag τ̂ from the out-of-bag averaged leaf means (columns W, Z, Y, ZY, ZZ, ...).
+    Vector oob(n);
+    for (Index i = 0; i < n; ++i) {
+      double a[5];
+      for (Index q = 0; q < 5; ++q) a[q] = trained.oob_mean(i, q);
+      oob[i] = trained.oob_num_trees(i) > 0 ? detail::solve_local_moments(a).tau
+                                            : std::numeric_limits<double>::quiet_NaN();
+    }
+    // A row in every tree's sample (only possible with few trees) gets the full forest's τ̂.
+    std::vector<Index> missing;
+    for (Index i = 0; i < n; ++i) {
+      if (std::isnan(oob[i])) missing.push_back(i);
+    }
+    if (!missing.empty()) {
+      const Model full(trained.forest, p.ci_group_size, Vector(data.y()), Vector(data.w()),
+                       Vector(weights), outcome, treatment, Vector::Zero(n), p.propensity_clip,
+                       diagnostics, p.num_threads);
+      const Matrix rows = data.X()(missing, Eigen::all);
+      const Vector fill = full.predict(rows);
+      for (std::size_t k = 0; k < missing.size(); ++k)
+        oob[missing[k]] = fill[static_cast<Index>(k)];
+    }
+    return Model(std::move(trained.forest), p.ci_group_size, Vector(data.y()), Vector(data.w()),
+                 Vector(weights), std::move(outcome), std::move(treatment), std::move(oob),
+                 p.propensity_clip, std::move(diagnostics), p.num_threads);
+  }
+
+  const Params& params() const { return params_; }
+
+ private:
+  Params params_;
+};
+
+}  // namespace tailor::cate
