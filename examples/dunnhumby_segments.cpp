@@ -285,7 +285,7 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
 /// Horizontal bars: one per segment with its size and share.
 std::string svg_size_chart(const seg::SegmentProfiles& profiles,
                            const std::vector<std::string>& segment_names) {
-  const double bar_h = 22, gap = 8, left = 250, width = 720, top = 34;
+  const double bar_h = 22, gap = 8, left = 44, width = 1000, top = 34;
   const double height = top + static_cast<double>(profiles.segments.size()) * (bar_h + gap) + 10;
   double max_share = 0.0;
   for (const auto& p : profiles.segments) max_share = std::max(max_share, p.share);
@@ -294,17 +294,17 @@ std::string svg_size_chart(const seg::SegmentProfiles& profiles,
       "viewBox='0 0 {0} {1:.0f}' font-family='sans-serif' font-size='11'>\n"
       "<text x='8' y='18' font-size='13' font-weight='bold'>Segment sizes</text>\n",
       width, height);
-  const double plot_w = width - left - 90;
+  const double plot_w = 380;
   for (std::size_t i = 0; i < profiles.segments.size(); ++i) {
     const auto& p = profiles.segments[i];
     const double y = top + static_cast<double>(i) * (bar_h + gap);
     const double w = max_share > 0 ? p.share / max_share * plot_w : 0.0;
     s += fmt::format(
-        "<text x='{:.0f}' y='{:.1f}' text-anchor='end'>{}</text>"
+        "<text x='{:.0f}' y='{:.1f}' text-anchor='end' font-weight='bold'>S{}</text>"
         "<rect x='{:.0f}' y='{:.1f}' width='{:.1f}' height='{}' fill='{}'/>"
-        "<text x='{:.1f}' y='{:.1f}'>{} ({:.1f}%)</text>\n",
-        left - 8, y + 15, html_escape(segment_names[i]), left, y, w, bar_h,
-        i % 2 == 0 ? "#4c78a8" : "#72b7b2", left + w + 6, y + 15, p.size, 100.0 * p.share);
+        "<text x='{:.1f}' y='{:.1f}'>{} ({:.1f}%) — {}</text>\n",
+        left - 8, y + 15, p.label + 1, left, y, w, bar_h, i % 2 == 0 ? "#4c78a8" : "#72b7b2",
+        left + w + 6, y + 15, p.size, 100.0 * p.share, html_escape(segment_names[i]));
   }
   s += "</svg>\n";
   return s;
@@ -590,7 +590,7 @@ int run(const Options& opt) {
                           profiles.column_names[static_cast<std::size_t>(j)]);
     }
     segment_labels.push_back(fmt::format("S{}", s.label + 1));
-    segment_names.push_back(fmt::format("S{}: {}", s.label + 1, name));
+    segment_names.push_back(name);
   }
   fmt::print("\nFactors (largest loadings, share of the factor's total loading):\n");
   for (Index f = 0; f < rank; ++f) {
@@ -647,7 +647,9 @@ int run(const Options& opt) {
             "color:#222}h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px "
             "solid #ddd}table{border-collapse:collapse;font-size:13px}td,th{padding:3px 10px;"
             "border-bottom:1px solid #eee;text-align:right}td.l,th.l{text-align:left}"
-            ".charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:13px}"
+            "td.top{min-width:300px;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:12px}."
+            "note{color:#555;"
+            "font-size:13px}"
             "</style></head><body>\n";
     html << "<h1>Household segments — Dunnhumby “The Complete Journey”</h1>\n";
     html << fmt::format(
@@ -698,7 +700,7 @@ int run(const Options& opt) {
       double y_min = 0.0;
       for (const auto& row : scan) y_min = std::min(y_min, row.stability_interval.lower);
       html << svg_line_chart("Stability and silhouette vs number of segments", "segments k", k_x,
-                             {ari, sil}, std::floor(y_min * 10) / 10, 1.0, k);
+                             {ari, sil}, std::floor(y_min * 5) / 5, 1.0, k);
     }
     html << "</div>\n<p class='note'>k is the most separated (silhouette) among the k whose mean "
             "bootstrap ARI reaches "
@@ -722,7 +724,7 @@ int run(const Options& opt) {
                            html_escape(profiles.column_names[static_cast<std::size_t>(j)]),
                            prof.smd[j]);
       }
-      html << "<td class='l'>" << top << "</td></tr>\n";
+      html << "<td class='l top'>" << top << "</td></tr>\n";
     }
     html << "<tr><td class='l'>all</td><td>" << n << "</td><td>100%</td>";
     for (const auto& h : headline) {
