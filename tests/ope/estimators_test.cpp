@@ -33,8 +33,10 @@ struct Tiny {
 constexpr Index kActions = 3;
 const std::array<double, kActions> kIntercept = {1.0, 1.5, 0.5};
 const std::array<std::array<double, 2>, kActions> kSlope = {{{0.5, 0.0}, {-1.0, 0.5}, {1.0, 1.0}}};
-const std::array<std::array<double, 2>, kActions> kLogging = {{{0.0, 0.0}, {1.0, -0.5}, {-1.0, 1.0}}};
-const std::array<std::array<double, 2>, kActions> kTarget = {{{0.0, 1.0}, {1.0, 0.0}, {-1.0, -1.0}}};
+const std::array<std::array<double, 2>, kActions> kLogging = {
+    {{0.0, 0.0}, {1.0, -0.5}, {-1.0, 1.0}}};
+const std::array<std::array<double, 2>, kActions> kTarget = {
+    {{0.0, 1.0}, {1.0, 0.0}, {-1.0, -1.0}}};
 
 double mean_reward(double x0, double x1, Index a) {
   return kIntercept[a] + kSlope[a][0] * x0 + kSlope[a][1] * x1;
@@ -165,12 +167,12 @@ TEST_CASE("Switch-DR and DRos reach DR and DM at their limits", "[ope]") {
   const double inf = std::numeric_limits<double>::infinity();
   const double dr = ope::estimate_value(Estimator::dr, data, policy, nuisances).value;
   const double dm = ope::estimate_value(Estimator::dm, data, policy, nuisances).value;
-  CHECK(ope::estimate_value(Estimator::switch_dr, data, policy, nuisances,
-                            {.switch_threshold = inf})
-            .value == dr);
-  CHECK(ope::estimate_value(Estimator::switch_dr, data, policy, nuisances,
-                            {.switch_threshold = 0.1})
-            .value == dm);
+  CHECK(
+      ope::estimate_value(Estimator::switch_dr, data, policy, nuisances, {.switch_threshold = inf})
+          .value == dr);
+  CHECK(
+      ope::estimate_value(Estimator::switch_dr, data, policy, nuisances, {.switch_threshold = 0.1})
+          .value == dm);
   CHECK(ope::estimate_value(Estimator::dr_os, data, policy, nuisances, {.shrinkage_lambda = inf})
             .value == dr);
   CHECK(ope::estimate_value(Estimator::dr_os, data, policy, nuisances, {.shrinkage_lambda = 0.0})
@@ -196,7 +198,8 @@ TEST_CASE("paired differences use the difference of influence functions", "[ope]
   CHECK(d.value == Approx(a.value() - b.value()));
   // Row terms of DR are Γᵢ; the difference's se is the se of Γᵢ(π₁) − Γᵢ(π₂).
   Eigen::VectorXd gamma(4);
-  for (Index i = 0; i < 4; ++i) gamma[i] = a.direct[i] + a.numerator[i] - b.direct[i] - b.numerator[i];
+  for (Index i = 0; i < 4; ++i)
+    gamma[i] = a.direct[i] + a.numerator[i] - b.direct[i] - b.numerator[i];
   const double se = std::sqrt((gamma.array() - gamma.mean()).square().sum() / (4.0 * 3.0));
   CHECK(d.std_error == Approx(se));
   // A policy minus itself is exactly 0 with se 0.
@@ -220,10 +223,10 @@ TEST_CASE("intervals cover the true policy value at the nominal rate", "[ope][si
     const Simulated s = simulate(n, 1000 + static_cast<std::uint64_t>(draw));
     const BanditData data(s.X, s.action, s.reward, s.propensity, kActions);
     const ope::Nuisances nuisances{
-        .reward = ope::cross_fit_reward_model(
-            learn::Ridge({.alpha = 1e-6}), data,
-            {.seed = static_cast<std::uint64_t>(draw), .num_threads = 1,
-             .encoding = ope::RewardModelEncoding::per_action})};
+        .reward = ope::cross_fit_reward_model(learn::Ridge({.alpha = 1e-6}), data,
+                                              {.seed = static_cast<std::uint64_t>(draw),
+                                               .num_threads = 1,
+                                               .encoding = ope::RewardModelEncoding::per_action})};
     const std::array<ope::TargetPolicy, 2> policies = {
         ope::TargetPolicy::stochastic(s.stochastic),
         ope::TargetPolicy::deterministic(s.deterministic, kActions)};
@@ -236,8 +239,8 @@ TEST_CASE("intervals cover the true policy value at the nominal rate", "[ope][si
         if (p == 0) sum_error[e] += estimate.value - truth[p];
         if (p == 0 && ope::kAllEstimators[e] == Estimator::dr) {
           const auto boot = ope::bootstrap_interval(
-              scores, {.num_resamples = 200, .seed = static_cast<std::uint64_t>(draw),
-                       .num_threads = 1});
+              scores,
+              {.num_resamples = 200, .seed = static_cast<std::uint64_t>(draw), .num_threads = 1});
           bootstrap_covered += boot.interval.contains(truth[p]) ? 1 : 0;
         }
       }
@@ -363,26 +366,25 @@ TEST_CASE("estimators reject bad input with clear messages", "[ope]") {
   big[1] = 1.5;
   CHECK_THROWS_AS(ope::estimate_value(Estimator::ips, data, policy, {.propensity = big}),
                   DataError);
-  CHECK_THROWS_WITH(ope::estimate_value(Estimator::ips, data, policy, {.propensity = big}),
-                    Catch::Contains("nuisances.propensity[1] = 1.5, expected a probability in (0, 1]"));
+  CHECK_THROWS_WITH(
+      ope::estimate_value(Estimator::ips, data, policy, {.propensity = big}),
+      Catch::Contains("nuisances.propensity[1] = 1.5, expected a probability in (0, 1]"));
   CHECK_THROWS_WITH(ope::estimate_value(Estimator::ips, data, policy, {.propensity = zero}),
                     Catch::Contains("nuisances.propensity[2] = 0"));
   CHECK_THROWS_AS(ope::estimate_value(Estimator::ips, data, policy,
                                       {.propensity = Eigen::VectorXd::Constant(3, 0.5)}),
                   ShapeMismatch);
   // Shape mismatches between policy, reward model and data.
+  CHECK_THROWS_WITH(ope::estimate_value(Estimator::ips, data, ope::TargetPolicy::treat_all(3)),
+                    Catch::Contains("policy has 3 rows, expected 4 (the rows of the data)"));
+  CHECK_THROWS_WITH(ope::estimate_value(Estimator::ips, data, ope::TargetPolicy::constant(4, 0, 3)),
+                    Catch::Contains("policy has 3 actions, expected 2 (the actions of the data)"));
   CHECK_THROWS_WITH(
-      ope::estimate_value(Estimator::ips, data, ope::TargetPolicy::treat_all(3)),
-      Catch::Contains("policy has 3 rows, expected 4 (the rows of the data)"));
+      ope::estimate_value(Estimator::dr, data, policy, {.reward = Eigen::MatrixXd::Zero(4, 3)}),
+      Catch::Contains("nuisances.reward has 3 columns, expected 2"));
   CHECK_THROWS_WITH(
-      ope::estimate_value(Estimator::ips, data, ope::TargetPolicy::constant(4, 0, 3)),
-      Catch::Contains("policy has 3 actions, expected 2 (the actions of the data)"));
-  CHECK_THROWS_WITH(ope::estimate_value(Estimator::dr, data, policy,
-                                        {.reward = Eigen::MatrixXd::Zero(4, 3)}),
-                    Catch::Contains("nuisances.reward has 3 columns, expected 2"));
-  CHECK_THROWS_WITH(ope::estimate_value(Estimator::dr, data, policy,
-                                        {.reward = Eigen::MatrixXd::Zero(5, 2)}),
-                    Catch::Contains("nuisances.reward has 5 rows, expected 4"));
+      ope::estimate_value(Estimator::dr, data, policy, {.reward = Eigen::MatrixXd::Zero(5, 2)}),
+      Catch::Contains("nuisances.reward has 5 rows, expected 4"));
   Eigen::MatrixXd nan_q = t.q;
   nan_q(1, 1) = std::nan("");
   CHECK_THROWS_AS(ope::estimate_value(Estimator::dr, data, policy, {.reward = nan_q}), DataError);
@@ -390,15 +392,14 @@ TEST_CASE("estimators reject bad input with clear messages", "[ope]") {
   CHECK_THROWS_WITH(ope::estimate_value(Estimator::dr, data, policy),
                     Catch::Contains("DR needs a reward model, but nuisances.reward is empty"));
   // Parameters.
-  CHECK_THROWS_WITH(ope::estimate_value(Estimator::switch_dr, data, policy, nuisances,
-                                        {.switch_threshold = 0.0}),
-                    Catch::Contains("switch_threshold = 0, expected a value > 0"));
-  CHECK_THROWS_WITH(ope::estimate_value(Estimator::dr_os, data, policy, nuisances,
-                                        {.shrinkage_lambda = -1.0}),
-                    Catch::Contains("shrinkage_lambda = -1"));
   CHECK_THROWS_WITH(
-      ope::estimate_value(Estimator::ips, data, policy, {}, {.min_propensity = 1.5}),
-      Catch::Contains("min_propensity = 1.5, expected a value in [0, 1]"));
+      ope::estimate_value(Estimator::switch_dr, data, policy, nuisances, {.switch_threshold = 0.0}),
+      Catch::Contains("switch_threshold = 0, expected a value > 0"));
+  CHECK_THROWS_WITH(
+      ope::estimate_value(Estimator::dr_os, data, policy, nuisances, {.shrinkage_lambda = -1.0}),
+      Catch::Contains("shrinkage_lambda = -1"));
+  CHECK_THROWS_WITH(ope::estimate_value(Estimator::ips, data, policy, {}, {.min_propensity = 1.5}),
+                    Catch::Contains("min_propensity = 1.5, expected a value in [0, 1]"));
   // Self-normalization with no weight on any logged action.
   const auto never = ope::TargetPolicy::deterministic((IndexVector(4) << 1, 0, 0, 1).finished(), 2);
   CHECK_THROWS_WITH(ope::estimate_value(Estimator::snips, data, never),

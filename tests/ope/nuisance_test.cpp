@@ -41,8 +41,8 @@ Logged make_logged(Index n, std::uint64_t seed, bool binary_reward = false) {
       const double linear = static_cast<double>(b) + x0 * static_cast<double>(b - 1);
       d.mu(i, b) = binary_reward ? 1.0 / (1.0 + std::exp(-(linear - 1.0))) : linear;
     }
-    d.reward[i] = binary_reward ? (rng.bernoulli(d.mu(i, a)) ? 1.0 : 0.0)
-                                : d.mu(i, a) + 0.5 * rng.normal();
+    d.reward[i] =
+        binary_reward ? (rng.bernoulli(d.mu(i, a)) ? 1.0 : 0.0) : d.mu(i, a) + 0.5 * rng.normal();
   }
   return d;
 }
@@ -116,9 +116,9 @@ TEST_CASE("per-action reward models recover a linear reward surface", "[ope]") {
 TEST_CASE("classifier reward models predict P(r = 1)", "[ope]") {
   const Logged d = make_logged(6000, 5, true);
   const BanditData data(d.X, d.action, d.reward, d.propensity, 3);
-  const Eigen::MatrixXd q = ope::cross_fit_reward_model(
-      learn::LogisticRegression({.alpha = 1e-3}), data,
-      {.encoding = ope::RewardModelEncoding::per_action});
+  const Eigen::MatrixXd q =
+      ope::cross_fit_reward_model(learn::LogisticRegression({.alpha = 1e-3}), data,
+                                  {.encoding = ope::RewardModelEncoding::per_action});
   CHECK(q.minCoeff() > 0.0);
   CHECK(q.maxCoeff() < 1.0);
   CHECK((q - d.mu).cwiseAbs().maxCoeff() < 0.1);
@@ -132,10 +132,9 @@ TEST_CASE("per-action reward models need every action in every training part", "
   Logged d = make_logged(50, 7);
   for (Index i = 0; i < 50; ++i) d.action[i] = i == 10 ? 2 : i % 2;
   const BanditData data(d.X, d.action, d.reward, d.propensity, 3);
-  CHECK_THROWS_WITH(
-      ope::cross_fit_reward_model(learn::Ridge(), data,
-                                  {.encoding = ope::RewardModelEncoding::per_action}),
-      Catch::Contains("action 2 has no logged rows outside fold"));
+  CHECK_THROWS_WITH(ope::cross_fit_reward_model(learn::Ridge(), data,
+                                                {.encoding = ope::RewardModelEncoding::per_action}),
+                    Catch::Contains("action 2 has no logged rows outside fold"));
   CHECK_THROWS_WITH(ope::cross_fit_reward_model(learn::Ridge(), data, {.num_folds = 1}),
                     Catch::Contains("num_folds = 1, expected at least 2"));
   CHECK_THROWS_AS(ope::cross_fit_reward_model(learn::Ridge(), data, {.num_threads = -1}),
@@ -162,8 +161,8 @@ TEST_CASE("estimated logging propensities: binary and multi-class, cross-fitted,
         ope::estimate_logging_propensity(learn::LogisticRegression(), data);
     CHECK((estimated - truth).cwiseAbs().mean() < 0.02);
     CHECK(estimated.minCoeff() >= 0.01);
-    const Eigen::VectorXd clipped = ope::estimate_logging_propensity(
-        learn::LogisticRegression(), data, {.min_propensity = 0.3});
+    const Eigen::VectorXd clipped = ope::estimate_logging_propensity(learn::LogisticRegression(),
+                                                                     data, {.min_propensity = 0.3});
     CHECK(clipped.minCoeff() == 0.3);
     CHECK(clipped.maxCoeff() <= 1.0);
     CHECK(ope::estimate_logging_propensity(learn::LogisticRegression(), data, {.num_threads = 3}) ==
@@ -185,9 +184,9 @@ TEST_CASE("estimated logging propensities: binary and multi-class, cross-fitted,
   SECTION("bad input") {
     const Logged d = make_logged(30, 10);
     const BanditData data(d.X, d.action, d.reward, d.propensity, 3);
-    CHECK_THROWS_WITH(ope::estimate_logging_propensity(FrequencyClassifier(), data,
-                                                       {.min_propensity = 0.0}),
-                      Catch::Contains("min_propensity = 0, expected a value in (0, 1]"));
+    CHECK_THROWS_WITH(
+        ope::estimate_logging_propensity(FrequencyClassifier(), data, {.min_propensity = 0.0}),
+        Catch::Contains("min_propensity = 0, expected a value in (0, 1]"));
     CHECK_THROWS_WITH(ope::clip_propensity(Eigen::VectorXd::Constant(2, 0.5), 2.0),
                       Catch::Contains("clip_propensity: min_propensity = 2"));
     CHECK(ope::clip_propensity((Eigen::VectorXd(2) << 0.001, 0.7).finished(), 0.05) ==

@@ -21,7 +21,8 @@ TEST_CASE("deterministic policies give probability 1 to their action", "[ope]") 
   const Eigen::MatrixXd p = policy.to_probabilities();
   CHECK(p.rowwise().sum().isOnes());
   CHECK(p(3, 2) == 1.0);
-  const Eigen::MatrixXd q = (Eigen::MatrixXd(4, 3) << 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12).finished();
+  const Eigen::MatrixXd q =
+      (Eigen::MatrixXd(4, 3) << 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12).finished();
   const Eigen::VectorXd expected = policy.expected_under(q);
   CHECK(expected[0] == 3.0);
   CHECK(expected[1] == 4.0);
@@ -80,10 +81,9 @@ TEST_CASE("policies reject bad input with clear messages", "[ope]") {
   CHECK_THROWS_AS(TargetPolicy::stochastic(Eigen::MatrixXd(0, 2)), DataError);
   CHECK_THROWS_AS(TargetPolicy::stochastic(Eigen::MatrixXd(2, 0)), DataError);
   // Within tolerance is accepted (rounding in user-computed softmax rows).
-  CHECK_NOTHROW(TargetPolicy::stochastic(
-      (Eigen::MatrixXd(1, 2) << 0.5 + 1e-9, 0.5).finished()));
-  CHECK_THROWS_WITH(TargetPolicy::from_score_threshold(
-                        (Eigen::VectorXd(2) << 1.0, std::nan("")).finished()),
-                    Catch::Contains("scores[1] = nan"));
+  CHECK_NOTHROW(TargetPolicy::stochastic((Eigen::MatrixXd(1, 2) << 0.5 + 1e-9, 0.5).finished()));
+  CHECK_THROWS_WITH(
+      TargetPolicy::from_score_threshold((Eigen::VectorXd(2) << 1.0, std::nan("")).finished()),
+      Catch::Contains("scores[1] = nan"));
   CHECK_THROWS_AS(TargetPolicy::constant(0, 1), InvalidArgument);
 }

@@ -68,19 +68,26 @@ enum class Estimator { ips, snips, dm, dr, sndr, switch_dr, dr_os };
 
 /// All estimators, in declaration order.
 inline constexpr std::array<Estimator, 7> kAllEstimators = {
-    Estimator::ips, Estimator::snips,     Estimator::dm,   Estimator::dr,
+    Estimator::ips,  Estimator::snips,     Estimator::dm,   Estimator::dr,
     Estimator::sndr, Estimator::switch_dr, Estimator::dr_os};
 
 /// Short name: "IPS", "SNIPS", "DM", "DR", "SNDR", "Switch-DR", "DRos".
 inline std::string_view estimator_name(Estimator estimator) {
   switch (estimator) {
-    case Estimator::ips: return "IPS";
-    case Estimator::snips: return "SNIPS";
-    case Estimator::dm: return "DM";
-    case Estimator::dr: return "DR";
-    case Estimator::sndr: return "SNDR";
-    case Estimator::switch_dr: return "Switch-DR";
-    case Estimator::dr_os: return "DRos";
+    case Estimator::ips:
+      return "IPS";
+    case Estimator::snips:
+      return "SNIPS";
+    case Estimator::dm:
+      return "DM";
+    case Estimator::dr:
+      return "DR";
+    case Estimator::sndr:
+      return "SNDR";
+    case Estimator::switch_dr:
+      return "Switch-DR";
+    case Estimator::dr_os:
+      return "DRos";
   }
   return "?";
 }
@@ -163,8 +170,8 @@ namespace detail {
 inline void check_estimator_params(const EstimatorParams& params, std::string_view context) {
   check_param(params.switch_threshold > 0.0, context, "switch_threshold", params.switch_threshold,
               "a value > 0 (+inf allowed)");
-  check_param(params.shrinkage_lambda >= 0.0, context, "shrinkage_lambda",
-              params.shrinkage_lambda, "a value >= 0 (+inf allowed)");
+  check_param(params.shrinkage_lambda >= 0.0, context, "shrinkage_lambda", params.shrinkage_lambda,
+              "a value >= 0 (+inf allowed)");
   check_param(params.min_propensity >= 0.0 && params.min_propensity <= 1.0, context,
               "min_propensity", params.min_propensity, "a value in [0, 1]");
 }
@@ -251,9 +258,15 @@ inline Scores estimator_scores(Estimator estimator, const BanditData& data,
       case Estimator::ips:
       case Estimator::snips:
       case Estimator::dr:
-      case Estimator::sndr: a = rho * residual; break;
-      case Estimator::dm: a = 0.0; break;
-      case Estimator::switch_dr: a = rho <= tau ? rho * residual : 0.0; break;
+      case Estimator::sndr:
+        a = rho * residual;
+        break;
+      case Estimator::dm:
+        a = 0.0;
+        break;
+      case Estimator::switch_dr:
+        a = rho <= tau ? rho * residual : 0.0;
+        break;
       case Estimator::dr_os: {
         // ρ̃ = λρ/(ρ² + λ), written as ρ/(ρ²/λ + 1) so that λ = +∞ gives ρ exactly.
         const double shrunk = lambda == 0.0 ? 0.0 : rho / (rho * rho / lambda + 1.0);
@@ -284,8 +297,7 @@ inline Estimate estimate_value(Estimator estimator, const BanditData& data,
 /// influence-function standard error √(Σ(φ¹ᵢ − φ²ᵢ)² / (n(n − 1))). ShapeMismatch when the
 /// scores have different lengths.
 inline Estimate difference(const Scores& first, const Scores& second) {
-  check_rows("ope::difference", "second", second.num_rows(), first.num_rows(),
-             "the rows of first");
+  check_rows("ope::difference", "second", second.num_rows(), first.num_rows(), "the rows of first");
   const Eigen::VectorXd phi = first.influence() - second.influence();
   return {first.value() - second.value(), Scores::std_error_of(phi)};
 }
@@ -304,8 +316,8 @@ struct BootstrapOptions {
 
 /// A bootstrap interval with the resampled values it came from.
 struct BootstrapInterval {
-  Interval interval;        ///< percentile interval
-  double std_error = 0.0;   ///< standard deviation of the replicates
+  Interval interval;           ///< percentile interval
+  double std_error = 0.0;      ///< standard deviation of the replicates
   Eigen::VectorXd replicates;  ///< the B resampled estimates, in resample order
 };
 

@@ -56,18 +56,18 @@ struct EvaluationOptions {
 
 /// One line of the report.
 struct EvaluationEntry {
-  std::string policy;  ///< policy name, or "A - B" for a difference
+  std::string policy = {};  ///< policy name, or "A - B" for a difference
   Estimator estimator = Estimator::ips;
-  Estimate estimate;                   ///< value and influence-function se
-  Interval normal_interval;            ///< value ± z·se
-  std::optional<Interval> bootstrap_interval;  ///< percentile bootstrap, when requested
+  Estimate estimate = {};                           ///< value and influence-function se
+  Interval normal_interval = {};                    ///< value ± z·se
+  std::optional<Interval> bootstrap_interval = {};  ///< percentile bootstrap, when requested
 };
 
 /// The result of evaluate(): values per policy and estimator, and differences to the baseline.
 struct EvaluationReport {
   double level = 0.95;
-  std::vector<EvaluationEntry> values;
-  std::vector<EvaluationEntry> differences;
+  std::vector<EvaluationEntry> values = {};
+  std::vector<EvaluationEntry> differences = {};
 
   /// The value entry of (policy, estimator); InvalidArgument when absent.
   const EvaluationEntry& value(std::string_view policy, Estimator estimator) const {
@@ -94,16 +94,14 @@ struct EvaluationReport {
                        "value", "std_error", fmt::format("{}% normal CI", percent),
                        fmt::format("{}% bootstrap CI", percent));
     auto line = [&](const EvaluationEntry& e) {
-      const std::string boot =
-          e.bootstrap_interval
-              ? fmt::format("[{:.6g}, {:.6g}]", e.bootstrap_interval->lower,
-                            e.bootstrap_interval->upper)
-              : std::string("-");
-      out += fmt::format("{:<28} {:<10} {:>12.6g} {:>12.6g} {:>27} {:>27}\n", e.policy,
-                         estimator_name(e.estimator), e.estimate.value, e.estimate.std_error,
-                         fmt::format("[{:.6g}, {:.6g}]", e.normal_interval.lower,
-                                     e.normal_interval.upper),
-                         boot);
+      const std::string boot = e.bootstrap_interval
+                                   ? fmt::format("[{:.6g}, {:.6g}]", e.bootstrap_interval->lower,
+                                                 e.bootstrap_interval->upper)
+                                   : std::string("-");
+      out += fmt::format(
+          "{:<28} {:<10} {:>12.6g} {:>12.6g} {:>27} {:>27}\n", e.policy,
+          estimator_name(e.estimator), e.estimate.value, e.estimate.std_error,
+          fmt::format("[{:.6g}, {:.6g}]", e.normal_interval.lower, e.normal_interval.upper), boot);
     };
     for (const auto& e : values) line(e);
     for (const auto& e : differences) line(e);
@@ -138,8 +136,9 @@ inline EvaluationReport evaluate(const BanditData& data, const std::vector<Named
     }
     for (std::size_t k = 0; k < j; ++k) {
       if (policies[k].name == policies[j].name) {
-        tailor::detail::raise<InvalidArgument>("{}: policies[{}] and policies[{}] are both named '{}'",
-                                               kContext, k, j, policies[j].name);
+        tailor::detail::raise<InvalidArgument>(
+            "{}: policies[{}] and policies[{}] are both named '{}'", kContext, k, j,
+            policies[j].name);
       }
     }
   }
@@ -154,8 +153,8 @@ inline EvaluationReport evaluate(const BanditData& data, const std::vector<Named
       if (policies[j].name == options.baseline) baseline = j;
     }
     if (!baseline) {
-      tailor::detail::raise<InvalidArgument>("{}: baseline = '{}', expected one of the policy names",
-                                             kContext, options.baseline);
+      tailor::detail::raise<InvalidArgument>(
+          "{}: baseline = '{}', expected one of the policy names", kContext, options.baseline);
     }
   }
   std::vector<Estimator> estimators = options.estimators;

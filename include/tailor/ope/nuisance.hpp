@@ -142,7 +142,8 @@ Eigen::MatrixXd cross_fit_reward_model(const L& learner, const BanditData& data,
     if (options.encoding == RewardModelEncoding::pooled) {
       std::vector<Index> train_actions(train.size());
       for (std::size_t r = 0; r < train.size(); ++r) train_actions[r] = data.action()[train[r]];
-      const Eigen::MatrixXd features = detail::pooled_features(X, train, train_actions, num_actions);
+      const Eigen::MatrixXd features =
+          detail::pooled_features(X, train, train_actions, num_actions);
       const Eigen::VectorXd reward = learn::detail::take_entries(data.reward(), train);
       const auto model = learner.fit(features, reward, Eigen::VectorXd());
       for (Index a = 0; a < num_actions; ++a) {
@@ -163,9 +164,9 @@ Eigen::MatrixXd cross_fit_reward_model(const L& learner, const BanditData& data,
               "pooled encoding)",
               kContext, a, k);
         }
-        const auto model = learner.fit(learn::detail::take_rows(X, rows),
-                                       learn::detail::take_entries(data.reward(), rows),
-                                       Eigen::VectorXd());
+        const auto model =
+            learner.fit(learn::detail::take_rows(X, rows),
+                        learn::detail::take_entries(data.reward(), rows), Eigen::VectorXd());
         q.col(a) = detail::predict_reward<L>(model, X_test, kContext);
       }
     }

@@ -67,16 +67,17 @@ class TargetPolicy {
       for (Index i = 0; i < probabilities.rows(); ++i) {
         const double p = probabilities(i, a);
         if (!(p >= 0.0 && p <= 1.0)) {
-          detail::raise<DataError>("{}: probabilities({}, {}) = {}, expected a probability in [0, 1]",
-                                   kContext, i, a, p);
+          detail::raise<DataError>(
+              "{}: probabilities({}, {}) = {}, expected a probability in [0, 1]", kContext, i, a,
+              p);
         }
       }
     }
     const Eigen::VectorXd sums = probabilities.rowwise().sum();
     for (Index i = 0; i < sums.size(); ++i) {
       if (std::abs(sums[i] - 1.0) > kRowSumTolerance) {
-        detail::raise<DataError>("{}: row {} of probabilities sums to {:.10g}, expected 1", kContext, i,
-                                 sums[i]);
+        detail::raise<DataError>("{}: row {} of probabilities sums to {:.10g}, expected 1",
+                                 kContext, i, sums[i]);
       }
     }
     TargetPolicy policy;
