@@ -4,6 +4,7 @@
 // Benchmarks (Google Benchmark, items_per_second = rows × iterations / s for NMF and rows / s
 // for K-Means fits) on planted data: n rows, p = 20, X = W·H + noise with W drawn around 8
 // prototypes (non-negative, clustered), generated with tailor::Rng.
+// BM_BootstrapStability times B = 50 K-Means refits (+ predictions) on n = 100,000.
 // Peer mode: `segment_benchmark --peer_csv=data.csv --peer_out=tailor.json [--threads=2]`
 // reads a numeric CSV (header line, comma-separated), fits NMF (k = 8, nndsvda, HALS, 200
 // iterations, tol 0) and K-Means (k = 8, n_init = 4, k-means++, Lloyd and Hamerly) and writes
@@ -23,6 +24,7 @@
 #include "tailor/core/random.hpp"
 #include "tailor/segment/kmeans.hpp"
 #include "tailor/segment/nmf.hpp"
+#include "tailor/segment/stability.hpp"
 
 namespace {
 
@@ -106,6 +108,21 @@ void BM_MiniBatchKMeansFit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * X.rows());
 }
 BENCHMARK(BM_MiniBatchKMeansFit)->Args({100'000})->Unit(benchmark::kMillisecond);
+
+// Bootstrap stability, B = 50 resamples of n rows, K-Means k = 8 with one restart per fit.
+void BM_BootstrapStability(benchmark::State& state) {
+  const Matrix& X = data(state.range(0));
+  const tailor::segment::KMeans kmeans({.num_clusters = 8, .n_init = 1});
+  double mean_ari = 0;
+  for (auto _ : state) {
+    const auto report = tailor::segment::bootstrap_stability(
+        kmeans, X, {.num_bootstrap = 50, .num_threads = state.range(1)});
+    mean_ari = report.mean_ari;
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows() * 50);
+  state.counters["mean_ari"] = mean_ari;
+}
+BENCHMARK(BM_BootstrapStability)->Args({100'000, 2})->Unit(benchmark::kSecond)->Iterations(1);
 
 Matrix read_numeric_csv(const std::string& path) {
   std::ifstream in(path);
