@@ -2,8 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <numbers>
 #include <sstream>
 
@@ -262,4 +265,25 @@ TEST_CASE("RegressionForest: sample weights act like replicated rows", "[regress
           .fit(X, y, w);
   // Weighted mean (30·1 + 90·2) / 120 = 1.75.
   CHECK(model.predict(X.topRows(1))[0] == Approx(1.75));
+}
+
+TEST_CASE("RegressionForest: prebuilt bins and progress", "[regression_forest]") {
+  const auto train = friedman1(400, 5, 1.0, 61);
+  // Fitting on a prebuilt BinnedMatrix gives the same model as binning inside fit.
+  const auto binned = tailor::learn::BinnedMatrix::build(train.X, {.max_bins = 256, .seed = 4}, 1);
+  std::vector<Index> reports;
+  std::mutex mutex;
+  const RegressionForest forest(
+      {.num_trees = 12, .seed = 4, .num_threads = 2, .progress = [&](const tailor::Progress& p) {
+         std::lock_guard lock(mutex);
+         CHECK(p.stage == "trees");
+         CHECK(p.total == 12);
+         reports.push_back(p.done);
+       }});
+  const auto from_bins = forest.fit(binned, train.y);
+  const auto from_matrix = forest.fit(train.X, train.y);
+  CHECK(bit_identical(from_bins.predict(train.X), from_matrix.predict(train.X)));
+  REQUIRE(reports.size() == 24);
+  std::sort(reports.begin(), reports.end());
+  CHECK(reports.back() == 12);
 }

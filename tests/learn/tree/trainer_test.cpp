@@ -19,7 +19,8 @@ struct Problem {
   Vector y;
 };
 
-/// Integer-valued targets: every histogram sum is exact, so subtraction changes nothing.
+/// Integer-valued targets (p >= 3): every histogram sum is exact, so subtraction changes
+/// nothing.
 Problem integer_problem(Index n, Index p, std::uint64_t seed) {
   tailor::Rng rng(seed);
   Matrix X(n, p);
@@ -111,7 +112,7 @@ TEST_CASE("trainer: tree invariants", "[tree]") {
 }
 
 TEST_CASE("trainer: rejects mismatched relabeling", "[tree]") {
-  const auto problem = integer_problem(100, 2, 3);
+  const auto problem = integer_problem(100, 3, 3);
   const Vector short_y = problem.y.head(50);
   CHECK_THROWS_WITH(tree::train_forest(problem.X, tree::RegressionRelabeling{short_y, Vector()},
                                        tree::RegressionSplittingRule{}, Vector(), {}),
