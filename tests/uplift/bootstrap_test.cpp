@@ -44,8 +44,8 @@ Randomized make_randomized(Index n, std::uint64_t seed) {
 
 TEST_CASE("bootstrap_curve_band: contains the point curve and is deterministic", "[uplift]") {
   const Randomized d = make_randomized(3000, 1);
-  const BootstrapOptions opts{.num_resamples = 60, .num_grid_points = 21, .seed = 7,
-                              .num_threads = 1};
+  const BootstrapOptions opts{
+      .num_resamples = 60, .num_grid_points = 21, .seed = 7, .num_threads = 1};
   const CurveBand band = bootstrap_curve_band(CurveKind::qini, d.y, d.w, d.score, {}, opts);
   REQUIRE(band.share.size() == 21);
   const Curve point = qini_curve(d.y, d.w, d.score);
@@ -74,12 +74,10 @@ TEST_CASE("bootstrap_curve_band: contains the point curve and is deterministic",
   }
   BootstrapOptions reseeded = opts;
   reseeded.seed = 8;
-  CHECK(bootstrap_curve_band(CurveKind::qini, d.y, d.w, d.score, {}, reseeded).upper !=
-        band.upper);
+  CHECK(bootstrap_curve_band(CurveKind::qini, d.y, d.w, d.score, {}, reseeded).upper != band.upper);
 }
 
-TEST_CASE("bootstrap_metric: Qini coefficient interval, deterministic across threads",
-          "[uplift]") {
+TEST_CASE("bootstrap_metric: Qini coefficient interval, deterministic across threads", "[uplift]") {
   const Randomized d = make_randomized(3000, 2);
   auto qini = [](const VectorRef& y, const VectorRef& w, const VectorRef& s,
                  const EvaluationOptions& o) { return qini_auc_score(y, w, s, o); };
@@ -97,8 +95,8 @@ TEST_CASE("bootstrap_metric: Qini coefficient interval, deterministic across thr
   CHECK(r3.interval.lower == r1.interval.lower);
   // IPW with a constant propensity resamples to the same replicates as the randomized version
   // (up to rounding), since the estimators agree on every resample.
-  const BootstrapResult ipw = bootstrap_metric(
-      qini, d.y, d.w, d.score, {.propensity = Vector::Constant(3000, 0.4)}, opts);
+  const BootstrapResult ipw =
+      bootstrap_metric(qini, d.y, d.w, d.score, {.propensity = Vector::Constant(3000, 0.4)}, opts);
   for (Index b = 0; b < 50; ++b) CHECK(ipw.replicates[b] == Approx(r1.replicates[b]));
 }
 
@@ -107,9 +105,8 @@ TEST_CASE("bootstrap: bad options and resamples that lose an arm", "[uplift]") {
   CHECK_THROWS_WITH(
       bootstrap_curve_band(CurveKind::uplift, d.y, d.w, d.score, {}, {.num_resamples = 1}),
       Catch::Contains("bootstrap_curve_band: num_resamples = 1, expected at least 2"));
-  CHECK_THROWS_WITH(
-      bootstrap_curve_band(CurveKind::uplift, d.y, d.w, d.score, {}, {.level = 1.0}),
-      Catch::Contains("level = 1, expected a value in (0, 1)"));
+  CHECK_THROWS_WITH(bootstrap_curve_band(CurveKind::uplift, d.y, d.w, d.score, {}, {.level = 1.0}),
+                    Catch::Contains("level = 1, expected a value in (0, 1)"));
   CHECK_THROWS_WITH(
       bootstrap_curve_band(CurveKind::uplift, d.y, d.w, d.score, {}, {.num_grid_points = 1}),
       Catch::Contains("num_grid_points = 1, expected at least 2"));
@@ -195,13 +192,18 @@ TEST_CASE("bootstrap: Hillstrom e-mail experiment, T-learner Qini with bootstrap
       for (Index i : train) (w_full[i] == 1.0 ? train_t : train_c).push_back(i);
       auto take_X = [&](const std::vector<Index>& rows) {
         Matrix out(static_cast<Index>(rows.size()), X_all.cols());
-        for (std::size_t k = 0; k < rows.size(); ++k) out.row(static_cast<Index>(k)) = X_all.row(rows[k]);
+        for (std::size_t k = 0; k < rows.size(); ++k)
+          out.row(static_cast<Index>(k)) = X_all.row(rows[k]);
         return out;
       };
       const Matrix X_test = take_X(test);
-      const learn::GradientBoostingRegressor gbm(
-          {.learning_rate = 0.1, .max_iter = 40, .max_leaf_nodes = 8, .min_samples_leaf = 200,
-           .early_stopping = learn::EarlyStopping::disabled, .seed = 1, .num_threads = 0});
+      const learn::GradientBoostingRegressor gbm({.learning_rate = 0.1,
+                                                  .max_iter = 40,
+                                                  .max_leaf_nodes = 8,
+                                                  .min_samples_leaf = 200,
+                                                  .early_stopping = learn::EarlyStopping::disabled,
+                                                  .seed = 1,
+                                                  .num_threads = 0});
       const learn::Ridge ridge;
       const Vector y_full = t.numeric(outcome);
       const Vector score_ridge =

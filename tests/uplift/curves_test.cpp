@@ -101,8 +101,7 @@ TEST_CASE("curves: hand-computed perfect curves and normalized scores", "[uplift
   CHECK(causalml_auuc_score(d.y, d.w, d.score) == Approx(65.0 / 84));
 }
 
-TEST_CASE("curves: tied scores give one knot per tie group, independent of row order",
-          "[uplift]") {
+TEST_CASE("curves: tied scores give one knot per tie group, independent of row order", "[uplift]") {
   Tiny d;
   d.score[2] = 0.8;  // rows 1 and 2 tied: the knot at k = 2 disappears
   const Curve c = uplift_curve(d.y, d.w, d.score);
@@ -147,8 +146,7 @@ Simulated simulate(Index n, std::uint64_t seed) {
 }
 }  // namespace
 
-TEST_CASE("curves: IPW and DR equal difference in means under constant propensities",
-          "[uplift]") {
+TEST_CASE("curves: IPW and DR equal difference in means under constant propensities", "[uplift]") {
   const Simulated s = simulate(500, 3);
   Rng rng(9);
   Vector score(500);
@@ -171,8 +169,7 @@ TEST_CASE("curves: IPW and DR equal difference in means under constant propensit
   CHECK(estimator_of({.propensity = s.e, .mu0 = s.mu0, .mu1 = s.mu1}) == Estimator::doubly_robust);
 }
 
-TEST_CASE("curves: IPW and DR remove confounding that biases the difference in means",
-          "[uplift]") {
+TEST_CASE("curves: IPW and DR remove confounding that biases the difference in means", "[uplift]") {
   const Simulated s = simulate(20000, 11);
   const Vector score = s.tau;  // the oracle ranking
   // Whole-population lift = the ATE estimate (true ATE = 1). Treated units have larger x,
@@ -280,21 +277,21 @@ TEST_CASE("curves: bad input is rejected with messages", "[uplift]") {
                     Catch::Contains("lift_curve: w[1] = 0.5, expected 0 or 1"));
   CHECK_THROWS_WITH(uplift_curve(d.y, Vector::Ones(6), d.score),
                     Catch::Contains("the control arm (w = 0) 0, expected both arms present"));
-  CHECK_THROWS_WITH(
-      uplift_curve(d.y, d.w, d.score, {.sample_weights = vec({0, 1, 0, 1, 0, 1})}),
-      Catch::Contains("the treated arm (w = 1) has weight 0"));
+  CHECK_THROWS_WITH(uplift_curve(d.y, d.w, d.score, {.sample_weights = vec({0, 1, 0, 1, 0, 1})}),
+                    Catch::Contains("the treated arm (w = 1) has weight 0"));
   CHECK_THROWS_WITH(uplift_curve(d.y, d.w, d.score, {.sample_weights = vec({1, 1, -1, 1, 1, 1})}),
                     Catch::Contains("sample_weights[2] = -1, expected a value >= 0"));
   Vector e = Vector::Constant(6, 0.5);
   e[4] = 1.0;
-  CHECK_THROWS_WITH(uplift_curve(d.y, d.w, d.score, {.propensity = e}),
-                    Catch::Contains("propensity[4] = 1, expected a value strictly between 0 and 1"));
+  CHECK_THROWS_WITH(
+      uplift_curve(d.y, d.w, d.score, {.propensity = e}),
+      Catch::Contains("propensity[4] = 1, expected a value strictly between 0 and 1"));
   CHECK_THROWS_AS(uplift_curve(d.y, d.w, d.score, {.propensity = e}), DataError);
   CHECK_THROWS_WITH(uplift_curve(d.y, d.w, d.score, {.propensity = Vector::Constant(4, 0.5)}),
                     Catch::Contains("propensity has 4 rows, expected 6"));
-  CHECK_THROWS_AS(uplift_curve(d.y, d.w, d.score,
-                               {.propensity = Vector::Constant(6, 0.5), .mu0 = d.y}),
-                  InvalidArgument);
+  CHECK_THROWS_AS(
+      uplift_curve(d.y, d.w, d.score, {.propensity = Vector::Constant(6, 0.5), .mu0 = d.y}),
+      InvalidArgument);
   CHECK_THROWS_WITH(uplift_curve(d.y, d.w, d.score, {.mu0 = d.y, .mu1 = d.y}),
                     Catch::Contains("mu0/mu1 given without propensity"));
   CHECK_THROWS_WITH(uplift_curve(Vector(), Vector(), Vector()),

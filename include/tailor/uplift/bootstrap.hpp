@@ -42,9 +42,9 @@ struct BootstrapOptions {
 
 /// A curve on a grid of population shares with its pointwise bootstrap band.
 struct CurveBand {
-  Vector share;      ///< population shares f
-  Vector value;      ///< the curve of the full data at f·N
-  Vector lower;      ///< percentile band
+  Vector share;  ///< population shares f
+  Vector value;  ///< the curve of the full data at f·N
+  Vector lower;  ///< percentile band
   Vector upper;
   Vector std_error;  ///< bootstrap standard deviation at each share
 };
@@ -62,8 +62,7 @@ namespace detail {
 inline void validate_bootstrap(std::string_view context, const BootstrapOptions& b) {
   check_param(b.num_resamples >= 2, context, "num_resamples", b.num_resamples, "at least 2");
   check_param(b.level > 0.0 && b.level < 1.0, context, "level", b.level, "a value in (0, 1)");
-  check_param(b.num_grid_points >= 2, context, "num_grid_points", b.num_grid_points,
-              "at least 2");
+  check_param(b.num_grid_points >= 2, context, "num_grid_points", b.num_grid_points, "at least 2");
   check_param(b.num_threads >= 0, context, "num_threads", b.num_threads,
               "0 (all cores) or a positive count");
 }
@@ -142,8 +141,7 @@ void for_each_resample(std::string_view context, const VectorRef& y, const Vecto
 /// resamples. Throws InvalidArgument for bad bootstrap options, the input errors of
 /// uplift_curve, and DataError when a resample has an empty arm.
 inline CurveBand bootstrap_curve_band(CurveKind kind, const VectorRef& y, const VectorRef& w,
-                                      const VectorRef& score,
-                                      const EvaluationOptions& options = {},
+                                      const VectorRef& score, const EvaluationOptions& options = {},
                                       const BootstrapOptions& bootstrap = {}) {
   constexpr std::string_view kContext = "bootstrap_curve_band";
   detail::validate_bootstrap(kContext, bootstrap);
@@ -158,14 +156,14 @@ inline CurveBand bootstrap_curve_band(CurveKind kind, const VectorRef& y, const 
     band.value[g] = full.at_fraction(band.share[g]);
   }
   Matrix replicates(G, B);  // column b: resample b on the grid
-  detail::for_each_resample(kContext, y, w, score, options, bootstrap,
-                            [&](Index b, const detail::Resample& data) {
-                              const Curve c = detail::compute_curve(kContext, kind, data.y, data.w,
-                                                                    data.score, data.options);
-                              for (Index g = 0; g < G; ++g) {
-                                replicates(g, b) = c.at_fraction(band.share[g]);
-                              }
-                            });
+  detail::for_each_resample(
+      kContext, y, w, score, options, bootstrap, [&](Index b, const detail::Resample& data) {
+        const Curve c =
+            detail::compute_curve(kContext, kind, data.y, data.w, data.score, data.options);
+        for (Index g = 0; g < G; ++g) {
+          replicates(g, b) = c.at_fraction(band.share[g]);
+        }
+      });
   band.lower.resize(G);
   band.upper.resize(G);
   band.std_error.resize(G);
@@ -193,11 +191,11 @@ BootstrapResult bootstrap_metric(Statistic&& statistic, const VectorRef& y, cons
   BootstrapResult result;
   result.value = statistic(y, w, score, options);
   result.replicates.resize(bootstrap.num_resamples);
-  detail::for_each_resample(kContext, y, w, score, options, bootstrap,
-                            [&](Index b, const detail::Resample& data) {
-                              result.replicates[b] = static_cast<double>(
-                                  statistic(data.y, data.w, data.score, data.options));
-                            });
+  detail::for_each_resample(
+      kContext, y, w, score, options, bootstrap, [&](Index b, const detail::Resample& data) {
+        result.replicates[b] =
+            static_cast<double>(statistic(data.y, data.w, data.score, data.options));
+      });
   std::vector<double> sorted(result.replicates.data(),
                              result.replicates.data() + result.replicates.size());
   result.std_error = detail::sample_sd(sorted);

@@ -166,12 +166,8 @@ struct RowTerms {
   bool has_control() const { return a_c > 0.0; }
   /// Estimated mean outcome of each arm and their contrast over the summed rows; an arm without
   /// rows contributes 0 (EmptyArm::zero).
-  double mean_treated() const {
-    return (v > 0.0 ? m1 / v : 0.0) + (a_t > 0.0 ? b_t / a_t : 0.0);
-  }
-  double mean_control() const {
-    return (v > 0.0 ? m0 / v : 0.0) + (a_c > 0.0 ? b_c / a_c : 0.0);
-  }
+  double mean_treated() const { return (v > 0.0 ? m1 / v : 0.0) + (a_t > 0.0 ? b_t / a_t : 0.0); }
+  double mean_control() const { return (v > 0.0 ? m0 / v : 0.0) + (a_c > 0.0 ? b_c / a_c : 0.0); }
   double lift() const { return mean_treated() - mean_control(); }
 };
 
@@ -365,8 +361,7 @@ inline Curve compute_curve(std::string_view context, CurveKind kind, const Vecto
                            const VectorRef& w, const VectorRef& score,
                            const EvaluationOptions& options) {
   validate_inputs(context, y, w, score, options);
-  return curve_from_sums(cumulative_sums(rank_rows(y, w, score, options)), kind,
-                         options.empty_arm);
+  return curve_from_sums(cumulative_sums(rank_rows(y, w, score, options)), kind, options.empty_arm);
 }
 
 /// True when every y is 0 or 1.
@@ -433,8 +428,7 @@ inline Curve curve(CurveKind kind, const VectorRef& y, const VectorRef& w, const
 /// CausalML's name for the uplift curve: cumulative gain = cumulative lift × population.
 inline Curve cumulative_gain_curve(const VectorRef& y, const VectorRef& w, const VectorRef& score,
                                    const EvaluationOptions& options = {}) {
-  return detail::compute_curve("cumulative_gain_curve", CurveKind::uplift, y, w, score,
-                               options);
+  return detail::compute_curve("cumulative_gain_curve", CurveKind::uplift, y, w, score, options);
 }
 
 /// Qini curve Q(x) = n_T(S(x))·τ̂(S(x)) (Radcliffe 2007). Same exceptions as uplift_curve.
@@ -515,10 +509,9 @@ inline double normalized_ratio(std::string_view context, double actual, double p
 inline double uplift_auc_score(const VectorRef& y, const VectorRef& w, const VectorRef& score,
                                const EvaluationOptions& options = {}) {
   constexpr std::string_view kContext = "uplift_auc_score";
-  const Curve actual =
-      detail::compute_curve(kContext, CurveKind::uplift, y, w, score, options);
-  const Curve perfect = detail::compute_curve(kContext, CurveKind::uplift, y, w,
-                                              perfect_uplift_score(y, w), options);
+  const Curve actual = detail::compute_curve(kContext, CurveKind::uplift, y, w, score, options);
+  const Curve perfect =
+      detail::compute_curve(kContext, CurveKind::uplift, y, w, perfect_uplift_score(y, w), options);
   return detail::normalized_ratio(kContext, area_above_random(actual), area_above_random(perfect));
 }
 
@@ -527,8 +520,7 @@ inline double uplift_auc_score(const VectorRef& y, const VectorRef& w, const Vec
 inline double qini_auc_score(const VectorRef& y, const VectorRef& w, const VectorRef& score,
                              const EvaluationOptions& options = {}, bool negative_effect = true) {
   constexpr std::string_view kContext = "qini_auc_score";
-  const Curve actual =
-      detail::compute_curve(kContext, CurveKind::qini, y, w, score, options);
+  const Curve actual = detail::compute_curve(kContext, CurveKind::qini, y, w, score, options);
   const Curve perfect = perfect_qini_curve(y, w, options, negative_effect);
   return detail::normalized_ratio(kContext, area_above_random(actual), area_above_random(perfect));
 }
@@ -567,16 +559,15 @@ inline double causalml_score(std::string_view context, CurveKind kind, const Vec
 /// (cumulative gain) curve divided by |U(N)|. Throws DataError when U(N) = 0.
 inline double causalml_auuc_score(const VectorRef& y, const VectorRef& w, const VectorRef& score,
                                   const EvaluationOptions& options = {}) {
-  return detail::causalml_score("causalml_auuc_score", CurveKind::uplift, y, w, score,
-                                options, false);
+  return detail::causalml_score("causalml_auuc_score", CurveKind::uplift, y, w, score, options,
+                                false);
 }
 
 /// CausalML's qini_score(normalize=True): the mean over the n + 1 row positions of
 /// (Q(x) − Q(N)·x/N) / |Q(N)|. Throws DataError when Q(N) = 0.
 inline double causalml_qini_score(const VectorRef& y, const VectorRef& w, const VectorRef& score,
                                   const EvaluationOptions& options = {}) {
-  return detail::causalml_score("causalml_qini_score", CurveKind::qini, y, w, score,
-                                options, true);
+  return detail::causalml_score("causalml_qini_score", CurveKind::qini, y, w, score, options, true);
 }
 
 }  // namespace tailor::uplift

@@ -42,7 +42,7 @@ enum class SliceStrategy { overall, by_group };
 
 /// The effect estimated in one slice of the ranking.
 struct SliceEstimate {
-  double lower_share = 0;   ///< the slice covers shares [lower_share, upper_share) of the ranking
+  double lower_share = 0;  ///< the slice covers shares [lower_share, upper_share) of the ranking
   double upper_share = 0;
   double population = 0;    ///< Σ v over the slice (both arms)
   double n_treated = 0;     ///< Σ v w over the slice
@@ -110,7 +110,8 @@ inline SliceAccumulator collect(const Ranking& r, Measure measure, double lo, do
   return acc;
 }
 
-inline double linearized_variance(const Ranking& r, const std::vector<std::pair<Index, double>>& rows,
+inline double linearized_variance(const Ranking& r,
+                                  const std::vector<std::pair<Index, double>>& rows,
                                   const RowTerms& s) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (!(s.a_t > 0.0) || !(s.a_c > 0.0) || !(s.v > 0.0)) return nan;
@@ -157,14 +158,14 @@ inline SliceEstimate estimate_slice(const Ranking& r, SliceStrategy strategy, do
     if (st.a_t > 0.0 && sc.a_c > 0.0) {
       for (const auto& [i, f] : acc_t.rows) {
         const RowTerms& t = r.terms[static_cast<std::size_t>(i)];
-        const double phi = f * ((t.m1 - t.v * st.m1 / st.v) / st.v +
-                                (t.b_t - t.a_t * st.b_t / st.a_t) / st.a_t);
+        const double phi =
+            f * ((t.m1 - t.v * st.m1 / st.v) / st.v + (t.b_t - t.a_t * st.b_t / st.a_t) / st.a_t);
         var += phi * phi;
       }
       for (const auto& [i, f] : acc_c.rows) {
         const RowTerms& t = r.terms[static_cast<std::size_t>(i)];
-        const double phi = f * ((t.m0 - t.v * sc.m0 / sc.v) / sc.v +
-                                (t.b_c - t.a_c * sc.b_c / sc.a_c) / sc.a_c);
+        const double phi =
+            f * ((t.m0 - t.v * sc.m0 / sc.v) / sc.v + (t.b_c - t.a_c * sc.b_c / sc.a_c) / sc.a_c);
         var += phi * phi;
       }
     } else {
