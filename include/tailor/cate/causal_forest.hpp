@@ -566,6 +566,7 @@ class CausalForest {
                                         .compute_oob = true,
                                         .histogram_subtraction = true,
                                         .ci_group_size = p.ci_group_size,
+                                        .poisson_mtry = true,
                                         .seed = p.seed,
                                         .num_threads = p.num_threads,
                                         .progress = nullptr};

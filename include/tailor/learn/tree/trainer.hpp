@@ -69,6 +69,9 @@ struct TrainerOptions {
   /// and each subsamples ⌈2·sample_fraction·⌊n/2⌋⌉ of it, so sample_fraction ≤ 0.5 is expected.
   /// 1 = independent subsamples. Ignored with bootstrap.
   Index ci_group_size = 1;
+  /// grf's TreeTrainer: each node tries min(max(Poisson(mtry), 1), p) features instead of
+  /// exactly mtry (more diverse trees when mtry is close to p).
+  bool poisson_mtry = false;
   std::uint64_t seed = 0;
   Index num_threads = 0;  ///< 0 = all cores
   ProgressCallback progress = nullptr;
@@ -374,14 +377,19 @@ class TreeGrower {
     }
   }
 
-  /// Draws the node's mtry features (partial Fisher–Yates over features_).
-  void draw_features(Rng& rng) {
-    const Index mtry = options_.mtry;
-    if (mtry >= p_) return;
+  /// Draws the node's features (partial Fisher–Yates over features_); returns how many: mtry,
+  /// or with poisson_mtry grf's min(max(Poisson(mtry), 1), p).
+  Index draw_features(Rng& rng) {
+    Index mtry = options_.mtry;
+    if (options_.poisson_mtry) {
+      mtry = std::clamp<Index>(static_cast<Index>(rng.poisson(static_cast<double>(mtry))), 1, p_);
+    }
+    if (mtry >= p_) return p_;
     for (Index i = 0; i < mtry; ++i) {
       const Index k = i + static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(p_ - i)));
       std::swap(features_[static_cast<std::size_t>(i)], features_[static_cast<std::size_t>(k)]);
     }
+    return mtry;
   }
 
   // ---- growth -------------------------------------------------------------------------------
@@ -452,8 +460,7 @@ class TreeGrower {
       best_score_ = -std::numeric_limits<double>::infinity();
       best_feature_ = -1;
       if (may_split) {
-        draw_features(rng);
-        const Index tried = std::min(options_.mtry, p_);
+        const Index tried = draw_features(rng);
         if (node.set >= 0) {
           for (Index k = 0; k < tried; ++k) {
             const Index j = features_[static_cast<std::size_t>(k)];
