@@ -132,7 +132,8 @@ class Forest {
     const Index p = num_features_;
     Matrix out(n, C);
     if (trees_used) trees_used->setZero(n);
-    constexpr Index kBlock = 128;
+    // Large row blocks: each tree is walked by many rows while its nodes are in cache.
+    constexpr Index kBlock = 2048;
     parallel_for_blocks(0, n, kBlock, num_threads, [&](Index, Index lo, Index hi) {
       const Index rows = hi - lo;
       // Row-major copy of the block so a traversal reads one contiguous row.

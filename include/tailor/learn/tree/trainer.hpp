@@ -662,7 +662,7 @@ TrainedForest train(const BinnedMatrix& X, const Matrix& channels, const VectorR
   result.oob_mean.resize(n, C);
   result.oob_num_trees.resize(n);
   const auto& forest_trees = result.forest.trees();
-  parallel_for_blocks(0, n, 256, threads, [&](Index, Index lo, Index hi) {
+  parallel_for_blocks(0, n, 2048, threads, [&](Index, Index lo, Index hi) {
     std::vector<double> sums(static_cast<std::size_t>((hi - lo) * C), 0.0);
     std::vector<Index> used(static_cast<std::size_t>(hi - lo), 0);
     for (Index t = 0; t < T; ++t) {
