@@ -158,6 +158,75 @@ TEST_CASE("causal forest: Nie-Wager setup A with confounding", "[cate]") {
   CHECK(nu.propensity.minCoeff() >= 0.01);
 }
 
+TEST_CASE("causal forest: best linear projection and calibration test", "[cate]") {
+  // Nie–Wager A: τ = 0.5·x₁ + 0.5·x₂ is linear, so the projection on [1, x₁, x₂] is exact.
+  const Sim s = nie_wager_a(2000, 6, 1.0, 81);
+  const CausalData data(s.X, s.w, s.y);
+  const auto model = CausalForest({.num_trees = 200, .seed = 2, .num_threads = 2}).fit(data);
+  const std::vector<Estimate> blp = model.best_linear_projection(s.X.leftCols(2));
+  REQUIRE(blp.size() == 3);
+  CHECK(std::abs(blp[0].value) < 4.0 * blp[0].std_error);
+  CHECK(std::abs(blp[1].value - 0.5) < 4.0 * blp[1].std_error);
+  CHECK(std::abs(blp[2].value - 0.5) < 4.0 * blp[2].std_error);
+  // With no covariates the projection is the mean score, the AIPW ATE.
+  const std::vector<Estimate> mean_only = model.best_linear_projection(Matrix(2000, 0));
+  CHECK(mean_only[0].value == Approx(model.average_effect().value).epsilon(1e-10));
+  CHECK_THROWS_WITH(model.best_linear_projection(s.X.topRows(5)),
+                    Catch::Contains("A has 5 rows, expected 2000"));
+  Matrix collinear(2000, 2);
+  collinear.col(0) = s.X.col(0);
+  collinear.col(1) = 2.0 * s.X.col(0);
+  CHECK_THROWS_WITH(model.best_linear_projection(collinear), Catch::Contains("collinear"));
+
+  // Strong heterogeneity (Wager–Athey): both calibration coefficients near 1, and the
+  // differential one clearly positive.
+  const Sim wa = wager_athey(2000, 5, 82);
+  const auto wa_model = CausalForest({.num_trees = 200, .seed = 2, .num_threads = 2})
+                            .fit(CausalData(wa.X, wa.w, wa.y));
+  const std::vector<Estimate> calibration = wa_model.test_calibration();
+  CHECK(std::abs(calibration[0].value - 1.0) < 4.0 * calibration[0].std_error);
+  CHECK(std::abs(calibration[1].value - 1.0) < 4.0 * calibration[1].std_error);
+  CHECK(calibration[1].z_statistic() > 3.0);
+}
+
+TEST_CASE("causal forest: HC3 least squares by hand", "[cate]") {
+  // y = 1 + 2x + e on 4 points; compare with the normal equations and the HC3 sandwich
+  // computed term by term.
+  Matrix A(4, 2);
+  A << 1, 0, 1, 1, 1, 2, 1, 4;
+  const Vector y = (Vector(4) << 1.1, 2.9, 5.2, 8.8).finished();
+  const Vector v = (Vector(4) << 1.0, 2.0, 1.0, 0.5).finished();
+  const auto fit = cate::detail::least_squares_hc3(A, y, v, "test");
+  // Normal equations of the weighted fit, solved by Cramer's rule.
+  double s0 = 0, s1 = 0, s2 = 0, t0 = 0, t1 = 0;
+  for (Index i = 0; i < 4; ++i) {
+    s0 += v[i];
+    s1 += v[i] * A(i, 1);
+    s2 += v[i] * A(i, 1) * A(i, 1);
+    t0 += v[i] * y[i];
+    t1 += v[i] * A(i, 1) * y[i];
+  }
+  const double det = s0 * s2 - s1 * s1;
+  const double b0 = (s2 * t0 - s1 * t1) / det, b1 = (s0 * t1 - s1 * t0) / det;
+  CHECK(fit[0].value == Approx(b0).epsilon(1e-12));
+  CHECK(fit[1].value == Approx(b1).epsilon(1e-12));
+  // (AᵀVA)⁻¹ = [s2, −s1; −s1, s0]/det.
+  double m00 = 0, m01 = 0, m11 = 0;
+  for (Index i = 0; i < 4; ++i) {
+    const double x = A(i, 1);
+    const double h = v[i] * (s2 - 2.0 * s1 * x + s0 * x * x) / det;
+    const double u = v[i] * (y[i] - b0 - b1 * x) / (1.0 - h);
+    m00 += u * u;
+    m01 += u * u * x;
+    m11 += u * u * x * x;
+  }
+  const double i00 = s2 / det, i01 = -s1 / det, i11 = s0 / det;
+  const double var0 = i00 * (i00 * m00 + i01 * m01) + i01 * (i00 * m01 + i01 * m11);
+  const double var1 = i01 * (i01 * m00 + i11 * m01) + i11 * (i01 * m01 + i11 * m11);
+  CHECK(fit[0].std_error == Approx(std::sqrt(var0)).epsilon(1e-10));
+  CHECK(fit[1].std_error == Approx(std::sqrt(var1)).epsilon(1e-10));
+}
+
 TEST_CASE("causal forest: one-leaf trees solve the local moment equation exactly", "[cate]") {
   // sample_fraction 1, no honesty and min_node_size = n make every tree a single leaf holding all
   // rows, so α_i(x) = 1/n and τ̂ is the OLS slope of Ỹ on Z (with intercept), for every x.

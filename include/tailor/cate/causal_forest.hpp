@@ -26,7 +26,8 @@
 // 5. Out-of-bag τ̂ for the training rows (trees whose sample left the row out), AIPW average
 //    effects with grf's doubly-robust scores μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂_oob(x)
 //    (cate/average_effect.hpp), overlap diagnostics of Ŵ (cate/overlap.hpp), split-frequency
-//    importance, versioned save/load.
+//    importance, grf's best_linear_projection and test_calibration (HC3 least squares),
+//    versioned save/load.
 // Every tree uses random stream (seed, tree), every prediction row sums its trees in tree order,
 // so results are bit-identical for any num_threads.
 // Complexity: fit O(T · m · depth · (mtry + C)) with m = sample_fraction·n (plus the two nuisance
@@ -45,6 +46,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <Eigen/Cholesky>
 
 #include "tailor/cate/average_effect.hpp"
 #include "tailor/cate/overlap.hpp"
@@ -132,6 +135,39 @@ inline LocalSolution solve_local_moments(const double* a) {
   const double jacobian = a[4] * a[0] - a[1] * a[1];
   const double tau = (a[3] * a[0] - a[2] * a[1]) / jacobian;
   return {tau, (a[2] - a[1] * tau) / a[0], jacobian};
+}
+
+/// Weighted least squares of y on the columns of A (no intercept added) with HC3 standard errors
+/// (MacKinnon & White 1985): β = (AᵀVA)⁻¹AᵀVy, Var(β) = (AᵀVA)⁻¹ [Σ vᵢ² aᵢaᵢᵀ eᵢ²/(1 − hᵢ)²]
+/// (AᵀVA)⁻¹ with leverages hᵢ = vᵢ aᵢᵀ(AᵀVA)⁻¹aᵢ; weights of length 0 mean 1.
+inline std::vector<Estimate> least_squares_hc3(const MatrixRef& A, const VectorRef& y,
+                                               const VectorRef& weights, std::string_view context) {
+  const Index n = A.rows();
+  const Index k = A.cols();
+  const Vector v = weights.size() == 0 ? Vector::Ones(n) : Vector(weights);
+  const Matrix gram = A.transpose() * v.asDiagonal() * A;
+  const Eigen::LDLT<Matrix> solver(gram);
+  if (solver.info() != Eigen::Success || !(solver.vectorD().array() > 1e-12 * gram.trace()).all()) {
+    tailor::detail::raise<DataError>(
+        "{}: the regressors are collinear (or constant), expected a full-rank design", context);
+  }
+  const Vector beta = solver.solve(A.transpose() * v.asDiagonal() * y);
+  const Vector residual = y - A * beta;
+  const Matrix inverse = solver.solve(Matrix::Identity(k, k));
+  Matrix meat = Matrix::Zero(k, k);
+  for (Index i = 0; i < n; ++i) {
+    if (v[i] == 0.0) continue;
+    const Vector a = A.row(i).transpose();
+    const double leverage = std::min(v[i] * a.dot(inverse * a), 1.0 - 1e-12);
+    const double u = v[i] * residual[i] / (1.0 - leverage);
+    meat.noalias() += (u * u) * a * a.transpose();
+  }
+  const Matrix covariance = inverse * meat * inverse;
+  std::vector<Estimate> out(static_cast<std::size_t>(k));
+  for (Index j = 0; j < k; ++j) {
+    out[static_cast<std::size_t>(j)] = {beta[j], std::sqrt(std::max(covariance(j, j), 0.0))};
+  }
+  return out;
 }
 
 }  // namespace detail
@@ -224,6 +260,38 @@ class CausalForestModel {
   }
   /// The doubly-robust scores Γᵢ of the training rows (their mean is the ATE).
   Vector doubly_robust_scores() const { return aipw_scores(y_, w_, nuisances_); }
+
+  /// grf's best_linear_projection: the doubly-robust scores Γᵢ regressed on [1, A] (weighted
+  /// by the sample weights) with HC3 standard errors, i.e. the best linear approximation
+  /// β₀ + Aβ of τ(x) (Semenova & Chernozhukov 2021). Returns [intercept, one per column of A].
+  /// A: one row per training row (e.g. chosen covariates); empty (n × 0) gives the ATE alone.
+  std::vector<Estimate> best_linear_projection(const MatrixRef& A) const {
+    constexpr const char* kContext = "CausalForestModel::best_linear_projection";
+    check_rows(kContext, "A", A.rows(), y_.size(), "the training rows");
+    check_finite(kContext, "A", A);
+    Matrix design(A.rows(), A.cols() + 1);
+    design.col(0).setOnes();
+    design.rightCols(A.cols()) = A;
+    return detail::least_squares_hc3(design, doubly_robust_scores(), sample_weights_, kContext);
+  }
+
+  /// grf's test_calibration: Y − Ŷ regressed (no intercept, HC3) on the "mean forest prediction"
+  /// (W − Ŵ)·τ̄ and the "differential forest prediction" (W − Ŵ)(τ̂_oob − τ̄), τ̄ the (weighted)
+  /// mean of τ̂_oob. A mean coefficient of 1 says the average effect is right; a differential
+  /// coefficient of 1 that the heterogeneity is, and one significantly > 0 (one-sided: z > 1.645)
+  /// that there is heterogeneity at all. Returns [mean, differential].
+  std::vector<Estimate> test_calibration() const {
+    constexpr const char* kContext = "CausalForestModel::test_calibration";
+    const Index n = y_.size();
+    const double mean_tau = sample_weights_.size() == 0
+                                ? oob_predictions_.mean()
+                                : sample_weights_.dot(oob_predictions_) / sample_weights_.sum();
+    Matrix design(n, 2);
+    const Vector z = w_ - treatment_estimates_;
+    design.col(0) = z * mean_tau;
+    design.col(1) = z.cwiseProduct((oob_predictions_.array() - mean_tau).matrix());
+    return detail::least_squares_hc3(design, y_ - outcome_estimates_, sample_weights_, kContext);
+  }
 
   const learn::tree::Forest& forest() const { return forest_; }
   Index num_trees() const { return forest_.num_trees(); }
