@@ -30,41 +30,28 @@ class DRLearnerModel : public EffectSummary {
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
-class DRLearner {
+class DRLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
+  using Base = detail::MetaLearnerBase<Outcome, Propensity, Effect>;
+
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
   explicit DRLearner(MetaLearnerParams params = {}, Outcome outcome = {},
                      Propensity propensity = {})
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(detail::default_effect<Effect>(outcome_)),
-        params_(params) {
-    detail::validate(params_, "DRLearner");
-  }
+      : Base("DRLearner", params, outcome, std::move(propensity),
+             detail::default_effect<Effect>(outcome)) {}
   DRLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(std::move(effect)),
-        params_(params) {
-    detail::validate(params_, "DRLearner");
-  }
+      : Base("DRLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   DRLearnerModel<Effect> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, params_);
-    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const Folds folds = detail::treatment_folds(data, this->params_);
+    EffectSummary summary =
+        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
     const Vector scores = summary.doubly_robust_scores();
-    auto tau = detail::fit_on(effect_, data.X(), scores, data, detail::all_rows(data.num_rows()));
+    auto tau =
+        detail::fit_on(this->effect_, data.X(), scores, data, detail::all_rows(data.num_rows()));
     return DRLearnerModel<Effect>(std::move(tau), std::move(summary));
   }
-
-  const MetaLearnerParams& params() const { return params_; }
-
- private:
-  Outcome outcome_;
-  Propensity propensity_;
-  Effect effect_;
-  MetaLearnerParams params_;
 };
 
 }  // namespace tailor::cate

@@ -73,9 +73,8 @@ inline std::vector<Index> all_rows(Index n) {
 
 /// Fits `learner` on `rows` of (X, target) with the data's sample weights times `extra`.
 template <learn::Regressor L>
-auto fit_on(const L& learner, const MatrixRef& X, const VectorRef& target,
-            const CausalData& data, const std::vector<Index>& rows,
-            const Vector& extra_weights = Vector()) {
+auto fit_on(const L& learner, const MatrixRef& X, const VectorRef& target, const CausalData& data,
+            const std::vector<Index>& rows, const Vector& extra_weights = Vector()) {
   const Matrix Xr = X(rows, Eigen::all);
   const Vector yr = target(rows);
   Vector weights = weights_of(data, rows);
@@ -143,6 +142,29 @@ Effect default_effect(const Outcome& outcome) {
   }
 }
 
+/// Holds and validates what every meta-learner is configured with: parameters, the outcome
+/// learner, the propensity learner and the effect (second-stage) learner.
+template <class Outcome, class Propensity, class Effect>
+class MetaLearnerBase {
+ public:
+  const MetaLearnerParams& params() const { return params_; }
+
+ protected:
+  MetaLearnerBase(const char* name, MetaLearnerParams params, Outcome outcome,
+                  Propensity propensity, Effect effect)
+      : outcome_(std::move(outcome)),
+        propensity_(std::move(propensity)),
+        effect_(std::move(effect)),
+        params_(params) {
+    validate(params_, name);
+  }
+
+  Outcome outcome_;
+  Propensity propensity_;
+  Effect effect_;
+  MetaLearnerParams params_;
+};
+
 /// Folds stratified on treatment, so every fold's training part has both arms.
 inline Folds treatment_folds(const CausalData& data, const MetaLearnerParams& params) {
   return stratified_kfold(data.w(), params.num_folds, params.seed);
@@ -155,8 +177,7 @@ inline Folds treatment_folds(const CausalData& data, const MetaLearnerParams& pa
 class EffectSummary {
  public:
   EffectSummary() = default;
-  EffectSummary(const CausalData& data, NuisanceEstimates nuisances,
-                OverlapDiagnostics diagnostics)
+  EffectSummary(const CausalData& data, NuisanceEstimates nuisances, OverlapDiagnostics diagnostics)
       : y_(data.y()),
         w_(data.w()),
         sample_weights_(data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()),

@@ -32,47 +32,32 @@ class RLearnerModel : public EffectSummary {
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
-class RLearner {
+class RLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
+  using Base = detail::MetaLearnerBase<Outcome, Propensity, Effect>;
+
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
-  explicit RLearner(MetaLearnerParams params = {}, Outcome outcome = {},
-                    Propensity propensity = {})
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(detail::default_effect<Effect>(outcome_)),
-        params_(params) {
-    detail::validate(params_, "RLearner");
-  }
+  explicit RLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+      : Base("RLearner", params, outcome, std::move(propensity),
+             detail::default_effect<Effect>(outcome)) {}
   RLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(std::move(effect)),
-        params_(params) {
-    detail::validate(params_, "RLearner");
-  }
+      : Base("RLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   RLearnerModel<Effect> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, params_);
-    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const Folds folds = detail::treatment_folds(data, this->params_);
+    EffectSummary summary =
+        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
     const auto& nu = summary.nuisances();
     const Vector& e = nu.propensity;
     const Vector m = (e.array() * nu.mu1.array() + (1.0 - e.array()) * nu.mu0.array()).matrix();
     const Vector residual_w = data.w() - e;
     const Vector pseudo = ((data.y() - m).array() / residual_w.array()).matrix();
     const Vector r_weights = residual_w.array().square().matrix();
-    auto tau = detail::fit_on(effect_, data.X(), pseudo, data,
+    auto tau = detail::fit_on(this->effect_, data.X(), pseudo, data,
                               detail::all_rows(data.num_rows()), r_weights);
     return RLearnerModel<Effect>(std::move(tau), std::move(summary));
   }
-
-  const MetaLearnerParams& params() const { return params_; }
-
- private:
-  Outcome outcome_;
-  Propensity propensity_;
-  Effect effect_;
-  MetaLearnerParams params_;
 };
 
 }  // namespace tailor::cate

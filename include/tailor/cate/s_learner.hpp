@@ -43,27 +43,26 @@ class SLearnerModel : public EffectSummary {
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier>
-class SLearner {
+class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
+  using Base = detail::MetaLearnerBase<Outcome, Propensity, Outcome>;
+
  public:
-  explicit SLearner(MetaLearnerParams params = {}, Outcome outcome = {},
-                    Propensity propensity = {})
-      : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
-    detail::validate(params_, "SLearner");
-  }
+  explicit SLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+      : Base("SLearner", params, outcome, std::move(propensity), outcome) {}
 
   SLearnerModel<Outcome> fit(const CausalData& data) const {
     const Index n = data.num_rows();
     Matrix Xw(n, data.num_features() + 1);
     Xw.leftCols(data.num_features()) = data.X();
     Xw.col(data.num_features()) = data.w();
-    const Folds folds = detail::treatment_folds(data, params_);
+    const Folds folds = detail::treatment_folds(data, this->params_);
 
     // Out-of-fold μ̂(x, 0) and μ̂(x, 1) from the same single-model learner.
     Vector mu0(n), mu1(n);
-    parallel_for(0, folds.num_folds, params_.num_threads, [&](Index k) {
+    parallel_for(0, folds.num_folds, this->params_.num_threads, [&](Index k) {
       const auto train = folds.train_rows(k);
       const auto test = folds.test_rows(k);
-      const auto model = detail::fit_on(outcome_, Xw, data.y(), data, train);
+      const auto model = detail::fit_on(this->outcome_, Xw, data.y(), data, train);
       const Matrix Xtest = data.X()(test, Eigen::all);
       const Vector p0 = model.predict(detail::with_treatment(Xtest, 0.0));
       const Vector p1 = model.predict(detail::with_treatment(Xtest, 1.0));
@@ -73,23 +72,16 @@ class SLearner {
       }
     });
     const Vector e_raw =
-        detail::cross_fit_propensity(propensity_, data, folds, params_.num_threads);
-    OverlapDiagnostics diag =
-        diagnose_overlap(data.w(), e_raw, params_.overlap_epsilon, params_.propensity_clip);
+        detail::cross_fit_propensity(this->propensity_, data, folds, this->params_.num_threads);
+    OverlapDiagnostics diag = diagnose_overlap(data.w(), e_raw, this->params_.overlap_epsilon,
+                                               this->params_.propensity_clip);
     NuisanceEstimates nu{std::move(mu0), std::move(mu1),
-                         clip_propensity(e_raw, params_.propensity_clip)};
-    auto model = outcome_.fit(Xw, data.y(),
-                              data.has_sample_weights() ? Vector(data.sample_weights()) : Vector());
+                         clip_propensity(e_raw, this->params_.propensity_clip)};
+    auto model = this->outcome_.fit(
+        Xw, data.y(), data.has_sample_weights() ? Vector(data.sample_weights()) : Vector());
     return SLearnerModel<Outcome>(std::move(model),
                                   EffectSummary(data, std::move(nu), std::move(diag)));
   }
-
-  const MetaLearnerParams& params() const { return params_; }
-
- private:
-  Outcome outcome_;
-  Propensity propensity_;
-  MetaLearnerParams params_;
 };
 
 }  // namespace tailor::cate

@@ -8,8 +8,8 @@
 
 #include <utility>
 
-#include "tailor/cate/meta_learner_common.hpp"
 #include "tailor/cate/default_learners.hpp"
+#include "tailor/cate/meta_learner_common.hpp"
 
 namespace tailor::cate {
 
@@ -31,29 +31,24 @@ class TLearnerModel : public EffectSummary {
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier>
-class TLearner {
+class TLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
+  using Base = detail::MetaLearnerBase<Outcome, Propensity, Outcome>;
+
  public:
-  explicit TLearner(MetaLearnerParams params = {}, Outcome outcome = {},
-                    Propensity propensity = {})
-      : outcome_(std::move(outcome)), propensity_(std::move(propensity)), params_(params) {
-    detail::validate(params_, "TLearner");
-  }
+  explicit TLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+      : Base("TLearner", params, outcome, std::move(propensity), outcome) {}
 
   TLearnerModel<Outcome> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, params_);
-    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const Folds folds = detail::treatment_folds(data, this->params_);
+    EffectSummary summary =
+        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
     const auto rows = detail::all_rows(data.num_rows());
-    auto mu0 = detail::fit_on(outcome_, data.X(), data.y(), data, detail::rows_where(data.w(), 0.0, rows));
-    auto mu1 = detail::fit_on(outcome_, data.X(), data.y(), data, detail::rows_where(data.w(), 1.0, rows));
+    auto mu0 = detail::fit_on(this->outcome_, data.X(), data.y(), data,
+                              detail::rows_where(data.w(), 0.0, rows));
+    auto mu1 = detail::fit_on(this->outcome_, data.X(), data.y(), data,
+                              detail::rows_where(data.w(), 1.0, rows));
     return TLearnerModel<Outcome>(std::move(mu0), std::move(mu1), std::move(summary));
   }
-
-  const MetaLearnerParams& params() const { return params_; }
-
- private:
-  Outcome outcome_;
-  Propensity propensity_;
-  MetaLearnerParams params_;
 };
 
 }  // namespace tailor::cate

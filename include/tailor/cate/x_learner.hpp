@@ -54,34 +54,27 @@ class XLearnerModel : public EffectSummary {
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
-class XLearner {
+class XLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
+  using Base = detail::MetaLearnerBase<Outcome, Propensity, Effect>;
+
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
-  explicit XLearner(MetaLearnerParams params = {}, Outcome outcome = {},
-                    Propensity propensity = {})
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(detail::default_effect<Effect>(outcome_)),
-        params_(params) {
-    detail::validate(params_, "XLearner");
-  }
+  explicit XLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+      : Base("XLearner", params, outcome, std::move(propensity),
+             detail::default_effect<Effect>(outcome)) {}
   XLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)
-      : outcome_(std::move(outcome)),
-        propensity_(std::move(propensity)),
-        effect_(std::move(effect)),
-        params_(params) {
-    detail::validate(params_, "XLearner");
-  }
+      : Base("XLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   XLearnerModel<Outcome, Propensity, Effect> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, params_);
-    EffectSummary summary = detail::summarize(outcome_, propensity_, data, folds, params_);
+    const Folds folds = detail::treatment_folds(data, this->params_);
+    EffectSummary summary =
+        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
     const auto rows = detail::all_rows(data.num_rows());
     const auto treated = detail::rows_where(data.w(), 1.0, rows);
     const auto control = detail::rows_where(data.w(), 0.0, rows);
-    const auto mu0 = detail::fit_on(outcome_, data.X(), data.y(), data, control);
-    const auto mu1 = detail::fit_on(outcome_, data.X(), data.y(), data, treated);
+    const auto mu0 = detail::fit_on(this->outcome_, data.X(), data.y(), data, control);
+    const auto mu1 = detail::fit_on(this->outcome_, data.X(), data.y(), data, treated);
 
     // Imputed individual effects, each from the model of the other arm.
     Vector imputed(data.num_rows());
@@ -97,29 +90,22 @@ class XLearner {
         imputed[control[k]] = mu1_c[static_cast<Index>(k)] - data.y()[control[k]];
       }
     }
-    auto tau1 = detail::fit_on(effect_, data.X(), imputed, data, treated);
-    auto tau0 = detail::fit_on(effect_, data.X(), imputed, data, control);
+    auto tau1 = detail::fit_on(this->effect_, data.X(), imputed, data, treated);
+    auto tau0 = detail::fit_on(this->effect_, data.X(), imputed, data, control);
 
     std::optional<learn::model_t<Propensity>> g_model;
     double g_constant = 0.5;
     if (data.has_propensity()) {
       g_constant = data.propensity().mean();
     } else {
-      g_model.emplace(propensity_.fit(
-          data.X(), data.w(), data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
+      g_model.emplace(this->propensity_.fit(
+          data.X(), data.w(),
+          data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
     }
-    return XLearnerModel<Outcome, Propensity, Effect>(std::move(tau0), std::move(tau1),
-                                                      std::move(g_model), g_constant,
-                                                      params_.propensity_clip, std::move(summary));
+    return XLearnerModel<Outcome, Propensity, Effect>(
+        std::move(tau0), std::move(tau1), std::move(g_model), g_constant,
+        this->params_.propensity_clip, std::move(summary));
   }
-
-  const MetaLearnerParams& params() const { return params_; }
-
- private:
-  Outcome outcome_;
-  Propensity propensity_;
-  Effect effect_;
-  MetaLearnerParams params_;
 };
 
 }  // namespace tailor::cate
