@@ -60,7 +60,8 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
   check_rows(kContext, "mu0", nu.mu0.size(), n, "the length of y");
   check_rows(kContext, "mu1", nu.mu1.size(), n, "the length of y");
   check_rows(kContext, "propensity", nu.propensity.size(), n, "the length of y");
-  if (sample_weights.size() != 0) check_rows(kContext, "sample_weights", sample_weights.size(), n, "the length of y");
+  if (sample_weights.size() != 0)
+    check_rows(kContext, "sample_weights", sample_weights.size(), n, "the length of y");
   for (Index i = 0; i < n; ++i) {
     const double e = nu.propensity[i];
     if (!(e > 0.0 && e < 1.0)) {
@@ -112,8 +113,7 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
     if (v > 0.0) ++m;
   }
   if (!(den > 0.0)) {
-    detail::raise<DataError>("{}: the target sample has no {} rows with positive weight",
-                             kContext,
+    detail::raise<DataError>("{}: the target sample has no {} rows with positive weight", kContext,
                              target == TargetSample::treated   ? "treated"
                              : target == TargetSample::control ? "control"
                                                                : "");

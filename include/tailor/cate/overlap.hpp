@@ -27,18 +27,18 @@ namespace tailor::cate {
 
 /// How well the treated and control groups overlap in their estimated propensities.
 struct OverlapDiagnostics {
-  double propensity_auc = 0.5;   ///< ROC AUC of ê(x) for predicting W (0.5 = perfect balance)
-  double min_propensity = 0.0;   ///< smallest ê(x) before clipping
-  double max_propensity = 1.0;   ///< largest ê(x) before clipping
-  double epsilon = 0.05;         ///< the band used for share_outside
-  double share_outside = 0.0;    ///< share of units with ê ∉ [ε, 1 − ε]
-  double ess_treated = 0.0;      ///< Kish effective sample size of 1/ê among the treated
-  double ess_control = 0.0;      ///< Kish effective sample size of 1/(1 − ê) among controls
+  double propensity_auc = 0.5;  ///< ROC AUC of ê(x) for predicting W (0.5 = perfect balance)
+  double min_propensity = 0.0;  ///< smallest ê(x) before clipping
+  double max_propensity = 1.0;  ///< largest ê(x) before clipping
+  double epsilon = 0.05;        ///< the band used for share_outside
+  double share_outside = 0.0;   ///< share of units with ê ∉ [ε, 1 − ε]
+  double ess_treated = 0.0;     ///< Kish effective sample size of 1/ê among the treated
+  double ess_control = 0.0;     ///< Kish effective sample size of 1/(1 − ê) among controls
   Index num_treated = 0;
   Index num_control = 0;
-  Index num_clipped = 0;         ///< units whose ê was clipped into [clip, 1 − clip]
-  bool poor = false;             ///< true when the verdict warns
-  std::string verdict;           ///< plain-words summary for reports
+  Index num_clipped = 0;  ///< units whose ê was clipped into [clip, 1 − clip]
+  bool poor = false;      ///< true when the verdict warns
+  std::string verdict;    ///< plain-words summary for reports
 };
 
 /// Clips propensities into [clip, 1 − clip]. clip must be in [0, 0.5).
@@ -101,15 +101,18 @@ inline OverlapDiagnostics diagnose_overlap(const VectorRef& w, const VectorRef& 
 
   std::vector<std::string> problems;
   if (d.propensity_auc >= 0.9) {
-    problems.push_back(fmt::format(
-        "treated and control units are nearly separable (propensity AUC {:.3f})", d.propensity_auc));
+    problems.push_back(
+        fmt::format("treated and control units are nearly separable (propensity AUC {:.3f})",
+                    d.propensity_auc));
   }
   if (d.share_outside >= 0.1) {
     problems.push_back(fmt::format("{:.1f}% of units have propensity outside [{}, {}]",
                                    100.0 * d.share_outside, epsilon, 1.0 - epsilon));
   }
-  const double ess_ratio_t = d.num_treated > 0 ? d.ess_treated / static_cast<double>(d.num_treated) : 1.0;
-  const double ess_ratio_c = d.num_control > 0 ? d.ess_control / static_cast<double>(d.num_control) : 1.0;
+  const double ess_ratio_t =
+      d.num_treated > 0 ? d.ess_treated / static_cast<double>(d.num_treated) : 1.0;
+  const double ess_ratio_c =
+      d.num_control > 0 ? d.ess_control / static_cast<double>(d.num_control) : 1.0;
   if (std::min(ess_ratio_t, ess_ratio_c) < 0.2) {
     problems.push_back(fmt::format(
         "inverse-propensity weights are concentrated (effective sample size {:.0f} of {} treated, "
@@ -118,9 +121,9 @@ inline OverlapDiagnostics diagnose_overlap(const VectorRef& w, const VectorRef& 
   }
   d.poor = !problems.empty();
   if (!d.poor) {
-    d.verdict = fmt::format(
-        "overlap is adequate: propensity AUC {:.3f}, propensities in [{:.3f}, {:.3f}]",
-        d.propensity_auc, d.min_propensity, d.max_propensity);
+    d.verdict =
+        fmt::format("overlap is adequate: propensity AUC {:.3f}, propensities in [{:.3f}, {:.3f}]",
+                    d.propensity_auc, d.min_propensity, d.max_propensity);
   } else {
     d.verdict = "poor overlap: ";
     for (std::size_t k = 0; k < problems.size(); ++k) {
