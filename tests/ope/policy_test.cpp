@@ -1,12 +1,14 @@
 // Tests for ope/policy.hpp: deterministic and stochastic target policies, the binary helpers,
 // and the validation messages.
 #include <cmath>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "tailor/ope/policy.hpp"
 
 using namespace tailor;
+namespace ope = tailor::ope;
 using tailor::ope::TargetPolicy;
 
 TEST_CASE("deterministic policies give probability 1 to their action", "[ope]") {
@@ -86,4 +88,50 @@ TEST_CASE("policies reject bad input with clear messages", "[ope]") {
       TargetPolicy::from_score_threshold((Eigen::VectorXd(2) << 1.0, std::nan("")).finished()),
       Catch::Contains("scores[1] = nan"));
   CHECK_THROWS_AS(TargetPolicy::constant(0, 1), InvalidArgument);
+}
+
+TEST_CASE("cross-fitted policies use only the other folds' rows", "[ope]") {
+  // Scores 0..9; the "learned" rule of fold k treats a row when its score exceeds the mean
+  // score of the training rows, so each fold's threshold excludes its own rows.
+  const Eigen::VectorXd scores = Eigen::VectorXd::LinSpaced(10, 0.0, 9.0);
+  const Folds folds = kfold(10, 3, 4);
+  std::vector<double> thresholds(3);
+  const auto policy = ope::cross_fit_policy(
+      folds, 2, [&](Index k, const std::vector<Index>& train, const std::vector<Index>& test) {
+        double mean = 0.0;
+        for (Index i : train) mean += scores[i];
+        mean /= static_cast<double>(train.size());
+        thresholds[static_cast<std::size_t>(k)] = mean;
+        Eigen::VectorXd test_scores(static_cast<Index>(test.size()));
+        for (std::size_t r = 0; r < test.size(); ++r)
+          test_scores[static_cast<Index>(r)] = scores[test[r]];
+        return TargetPolicy::from_score_threshold(test_scores, mean);
+      });
+  REQUIRE(policy.is_deterministic());
+  for (Index i = 0; i < 10; ++i) {
+    const double threshold =
+        thresholds[static_cast<std::size_t>(folds.fold[static_cast<std::size_t>(i)])];
+    CHECK(policy.actions()[i] == (scores[i] > threshold ? 1 : 0));
+  }
+  // A stochastic piece makes the whole policy stochastic.
+  const auto mixed = ope::cross_fit_policy(
+      folds, 2, [&](Index k, const std::vector<Index>&, const std::vector<Index>& test) {
+        const auto m = static_cast<Index>(test.size());
+        if (k == 0) return TargetPolicy::stochastic(Eigen::MatrixXd::Constant(m, 2, 0.5));
+        return TargetPolicy::treat_all(m);
+      });
+  CHECK_FALSE(mixed.is_deterministic());
+  CHECK(mixed.probabilities().rowwise().sum().isOnes());
+  CHECK_THROWS_WITH(
+      ope::cross_fit_policy(folds, 2,
+                            [](Index, const std::vector<Index>&, const std::vector<Index>&) {
+                              return TargetPolicy::treat_all(1);
+                            }),
+      Catch::Contains("the policy of fold 0 has 1 rows, expected"));
+  CHECK_THROWS_WITH(
+      ope::cross_fit_policy(folds, 3,
+                            [](Index, const std::vector<Index>&, const std::vector<Index>& test) {
+                              return TargetPolicy::treat_all(static_cast<Index>(test.size()));
+                            }),
+      Catch::Contains("has 2 actions, expected 3"));
 }

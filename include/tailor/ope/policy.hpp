@@ -8,6 +8,9 @@
 // Helpers build the common binary policies: treat-all (action 1 for everyone), treat-none
 // (action 0), a constant action, and the threshold rule dᵢ = 1{scoreᵢ > threshold} (e.g. treat
 // if τ̂(xᵢ) > cost). The policy refers to the rows of one BanditData (same n, same K).
+// cross_fit_policy assembles a policy learned fold by fold, so that the action (distribution)
+// of row i comes from a policy that was learned without row i — an honest OPE of a learned
+// policy on the same logged data (Athey & Wager, Econometrica 2021, §3 uses the same device).
 // Construction is O(n·K) (validation); probability(i, a) is O(1).
 #pragma once
 
@@ -18,6 +21,7 @@
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/folds.hpp"
 #include "tailor/core/types.hpp"
 
 namespace tailor::ope {
@@ -165,5 +169,47 @@ class TargetPolicy {
   IndexVector actions_;
   Eigen::MatrixXd probabilities_;
 };
+
+/// A cross-fitted policy over folds.num_rows() rows: for each fold k, learn(k, train_rows,
+/// test_rows) fits a policy on train_rows only and returns it as a TargetPolicy over the rows of
+/// test_rows (in that order); the pieces are assembled in row order. The result is deterministic
+/// when every piece is, else stochastic. Throws InvalidArgument for invalid folds, ShapeMismatch
+/// when a piece has the wrong number of rows or actions.
+template <class Learn>
+TargetPolicy cross_fit_policy(const Folds& folds, Index num_actions, Learn&& learn) {
+  constexpr std::string_view kContext = "cross_fit_policy";
+  check_param(num_actions >= 1, kContext, "num_actions", num_actions, "at least 1");
+  const Index n = folds.num_rows();
+  folds.validate(kContext, n);
+  bool deterministic = true;
+  IndexVector actions(n);
+  Eigen::MatrixXd probabilities = Eigen::MatrixXd::Zero(n, num_actions);
+  for (Index k = 0; k < folds.num_folds; ++k) {
+    const std::vector<Index> train = folds.train_rows(k);
+    const std::vector<Index> test = folds.test_rows(k);
+    const TargetPolicy piece = learn(k, train, test);
+    if (piece.num_rows() != static_cast<Index>(test.size())) {
+      detail::raise<ShapeMismatch>(
+          "{}: the policy of fold {} has {} rows, expected {} (the rows of the fold)", kContext, k,
+          piece.num_rows(), test.size());
+    }
+    if (piece.num_actions() != num_actions) {
+      detail::raise<ShapeMismatch>("{}: the policy of fold {} has {} actions, expected {}",
+                                   kContext, k, piece.num_actions(), num_actions);
+    }
+    deterministic = deterministic && piece.is_deterministic();
+    for (std::size_t r = 0; r < test.size(); ++r) {
+      const auto row = static_cast<Index>(r);
+      if (piece.is_deterministic()) {
+        actions[test[r]] = piece.actions()[row];
+        probabilities(test[r], piece.actions()[row]) = 1.0;
+      } else {
+        probabilities.row(test[r]) = piece.probabilities().row(row);
+      }
+    }
+  }
+  return deterministic ? TargetPolicy::deterministic(actions, num_actions)
+                       : TargetPolicy::stochastic(probabilities);
+}
 
 }  // namespace tailor::ope
