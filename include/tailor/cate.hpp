@@ -1,8 +1,9 @@
-// tailor/cate.hpp — heterogeneous treatment effects: S/T/X/R/DR meta-learners, AIPW average
-// effects (ATE, ATT, ATC, subsets) and overlap diagnostics.
+// tailor/cate.hpp — heterogeneous treatment effects: S/T/X/R/DR meta-learners, the grf-style
+// causal forest, AIPW average effects (ATE, ATT, ATC, subsets) and overlap diagnostics.
 #pragma once
 
 #include "tailor/cate/average_effect.hpp"
+#include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/meta_learner_common.hpp"
 #include "tailor/cate/overlap.hpp"

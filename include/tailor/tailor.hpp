@@ -10,4 +10,6 @@
 #include "tailor/core.hpp"
 #include "tailor/io.hpp"
 #include "tailor/learn.hpp"
+#include "tailor/ope.hpp"
 #include "tailor/segment.hpp"
+#include "tailor/uplift.hpp"

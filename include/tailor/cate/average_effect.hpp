@@ -65,7 +65,7 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
   for (Index i = 0; i < n; ++i) {
     const double e = nu.propensity[i];
     if (!(e > 0.0 && e < 1.0)) {
-      detail::raise<DataError>(
+      tailor::detail::raise<DataError>(
           "{}: propensity[{}] = {}, expected a value strictly between 0 and 1 (clip it)", kContext,
           i, e);
     }
@@ -102,8 +102,8 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
   Index m = 0;
   for (Index i : rows) {
     if (i < 0 || i >= n) {
-      detail::raise<InvalidArgument>("{}: rows contains {}, expected a row index in [0, {})",
-                                     kContext, i, n);
+      tailor::detail::raise<InvalidArgument>(
+          "{}: rows contains {}, expected a row index in [0, {})", kContext, i, n);
     }
     double a = 0.0, d = 0.0;
     score(i, a, d);
@@ -113,10 +113,11 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
     if (v > 0.0) ++m;
   }
   if (!(den > 0.0)) {
-    detail::raise<DataError>("{}: the target sample has no {} rows with positive weight", kContext,
-                             target == TargetSample::treated   ? "treated"
-                             : target == TargetSample::control ? "control"
-                                                               : "");
+    tailor::detail::raise<DataError>("{}: the target sample has no {} rows with positive weight",
+                                     kContext,
+                                     target == TargetSample::treated   ? "treated"
+                                     : target == TargetSample::control ? "control"
+                                                                       : "");
   }
   const double estimate = num / den;
   double ss = 0.0;

@@ -64,7 +64,7 @@
 #include "tailor/learn/tree/trainer.hpp"
 
 // Last: it opens tailor::cate::detail and learn::tree::detail, and overlap.hpp / forest.hpp
-// name tailor::detail::raise as plain `detail::raise`, which those namespaces would shadow.
+// name tailor::detail::raise as plain `tailor::detail::raise`, which those namespaces would shadow.
 #include "tailor/cate/detail/causal_splitting.hpp"
 
 namespace tailor::cate {
