@@ -12,7 +12,10 @@ function(tailor_add_test source)
     target_precompile_headers(${target} REUSE_FROM tailor_test_pch)
   endif()
   add_test(NAME ${name} COMMAND ${target})
-  set_tests_properties(${name} PROPERTIES ENVIRONMENT "TAILOR_DATA_DIR=${TAILOR_DATA_DIR}")
+  # Fixture files are found through TAILOR_TEST_SOURCE_DIR (tests/), not __FILE__, which ccache's
+  # base_dir rewriting makes relative to the build directory.
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT
+                       "TAILOR_DATA_DIR=${TAILOR_DATA_DIR};TAILOR_TEST_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}")
   if(ARG_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
   endif()

@@ -9,14 +9,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [[ "${1:-}" == "--sanitize" ]]; then
   BUILD_DIR="${BUILD_DIR:-$TAILOR_ROOT/build-asan}"
   cmake -S "$TAILOR_ROOT" -B "$BUILD_DIR" -G Ninja "${CMAKE_LAUNCHER[@]}" \
-    -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DTAILOR_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DTAILOR_SANITIZE=ON -DTAILOR_BUILD_TESTS=ON \
     -DTAILOR_BUILD_EXAMPLES=ON -DTAILOR_BUILD_BENCHMARKS=OFF -DTAILOR_DATA_DIR="$TAILOR_DATA_DIR"
   export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 else
   BUILD_DIR="${BUILD_DIR:-$TAILOR_ROOT/build}"
   cmake -S "$TAILOR_ROOT" -B "$BUILD_DIR" -G Ninja "${CMAKE_LAUNCHER[@]}" \
-    -DCMAKE_BUILD_TYPE=Release -DTAILOR_BUILD_EXAMPLES=ON -DTAILOR_BUILD_BENCHMARKS=ON \
+    -DCMAKE_BUILD_TYPE=Release -DTAILOR_BUILD_TESTS=ON -DTAILOR_BUILD_EXAMPLES=ON -DTAILOR_BUILD_BENCHMARKS=ON \
     -DTAILOR_DATA_DIR="$TAILOR_DATA_DIR"
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -229,7 +231,10 @@ TEST_CASE("curves: sample weights equal repeated rows", "[uplift]") {
 
 TEST_CASE("curves: agree with scikit-uplift's and CausalML's formulas (numpy re-implementation)",
           "[uplift]") {
-  const auto dir = std::filesystem::path(__FILE__).parent_path() / "data";
+  const char* tests_dir = std::getenv("TAILOR_TEST_SOURCE_DIR");  // set by CTest
+  const auto dir = (tests_dir ? std::filesystem::path(tests_dir) / "uplift"
+                              : std::filesystem::path(__FILE__).parent_path()) /
+                   "data";
   const auto data = io::read_csv(dir / "peer_data.csv");
   const auto expected_table = io::read_csv(dir / "peer_expected.csv");
   std::map<std::string, double> expected;

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -83,7 +85,10 @@ TEST_CASE("uplift_by_bin: hand-computed bins, ties split fractionally", "[uplift
 }
 
 TEST_CASE("uplift_at_k: agrees with scikit-uplift's formulas", "[uplift]") {
-  const auto dir = std::filesystem::path(__FILE__).parent_path() / "data";
+  const char* tests_dir = std::getenv("TAILOR_TEST_SOURCE_DIR");  // set by CTest
+  const auto dir = (tests_dir ? std::filesystem::path(tests_dir) / "uplift"
+                              : std::filesystem::path(__FILE__).parent_path()) /
+                   "data";
   const auto data = io::read_csv(dir / "peer_data.csv");
   const auto table = io::read_csv(dir / "peer_expected.csv");
   std::map<std::string, double> expected;
