@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -592,7 +594,10 @@ TEST_CASE("The bundled examples/data sample is what the documented command write
           "[io][synthetic]") {
   // examples/data/README.md: generate_data --out examples/data --households 300 --weeks 102
   //   --products 2000 --visit-scale 0.2 --impressions 6000 --seed 2024
-  const fs::path bundled = fs::path(__FILE__).parent_path() / ".." / ".." / "examples" / "data";
+  const char* tests_dir = std::getenv("TAILOR_TEST_SOURCE_DIR");  // set by CTest
+  const fs::path bundled =
+      (tests_dir ? fs::path(tests_dir) : fs::path(__FILE__).parent_path() / "..") / ".." /
+      "examples" / "data";
   if (!fs::exists(bundled / "dunnhumby" / "transaction_data.csv")) {
     WARN("bundled sample not found at " << bundled.string() << "; skipped");
     return;
