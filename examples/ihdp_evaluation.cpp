@@ -5,8 +5,8 @@
 // ε_ATE = |mean τ̂ − mean τ| are computed in-sample (the 672) and out-of-sample (the 75 test
 // units), then averaged over replications. Also reports the AIPW ATE error in-sample.
 // Usage: ihdp_evaluation [--data DIR] [--reps 10] [--threads 0]
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
 #include "tailor/cate/s_learner.hpp"
@@ -69,8 +70,8 @@ int main(int argc, char** argv) {
     const cate::MetaLearnerParams params{.num_folds = 5, .seed = 1, .num_threads = threads};
     const learn::RegressionForest forest({.num_trees = 500, .seed = 7});
     const learn::ClassificationForest forest_cls({.num_trees = 500, .seed = 8});
-    const learn::GradientBoostingRegressor boost({.learning_rate = 0.1, .max_iter = 200,
-                                                  .min_samples_leaf = 10, .seed = 9});
+    const learn::GradientBoostingRegressor boost(
+        {.learning_rate = 0.1, .max_iter = 200, .min_samples_leaf = 10, .seed = 9});
     const learn::LogisticRegression logistic{};
 
     std::vector<std::string> order;
@@ -97,19 +98,22 @@ int main(int argc, char** argv) {
       run("X-learner (boosting)", cate::XLearner<GB, LR>(params, boost, logistic), split);
       run("R-learner (boosting)", cate::RLearner<GB, LR>(params, boost, logistic), split);
       run("DR-learner (boosting)", cate::DRLearner<GB, LR>(params, boost, logistic), split);
+      run("causal forest",
+          cate::CausalForest({.num_trees = 2000, .seed = 3, .num_threads = threads}), split);
       fmt::print(stderr, "\rreplication {}/{}", k, reps);
     }
     fmt::print(stderr, "\n");
-    fmt::print("IHDP (setting B), replications 1..{}, 672 train / 75 test units, means over "
-               "replications\n",
-               reps);
+    fmt::print(
+        "IHDP (setting B), replications 1..{}, 672 train / 75 test units, means over "
+        "replications\n",
+        reps);
     fmt::print("{:<24} {:>12} {:>12} {:>12} {:>12} {:>14}\n", "estimator", "sqrtPEHE in",
                "sqrtPEHE out", "eATE in", "eATE out", "|AIPW-ATE| in");
     for (const auto& name : order) {
       const Scores& s = scores[name];
       const double c = s.count;
-      fmt::print("{:<24} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>14.3f}\n", name,
-                 s.pehe_in / c, s.pehe_out / c, s.ate_in / c, s.ate_out / c, s.aipw_in / c);
+      fmt::print("{:<24} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>14.3f}\n", name, s.pehe_in / c,
+                 s.pehe_out / c, s.ate_in / c, s.ate_out / c, s.aipw_in / c);
     }
   } catch (const tailor::Error& e) {
     fmt::print(stderr, "ihdp_evaluation: {}\n", e.what());
