@@ -211,6 +211,21 @@ class EffectSummary {
   OverlapDiagnostics diagnostics_;
 };
 
+/// A fitted meta-learner whose CATE is a single second-stage regression τ̂(x) (the R- and
+/// DR-learners), plus the training summary.
+template <learn::Regressor Effect>
+class SecondStageModel : public EffectSummary {
+ public:
+  using EffectModel = learn::model_t<Effect>;
+  SecondStageModel(EffectModel tau, EffectSummary summary)
+      : EffectSummary(std::move(summary)), tau_(std::move(tau)) {}
+  Vector predict(const MatrixRef& X) const { return tau_.predict(X); }
+  const EffectModel& effect_model() const { return tau_; }
+
+ private:
+  EffectModel tau_;
+};
+
 namespace detail {
 
 /// Cross-fits the arm outcome models and the propensity, clips ê, and diagnoses overlap.

@@ -17,18 +17,9 @@
 
 namespace tailor::cate {
 
+/// A fitted the R-learner: one effect regression on top of the shared nuisances.
 template <learn::Regressor Effect>
-class RLearnerModel : public EffectSummary {
- public:
-  using EffectModel = learn::model_t<Effect>;
-  RLearnerModel(EffectModel tau, EffectSummary summary)
-      : EffectSummary(std::move(summary)), tau_(std::move(tau)) {}
-  Vector predict(const MatrixRef& X) const { return tau_.predict(X); }
-  const EffectModel& effect_model() const { return tau_; }
-
- private:
-  EffectModel tau_;
-};
+using RLearnerModel = SecondStageModel<Effect>;
 
 template <learn::Regressor Outcome = DefaultRegressor,
           learn::Classifier Propensity = DefaultClassifier, learn::Regressor Effect = Outcome>
