@@ -515,57 +515,77 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
 
 }  // namespace detail
 
-/// A fitted boosted regression ensemble. Immutable; predict is const and thread-safe.
-class GradientBoostingRegressionModel {
- public:
-  explicit GradientBoostingRegressionModel(detail::BoostedEnsemble ensemble)
-      : ensemble_(std::move(ensemble)) {}
+namespace detail {
 
-  /// F(x) = F₀ + Σ trees for each row of X (raw feature values, no binning needed).
-  Vector predict(const MatrixRef& X) const {
-    return ensemble_.predict_raw(X, "GradientBoostingRegressionModel::predict");
-  }
+/// What both fitted boosting models share: the ensemble, its accessors and the versioned
+/// save/load framing (CRTP: Derived names its type tag kTypeTag and its loss kLoss, and is
+/// constructible from a BoostedEnsemble).
+template <class Derived>
+class BoostingModelBase {
+ public:
   Index num_features() const { return ensemble_.num_features(); }
   /// Trees fitted (fewer than max_iter when early stopping stopped).
   Index num_iterations() const { return ensemble_.num_iterations(); }
+  /// F₀, the constant the ensemble starts from (mean, or log-odds of the weighted mean).
   double baseline() const { return ensemble_.baseline(); }
-  /// Validation loss (½ squared error, weighted mean) before the first tree and after each;
-  /// empty when early stopping was off.
+  /// Validation loss (½ squared error or log-loss, weighted mean) before the first tree and
+  /// after each; empty when early stopping was off.
   const std::vector<double>& validation_loss() const { return ensemble_.validation_loss(); }
-  const detail::BoostedEnsemble& ensemble() const { return ensemble_; }
+  const BoostedEnsemble& ensemble() const { return ensemble_; }
 
   void save(BinaryWriter& out) const {
-    out.write_header(kTypeTag, kVersion);
+    out.write_header(Derived::kTypeTag, kVersion);
     ensemble_.save_payload(out);
   }
   void save(std::ostream& out) const {
     BinaryWriter writer(out);
     save(writer);
   }
-  static GradientBoostingRegressionModel load(BinaryReader& in) {
-    in.read_header(kTypeTag, kVersion);
-    return GradientBoostingRegressionModel(
-        detail::BoostedEnsemble::load_payload(in, BoostingLoss::squared_error));
+  static Derived load(BinaryReader& in) {
+    in.read_header(Derived::kTypeTag, kVersion);
+    return Derived(BoostedEnsemble::load_payload(in, Derived::kLoss));
   }
-  static GradientBoostingRegressionModel load(std::istream& in) {
+  static Derived load(std::istream& in) {
     BinaryReader reader(in);
     auto model = load(reader);
     reader.expect_end();
     return model;
   }
 
- private:
-  static constexpr std::string_view kTypeTag = "learn::GradientBoostingRegressor";
+ protected:
+  explicit BoostingModelBase(BoostedEnsemble ensemble) : ensemble_(std::move(ensemble)) {}
   static constexpr std::uint32_t kVersion = 1;
-  detail::BoostedEnsemble ensemble_;
+  BoostedEnsemble ensemble_;
+};
+
+}  // namespace detail
+
+/// A fitted boosted regression ensemble. Immutable; predict is const and thread-safe.
+class GradientBoostingRegressionModel
+    : public detail::BoostingModelBase<GradientBoostingRegressionModel> {
+ public:
+  static constexpr std::string_view kTypeTag = "learn::GradientBoostingRegressor";
+  static constexpr BoostingLoss kLoss = BoostingLoss::squared_error;
+
+  explicit GradientBoostingRegressionModel(detail::BoostedEnsemble ensemble)
+      : BoostingModelBase(std::move(ensemble)) {}
+
+  /// F(x) = F₀ + Σ trees for each row of X (raw feature values, no binning needed).
+  Vector predict(const MatrixRef& X) const {
+    return ensemble_.predict_raw(X, "GradientBoostingRegressionModel::predict");
+  }
 };
 
 /// A fitted boosted binary classifier (log-loss). Immutable; predictions are const and
 /// thread-safe.
-class GradientBoostingClassificationModel {
+class GradientBoostingClassificationModel
+    : public detail::BoostingModelBase<GradientBoostingClassificationModel> {
  public:
+  static constexpr std::string_view kTypeTag = "learn::GradientBoostingClassifier";
+  static constexpr BoostingLoss kLoss = BoostingLoss::log_loss;
+
   explicit GradientBoostingClassificationModel(detail::BoostedEnsemble ensemble)
-      : ensemble_(std::move(ensemble)) {}
+      : BoostingModelBase(std::move(ensemble)) {}
 
   /// The log-odds F(x) of class 1.
   Vector decision_function(const MatrixRef& X) const {
@@ -586,38 +606,6 @@ class GradientBoostingClassificationModel {
     return out;
   }
   Index num_classes() const { return 2; }
-  Index num_features() const { return ensemble_.num_features(); }
-  Index num_iterations() const { return ensemble_.num_iterations(); }
-  double baseline() const { return ensemble_.baseline(); }
-  /// Validation log-loss (weighted mean) before the first tree and after each; empty when
-  /// early stopping was off.
-  const std::vector<double>& validation_loss() const { return ensemble_.validation_loss(); }
-  const detail::BoostedEnsemble& ensemble() const { return ensemble_; }
-
-  void save(BinaryWriter& out) const {
-    out.write_header(kTypeTag, kVersion);
-    ensemble_.save_payload(out);
-  }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
-  static GradientBoostingClassificationModel load(BinaryReader& in) {
-    in.read_header(kTypeTag, kVersion);
-    return GradientBoostingClassificationModel(
-        detail::BoostedEnsemble::load_payload(in, BoostingLoss::log_loss));
-  }
-  static GradientBoostingClassificationModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
-
- private:
-  static constexpr std::string_view kTypeTag = "learn::GradientBoostingClassifier";
-  static constexpr std::uint32_t kVersion = 1;
-  detail::BoostedEnsemble ensemble_;
 };
 
 /// Gradient boosting with squared error (meets tailor::learn::Regressor).
