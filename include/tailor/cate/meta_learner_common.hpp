@@ -10,10 +10,24 @@
 // overlap is poor — the diagnostics say so). Folds run in parallel; each fold's fit is
 // independent of the thread that runs it, so results are identical for every num_threads.
 // Cost: K fits of each nuisance learner on (K − 1)/K of the rows.
+//
+// Save/load: a fitted model whose base-learner models have save(BinaryWriter&) and a static
+// load(BinaryReader&) (detail::SerializableModel: the forests, boosting, Ridge, logistic
+// regression) gets save(std::ostream&) / Model::load(std::istream&) in tailor's versioned binary
+// format (core/serialization.hpp): its own header, the training summary below (y, w, sample
+// weights, cross-fitted nuisances, overlap diagnostics), then each base-learner model with its
+// own header, so a file of another method or another base learner throws FormatError. Models
+// over learners without save/load still compile; they just have no save/load.
 #pragma once
 
+#include <cmath>
+#include <concepts>
 #include <cstdint>
+#include <istream>
+#include <ostream>
 #include <span>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -24,6 +38,7 @@
 #include "tailor/core/errors.hpp"
 #include "tailor/core/folds.hpp"
 #include "tailor/core/parallel.hpp"
+#include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/concepts.hpp"
 
@@ -172,6 +187,66 @@ inline Folds treatment_folds(const CausalData& data, const MetaLearnerParams& pa
 
 }  // namespace detail
 
+namespace detail {
+
+/// A fitted model that can be embedded in another model's file: save(BinaryWriter&) and a
+/// static load(BinaryReader&) returning the model (tailor's fitted learn:: models all qualify).
+template <class M>
+concept SerializableModel = requires(const M& model, BinaryWriter& out, BinaryReader& in) {
+  model.save(out);
+  { M::load(in) } -> std::same_as<M>;
+};
+
+/// Writes a model to a stream in its own binary file (header + payload).
+template <class Model>
+void save_model_to_stream(const Model& model, std::ostream& out) {
+  BinaryWriter writer(out);
+  model.save(writer);
+}
+
+/// Reads a model file from a stream; trailing bytes after the model are a FormatError.
+template <class Model>
+Model load_model_from_stream(std::istream& in) {
+  BinaryReader reader(in);
+  Model model = Model::load(reader);
+  reader.expect_end();
+  return model;
+}
+
+inline void write_overlap(BinaryWriter& out, const OverlapDiagnostics& d) {
+  out.write(d.propensity_auc);
+  out.write(d.min_propensity);
+  out.write(d.max_propensity);
+  out.write(d.epsilon);
+  out.write(d.share_outside);
+  out.write(d.ess_treated);
+  out.write(d.ess_control);
+  out.write(static_cast<std::int64_t>(d.num_treated));
+  out.write(static_cast<std::int64_t>(d.num_control));
+  out.write(static_cast<std::int64_t>(d.num_clipped));
+  out.write(d.poor);
+  out.write(d.verdict);
+}
+
+inline OverlapDiagnostics read_overlap(BinaryReader& in) {
+  OverlapDiagnostics d;
+  d.propensity_auc = in.read<double>("propensity_auc");
+  d.min_propensity = in.read<double>("min_propensity");
+  d.max_propensity = in.read<double>("max_propensity");
+  d.epsilon = in.read<double>("epsilon");
+  d.share_outside = in.read<double>("share_outside");
+  d.ess_treated = in.read<double>("ess_treated");
+  d.ess_control = in.read<double>("ess_control");
+  d.num_treated = static_cast<Index>(in.read<std::int64_t>("num_treated"));
+  d.num_control = static_cast<Index>(in.read<std::int64_t>("num_control"));
+  d.num_clipped = static_cast<Index>(in.read<std::int64_t>("num_clipped"));
+  d.poor = in.read<bool>("poor");
+  d.verdict = in.read<std::string>("verdict");
+  return d;
+}
+
+}  // namespace detail
+
 /// What every fitted meta-learner offers besides predict(): the training rows' nuisances,
 /// overlap diagnostics, and AIPW average effects built from them.
 class EffectSummary {
@@ -205,6 +280,53 @@ class EffectSummary {
   /// The doubly-robust scores Γᵢ of the training rows (their mean is the ATE).
   Vector doubly_robust_scores() const { return aipw_scores(y_, w_, nuisances_); }
 
+  /// Writes the training summary inside a model file (part of the meta-learners' save).
+  void save_summary(BinaryWriter& out) const {
+    out.write(y_);
+    out.write(w_);
+    out.write(sample_weights_);
+    out.write(nuisances_.mu0);
+    out.write(nuisances_.mu1);
+    out.write(nuisances_.propensity);
+    detail::write_overlap(out, diagnostics_);
+  }
+
+  /// Reads what save_summary wrote; inconsistent lengths or impossible values (non-binary w,
+  /// non-finite values, propensities outside [0, 1], negative weights) throw FormatError.
+  static EffectSummary load_summary(BinaryReader& in) {
+    EffectSummary s;
+    s.y_ = in.read<Vector>("y");
+    s.w_ = in.read<Vector>("w");
+    s.sample_weights_ = in.read<Vector>("sample_weights");
+    s.nuisances_.mu0 = in.read<Vector>("mu0");
+    s.nuisances_.mu1 = in.read<Vector>("mu1");
+    s.nuisances_.propensity = in.read<Vector>("propensity");
+    const std::string& where = in.context();
+    const Index n = s.y_.size();
+    if (n < 1 || s.w_.size() != n ||
+        (s.sample_weights_.size() != 0 && s.sample_weights_.size() != n) ||
+        s.nuisances_.mu0.size() != n || s.nuisances_.mu1.size() != n ||
+        s.nuisances_.propensity.size() != n) {
+      tailor::detail::raise<FormatError>(
+          "{}: training summary has inconsistent lengths (y {}, w {}, sample_weights {}, mu0 {}, "
+          "mu1 {}, propensity {}), expected {} each (sample_weights: 0 or {})",
+          where, n, s.w_.size(), s.sample_weights_.size(), s.nuisances_.mu0.size(),
+          s.nuisances_.mu1.size(), s.nuisances_.propensity.size(), n, n);
+    }
+    for (Index i = 0; i < n; ++i) {
+      const double e = s.nuisances_.propensity[i];
+      const bool weight_ok = s.sample_weights_.size() == 0 ||
+                             (std::isfinite(s.sample_weights_[i]) && s.sample_weights_[i] >= 0.0);
+      if (!(s.w_[i] == 0.0 || s.w_[i] == 1.0) || !(e >= 0.0 && e <= 1.0) ||
+          !std::isfinite(s.y_[i]) || !std::isfinite(s.nuisances_.mu0[i]) ||
+          !std::isfinite(s.nuisances_.mu1[i]) || !weight_ok) {
+        tailor::detail::raise<FormatError>("{}: training summary row {} is corrupt", where, i);
+      }
+    }
+    s.diagnostics_ = detail::read_overlap(in);
+    return s;
+  }
+
  private:
   Vector y_, w_, sample_weights_;
   NuisanceEstimates nuisances_;
@@ -222,7 +344,30 @@ class SecondStageModel : public EffectSummary {
   Vector predict(const MatrixRef& X) const { return tau_.predict(X); }
   const EffectModel& effect_model() const { return tau_; }
 
+  /// Versioned binary save (header "cate::SecondStageModel" v1: the training summary, then the
+  /// effect model). R- and DR-learner models are this one type, so they share the tag.
+  void save(BinaryWriter& out) const requires detail::SerializableModel<EffectModel> {
+    out.write_header(kTypeTag, kVersion);
+    save_summary(out);
+    tau_.save(out);
+  }
+  void save(std::ostream& out) const requires detail::SerializableModel<EffectModel> {
+    detail::save_model_to_stream(*this, out);
+  }
+  /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
+  static SecondStageModel load(BinaryReader& in) requires detail::SerializableModel<EffectModel> {
+    in.read_header(kTypeTag, kVersion);
+    EffectSummary summary = load_summary(in);
+    EffectModel tau = EffectModel::load(in);
+    return SecondStageModel(std::move(tau), std::move(summary));
+  }
+  static SecondStageModel load(std::istream& in) requires detail::SerializableModel<EffectModel> {
+    return detail::load_model_from_stream<SecondStageModel>(in);
+  }
+
  private:
+  static constexpr std::string_view kTypeTag = "cate::SecondStageModel";
+  static constexpr std::uint32_t kVersion = 1;
   EffectModel tau_;
 };
 

@@ -6,6 +6,10 @@
 // cross-fitted as in meta_learner_common.hpp. Cost: 1 + K outcome fits on p + 1 features.
 #pragma once
 
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string_view>
 #include <utility>
 
 #include "tailor/cate/default_learners.hpp"
@@ -37,7 +41,29 @@ class SLearnerModel : public EffectSummary {
   }
   const OutcomeModel& outcome_model() const { return model_; }
 
+  /// Versioned binary save (header "cate::SLearner" v1: the training summary, then μ̂(x, w)).
+  void save(BinaryWriter& out) const requires detail::SerializableModel<OutcomeModel> {
+    out.write_header(kTypeTag, kVersion);
+    save_summary(out);
+    model_.save(out);
+  }
+  void save(std::ostream& out) const requires detail::SerializableModel<OutcomeModel> {
+    detail::save_model_to_stream(*this, out);
+  }
+  /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
+  static SLearnerModel load(BinaryReader& in) requires detail::SerializableModel<OutcomeModel> {
+    in.read_header(kTypeTag, kVersion);
+    EffectSummary summary = load_summary(in);
+    OutcomeModel model = OutcomeModel::load(in);
+    return SLearnerModel(std::move(model), std::move(summary));
+  }
+  static SLearnerModel load(std::istream& in) requires detail::SerializableModel<OutcomeModel> {
+    return detail::load_model_from_stream<SLearnerModel>(in);
+  }
+
  private:
+  static constexpr std::string_view kTypeTag = "cate::SLearner";
+  static constexpr std::uint32_t kVersion = 1;
   OutcomeModel model_;
 };
 

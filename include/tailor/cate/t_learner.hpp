@@ -6,6 +6,10 @@
 // meta_learner_common.hpp. Cost: 2 outcome fits + K-fold cross-fitting of μ̂₀, μ̂₁, ê.
 #pragma once
 
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string_view>
 #include <utility>
 
 #include "tailor/cate/default_learners.hpp"
@@ -25,7 +29,31 @@ class TLearnerModel : public EffectSummary {
   const OutcomeModel& control_model() const { return mu0_; }
   const OutcomeModel& treated_model() const { return mu1_; }
 
+  /// Versioned binary save (header "cate::TLearner" v1: the training summary, μ̂₀, μ̂₁).
+  void save(BinaryWriter& out) const requires detail::SerializableModel<OutcomeModel> {
+    out.write_header(kTypeTag, kVersion);
+    save_summary(out);
+    mu0_.save(out);
+    mu1_.save(out);
+  }
+  void save(std::ostream& out) const requires detail::SerializableModel<OutcomeModel> {
+    detail::save_model_to_stream(*this, out);
+  }
+  /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
+  static TLearnerModel load(BinaryReader& in) requires detail::SerializableModel<OutcomeModel> {
+    in.read_header(kTypeTag, kVersion);
+    EffectSummary summary = load_summary(in);
+    OutcomeModel mu0 = OutcomeModel::load(in);
+    OutcomeModel mu1 = OutcomeModel::load(in);
+    return TLearnerModel(std::move(mu0), std::move(mu1), std::move(summary));
+  }
+  static TLearnerModel load(std::istream& in) requires detail::SerializableModel<OutcomeModel> {
+    return detail::load_model_from_stream<TLearnerModel>(in);
+  }
+
  private:
+  static constexpr std::string_view kTypeTag = "cate::TLearner";
+  static constexpr std::uint32_t kVersion = 1;
   OutcomeModel mu0_, mu1_;
 };
 

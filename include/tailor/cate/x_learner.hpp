@@ -10,7 +10,11 @@
 // rows, plus the K-fold nuisances of meta_learner_common.hpp for AIPW and diagnostics.
 #pragma once
 
+#include <cstdint>
+#include <istream>
 #include <optional>
+#include <ostream>
+#include <string_view>
 #include <utility>
 
 #include "tailor/cate/default_learners.hpp"
@@ -45,7 +49,53 @@ class XLearnerModel : public EffectSummary {
     return (g.array() * t0.array() + (1.0 - g.array()) * t1.array()).matrix();
   }
 
+  /// Versioned binary save (header "cate::XLearner" v1: the training summary, the clip and
+  /// constant propensity, τ̂₀, τ̂₁, then the propensity model when one was fitted).
+  void save(BinaryWriter& out) const requires detail::SerializableModel<EffectModel> &&
+      detail::SerializableModel<PropensityModel> {
+    out.write_header(kTypeTag, kVersion);
+    save_summary(out);
+    out.write(clip_);
+    out.write(constant_propensity_);
+    tau0_.save(out);
+    tau1_.save(out);
+    out.write(propensity_.has_value());
+    if (propensity_) propensity_->save(out);
+  }
+  void save(std::ostream& out) const requires detail::SerializableModel<EffectModel> &&
+      detail::SerializableModel<PropensityModel> {
+    detail::save_model_to_stream(*this, out);
+  }
+  /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
+  static XLearnerModel load(BinaryReader& in) requires detail::SerializableModel<EffectModel> &&
+      detail::SerializableModel<PropensityModel> {
+    in.read_header(kTypeTag, kVersion);
+    EffectSummary summary = load_summary(in);
+    const auto clip = in.read<double>("propensity_clip");
+    if (!(clip >= 0.0 && clip < 0.5)) {
+      tailor::detail::raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)",
+                                         in.context(), clip);
+    }
+    const auto constant = in.read<double>("constant_propensity");
+    if (!(constant >= 0.0 && constant <= 1.0)) {
+      tailor::detail::raise<FormatError>(
+          "{}: constant_propensity = {}, expected a probability in [0, 1]", in.context(), constant);
+    }
+    EffectModel tau0 = EffectModel::load(in);
+    EffectModel tau1 = EffectModel::load(in);
+    std::optional<PropensityModel> propensity;
+    if (in.read<bool>("has_propensity_model")) propensity.emplace(PropensityModel::load(in));
+    return XLearnerModel(std::move(tau0), std::move(tau1), std::move(propensity), constant, clip,
+                         std::move(summary));
+  }
+  static XLearnerModel load(std::istream& in) requires detail::SerializableModel<EffectModel> &&
+      detail::SerializableModel<PropensityModel> {
+    return detail::load_model_from_stream<XLearnerModel>(in);
+  }
+
  private:
+  static constexpr std::string_view kTypeTag = "cate::XLearner";
+  static constexpr std::uint32_t kVersion = 1;
   EffectModel tau0_, tau1_;
   std::optional<PropensityModel> propensity_;
   double constant_propensity_;
