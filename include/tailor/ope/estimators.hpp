@@ -41,6 +41,11 @@
 // (1 ± level)/2 quantiles (linear interpolation between order statistics). Resample b draws
 // from tailor::Rng(seed, b), so the result is bit-identical for every num_threads.
 // Cost: scores O(n) (O(n·K) for stochastic policies); bootstrap O(B·n).
+// estimate_value (and Scores::estimate) make ONE pass over the rows: per block of 256 rows the
+// terms go to L1-resident buffers and are folded into running means and centred co-moments
+// (exact two-pass within the block, Chan–Golub–LeVeque pairwise merge across blocks), from which
+// V̂ and Σφ² follow in closed form — no n-long vectors, no second pass, no Σx² − n x̄²
+// cancellation. The row loop is specialized at compile time on estimator and policy kind.
 #pragma once
 
 #include <algorithm>
@@ -50,6 +55,7 @@
 #include <limits>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -121,6 +127,111 @@ struct Nuisances {
   Eigen::MatrixXd reward = Eigen::MatrixXd();
 };
 
+namespace detail {
+
+/// Rows per block of the fused passes: a block's per-row terms sit in small L1-resident buffers.
+inline constexpr Index kScoreBlock = 256;
+
+/// Σₖ term(k) over k < m in four interleaved lanes, combined as (l₀ + l₁) + (l₂ + l₃): a fixed
+/// summation order (so the result does not depend on where the buffers live) that the compiler
+/// can keep in vector registers.
+template <class Term>
+inline double lane_sum(Index m, Term&& term) {
+  double l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0;
+  Index k = 0;
+  for (; k + 4 <= m; k += 4) {
+    l0 += term(k);
+    l1 += term(k + 1);
+    l2 += term(k + 2);
+    l3 += term(k + 3);
+  }
+  for (; k < m; ++k) l0 += term(k);
+  return (l0 + l1) + (l2 + l3);
+}
+
+/// Running count, means and centred co-moments of C per-row terms, updated one block at a time,
+/// so that a value and its influence-function variance come from ONE pass over the rows.
+/// Inside a block the moments are exact two-pass ones (the block mean first, then
+/// Σ(x − x̄)(y − ȳ) over the buffered block); blocks are merged with the pairwise update of Chan,
+/// Golub & LeVeque ("Algorithms for computing the sample variance", Am. Stat. 1983): with
+/// δ = x̄_B − x̄_A,  n = n_A + n_B,  x̄ = x̄_A + δ n_B/n,  C_xy = C_xy,A + C_xy,B + δ_x δ_y n_A n_B/n.
+/// This is as accurate as a two-pass computation over all rows (no Σx² − n x̄² cancellation).
+/// C = 1 holds ψ = b + a; C = 3 holds (b, a, d) for the self-normalized estimators.
+template <int C>
+struct ScoreMoments {
+  static constexpr int kPairs = C * (C + 1) / 2;
+  double count = 0.0;
+  std::array<double, C> mean{};
+  /// Upper triangle, row by row: (0,0), (0,1), …, (0,C−1), (1,1), …, (C−1,C−1).
+  std::array<double, kPairs> comoment{};
+
+  /// Adds m ≥ 1 rows; term c of row k is columns[c][k].
+  void add_block(const std::array<const double*, C>& columns, Index m) {
+    const auto block_count = static_cast<double>(m);
+    std::array<double, C> block_mean;
+    for (int c = 0; c < C; ++c) {
+      const double* x = columns[c];
+      block_mean[c] = lane_sum(m, [x](Index k) { return x[k]; }) / block_count;
+    }
+    std::array<double, kPairs> block_comoment;
+    int pair = 0;
+    for (int r = 0; r < C; ++r) {
+      for (int s = r; s < C; ++s, ++pair) {
+        const double* x = columns[r];
+        const double* y = columns[s];
+        const double mx = block_mean[r];
+        const double my = block_mean[s];
+        block_comoment[pair] =
+            lane_sum(m, [x, y, mx, my](Index k) { return (x[k] - mx) * (y[k] - my); });
+      }
+    }
+    if (count == 0.0) {
+      count = block_count;
+      mean = block_mean;
+      comoment = block_comoment;
+      return;
+    }
+    const double total = count + block_count;
+    const double weight = count * block_count / total;
+    const double share = block_count / total;
+    std::array<double, C> delta;
+    for (int c = 0; c < C; ++c) delta[c] = block_mean[c] - mean[c];
+    pair = 0;
+    for (int r = 0; r < C; ++r) {
+      for (int s = r; s < C; ++s, ++pair) {
+        comoment[pair] += block_comoment[pair] + delta[r] * delta[s] * weight;
+      }
+    }
+    for (int c = 0; c < C; ++c) mean[c] += delta[c] * share;
+    count = total;
+  }
+};
+
+/// {V̂, se} from the moments of ψ = b + a (estimators with dᵢ = 1): V̂ = ψ̄, Σφ² = Σ(ψ − ψ̄)².
+inline Estimate finish_estimate(const ScoreMoments<1>& m) {
+  if (m.count == 0.0) return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+  const double se =
+      m.count < 2.0 ? 0.0 : std::sqrt(std::max(m.comoment[0], 0.0) / (m.count * (m.count - 1.0)));
+  return {m.mean[0], se};
+}
+
+/// {V̂, se} from the moments of (b, a, d) (self-normalized): V̂ = b̄ + R, R = ā/d̄, and with
+/// φ = (b − b̄) + ((a − ā) − R(d − d̄))/d̄ (because ā = R d̄),
+///   Σφ² = C_bb + 2(C_ba − R C_bd)/d̄ + (C_aa − 2R C_ad + R² C_dd)/d̄².
+inline Estimate finish_estimate(const ScoreMoments<3>& m) {
+  if (m.count == 0.0) return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+  const double d_mean = m.mean[2];
+  const double ratio = m.mean[1] / d_mean;
+  const auto& c = m.comoment;  // bb, ba, bd, aa, ad, dd
+  const double sum_sq = c[0] + 2.0 * (c[1] - ratio * c[2]) / d_mean +
+                        (c[3] - 2.0 * ratio * c[4] + ratio * ratio * c[5]) / (d_mean * d_mean);
+  const double se =
+      m.count < 2.0 ? 0.0 : std::sqrt(std::max(sum_sq, 0.0) / (m.count * (m.count - 1.0)));
+  return {m.mean[0] + ratio, se};
+}
+
+}  // namespace detail
+
 /// Per-row terms of an estimator: V̂ = mean(direct) + Σ numerator / Σ denominator.
 /// An empty `direct` means 0 for every row, an empty `denominator` means 1 for every row.
 struct Scores {
@@ -154,8 +265,37 @@ struct Scores {
     return phi;
   }
 
-  /// {V̂, √(Σφ²/(n(n − 1)))}; std_error 0 when n = 1.
-  Estimate estimate() const { return {value(), std_error_of(influence())}; }
+  /// {V̂, √(Σφ²/(n(n − 1)))}; std_error 0 when n = 1. One pass over the rows (block moments,
+  /// see detail::ScoreMoments); equal to {value(), std_error_of(influence())} up to rounding, and
+  /// bit-identical to estimate_value() for scores from estimator_scores().
+  Estimate estimate() const {
+    const Index n = num_rows();
+    alignas(64) std::array<double, detail::kScoreBlock> buffer;
+    alignas(64) static constexpr std::array<double, detail::kScoreBlock> kZeros{};
+    if (denominator.size() == 0) {
+      detail::ScoreMoments<1> moments;
+      for (Index begin = 0; begin < n; begin += detail::kScoreBlock) {
+        const Index m = std::min(detail::kScoreBlock, n - begin);
+        const double* a = numerator.data() + begin;
+        if (direct.size()) {
+          const double* b = direct.data() + begin;
+          for (Index k = 0; k < m; ++k) buffer[k] = b[k] + a[k];
+          moments.add_block({buffer.data()}, m);
+        } else {
+          moments.add_block({a}, m);
+        }
+      }
+      return detail::finish_estimate(moments);
+    }
+    detail::ScoreMoments<3> moments;
+    for (Index begin = 0; begin < n; begin += detail::kScoreBlock) {
+      const Index m = std::min(detail::kScoreBlock, n - begin);
+      moments.add_block({direct.size() ? direct.data() + begin : kZeros.data(),
+                         numerator.data() + begin, denominator.data() + begin},
+                        m);
+    }
+    return detail::finish_estimate(moments);
+  }
 
   /// √(Σφᵢ² / (n(n − 1))) for influence values φ.
   static double std_error_of(const Eigen::VectorXd& phi) {
@@ -176,10 +316,13 @@ inline void check_estimator_params(const EstimatorParams& params, std::string_vi
               "min_propensity", params.min_propensity, "a value in [0, 1]");
 }
 
-/// Checks that policy and nuisances fit the data; `need_reward` when q̂ is used.
+/// Checks that policy and nuisances fit the data; `need_reward` when q̂ is used. With
+/// check_model_values = false the finiteness of q̂ is left to the caller (the fused pass checks
+/// it block by block while the block is in cache).
 inline void check_estimator_inputs(const BanditData& data, const TargetPolicy& policy,
                                    const Nuisances& nuisances, bool need_reward,
-                                   std::string_view context, std::string_view estimator) {
+                                   std::string_view context, std::string_view estimator,
+                                   bool check_model_values = true) {
   const Index n = data.num_rows();
   const Index num_actions = data.num_actions();
   check_rows(context, "policy", policy.num_rows(), n, "the rows of the data");
@@ -212,8 +355,167 @@ inline void check_estimator_inputs(const BanditData& data, const TargetPolicy& p
           "{}: nuisances.reward has {} columns, expected {} (one per action)", context, q.cols(),
           num_actions);
     }
-    check_finite(context, "nuisances.reward", q);
+    if (check_model_values) check_finite(context, "nuisances.reward", q);
   }
+}
+
+/// Raw column-major views of what the per-row kernels read (all matrices n × K, leading
+/// dimension n).
+struct ScoreInputs {
+  Index num_rows = 0;
+  Index num_actions = 0;
+  const Index* action = nullptr;               // logged aᵢ
+  const double* reward = nullptr;              // rᵢ
+  const double* propensity = nullptr;          // π₀ᵢ
+  double floor = 0.0;                          // min_propensity
+  const double* model = nullptr;               // q̂(i, a), or nullptr
+  const Index* policy_action = nullptr;        // dᵢ (deterministic policies)
+  const double* policy_probability = nullptr;  // π(a | xᵢ) (stochastic policies)
+  double tau = 0.0;                            // switch_threshold
+  double lambda = 0.0;                         // shrinkage_lambda
+};
+
+inline ScoreInputs score_inputs(const BanditData& data, const TargetPolicy& policy,
+                                const Nuisances& nuisances, const EstimatorParams& params) {
+  const bool deterministic = policy.is_deterministic();
+  return {.num_rows = data.num_rows(),
+          .num_actions = data.num_actions(),
+          .action = data.action().data(),
+          .reward = data.reward().data(),
+          .propensity =
+              nuisances.propensity.size() ? nuisances.propensity.data() : data.propensity().data(),
+          .floor = params.min_propensity,
+          .model = nuisances.reward.size() ? nuisances.reward.data() : nullptr,
+          .policy_action = deterministic ? policy.actions().data() : nullptr,
+          .policy_probability = deterministic ? nullptr : policy.probabilities().data(),
+          .tau = params.switch_threshold,
+          .lambda = params.shrinkage_lambda};
+}
+
+/// The Scores terms of rows begin..begin+m−1 (see estimator_scores) into direct (model-based
+/// estimators), numerator and denominator (self-normalized ones). Policy kind and estimator are
+/// template parameters, so the row loop has no dispatch; every term is computed by the same
+/// expressions for estimator_scores and the fused estimate_value, hence identical bits.
+template <bool Deterministic, Estimator E>
+inline void fill_scores(const ScoreInputs& in, Index begin, Index m, double* direct,
+                        double* numerator, double* denominator) {
+  constexpr bool use_model = E != Estimator::ips && E != Estimator::snips;
+  constexpr bool self_normalized = E == Estimator::snips || E == Estimator::sndr;
+  const Index n = in.num_rows;
+  if constexpr (use_model) {
+    // D̂ᵢ = Σₐ π(a | xᵢ) q̂(xᵢ, a), summed over a in order, column by column (contiguous reads).
+    if constexpr (Deterministic) {
+      for (Index k = 0; k < m; ++k)
+        direct[k] = in.model[in.policy_action[begin + k] * n + begin + k];
+    } else {
+      const double* p0 = in.policy_probability + begin;
+      const double* q0 = in.model + begin;
+      for (Index k = 0; k < m; ++k) direct[k] = p0[k] * q0[k];
+      for (Index a = 1; a < in.num_actions; ++a) {
+        const double* pa = in.policy_probability + a * n + begin;
+        const double* qa = in.model + a * n + begin;
+        for (Index k = 0; k < m; ++k) direct[k] += pa[k] * qa[k];
+      }
+    }
+  }
+  for (Index k = 0; k < m; ++k) {
+    const Index i = begin + k;
+    const Index logged = in.action[i];
+    double target_probability;
+    if constexpr (Deterministic) {
+      target_probability = in.policy_action[i] == logged ? 1.0 : 0.0;
+    } else {
+      target_probability = in.policy_probability[logged * n + i];
+    }
+    const double rho = target_probability / std::max(in.propensity[i], in.floor);
+    double residual = in.reward[i];
+    if constexpr (use_model) residual -= in.model[logged * n + i];
+    double a;
+    if constexpr (E == Estimator::dm) {
+      a = 0.0;
+    } else if constexpr (E == Estimator::switch_dr) {
+      a = rho <= in.tau ? rho * residual : 0.0;
+    } else if constexpr (E == Estimator::dr_os) {
+      // ρ̃ = λρ/(ρ² + λ), written as ρ/(ρ²/λ + 1) so that λ = +∞ gives ρ exactly.
+      const double shrunk = in.lambda == 0.0 ? 0.0 : rho / (rho * rho / in.lambda + 1.0);
+      a = shrunk * residual;
+    } else {  // IPS, SNIPS, DR, SNDR
+      a = rho * residual;
+    }
+    numerator[k] = a;
+    if constexpr (self_normalized) denominator[k] = rho;
+  }
+}
+
+/// Calls f(std::bool_constant<deterministic>, std::integral_constant<Estimator, estimator>).
+template <class F>
+inline decltype(auto) dispatch_kernel(Estimator estimator, bool deterministic, F&& f) {
+  auto by_policy = [&](auto e) -> decltype(auto) {
+    if (deterministic) return f(std::true_type{}, e);
+    return f(std::false_type{}, e);
+  };
+  using enum Estimator;
+  switch (estimator) {
+    case ips:
+      return by_policy(std::integral_constant<Estimator, ips>{});
+    case snips:
+      return by_policy(std::integral_constant<Estimator, snips>{});
+    case dm:
+      return by_policy(std::integral_constant<Estimator, dm>{});
+    case dr:
+      return by_policy(std::integral_constant<Estimator, dr>{});
+    case sndr:
+      return by_policy(std::integral_constant<Estimator, sndr>{});
+    case switch_dr:
+      return by_policy(std::integral_constant<Estimator, switch_dr>{});
+    case dr_os:
+      break;
+  }
+  return by_policy(std::integral_constant<Estimator, dr_os>{});
+}
+
+inline void raise_no_weight(std::string_view context, std::string_view estimator) {
+  tailor::detail::raise<DataError>(
+      "{}: {} is undefined: the policy gives probability 0 to every logged action (sum of "
+      "importance weights = 0), expected a positive sum",
+      context, estimator);
+}
+
+/// The fused estimate: one pass over the rows, block by block — fill the block's terms
+/// (fill_scores), check the block of q̂ is finite, fold the terms into ScoreMoments. No per-row
+/// allocation or dispatch, every input read once. Same result as estimator_scores(...).estimate().
+template <bool Deterministic, Estimator E>
+inline Estimate fused_estimate(const ScoreInputs& in, const Eigen::MatrixXd& model,
+                               std::string_view context, std::string_view name) {
+  constexpr bool use_model = E != Estimator::ips && E != Estimator::snips;
+  constexpr bool self_normalized = E == Estimator::snips || E == Estimator::sndr;
+  const Index n = in.num_rows;
+  std::array<double, kScoreBlock> direct{};  // stays 0 without a model (the b of SNIPS)
+  std::array<double, kScoreBlock> numerator;
+  std::array<double, kScoreBlock> denominator;
+  std::array<double, kScoreBlock> psi;
+  std::conditional_t<self_normalized, ScoreMoments<3>, ScoreMoments<1>> moments;
+  bool finite = true;
+  for (Index begin = 0; begin < n && finite; begin += kScoreBlock) {
+    const Index m = std::min(kScoreBlock, n - begin);
+    fill_scores<Deterministic, E>(in, begin, m, direct.data(), numerator.data(),
+                                  denominator.data());
+    // The whole model must be finite (as estimator_scores checks), read while it is in cache.
+    if (model.size() != 0) finite = model.middleRows(begin, m).allFinite();
+    if constexpr (self_normalized) {
+      moments.add_block({direct.data(), numerator.data(), denominator.data()}, m);
+    } else if constexpr (use_model) {
+      for (Index k = 0; k < m; ++k) psi[k] = direct[k] + numerator[k];
+      moments.add_block({psi.data()}, m);
+    } else {
+      moments.add_block({numerator.data()}, m);
+    }
+  }
+  if (!finite) check_finite(context, "nuisances.reward", model);  // throws, naming the entry
+  if constexpr (self_normalized) {
+    if (!(moments.mean[2] > 0.0)) raise_no_weight(context, name);
+  }
+  return finish_estimate(moments);
 }
 
 }  // namespace detail
@@ -233,64 +535,37 @@ inline Scores estimator_scores(Estimator estimator, const BanditData& data,
   detail::check_estimator_inputs(data, policy, nuisances, use_model, kContext, name);
 
   const Index n = data.num_rows();
-  const auto& action = data.action();
-  const auto& reward = data.reward();
-  const VectorRef propensity =
-      nuisances.propensity.size() ? VectorRef(nuisances.propensity) : data.propensity();
-  const double floor = params.min_propensity;
-  auto weight = [&](Index i) {
-    return policy.probability(i, action[i]) / std::max(propensity[i], floor);
-  };
-
-  Scores scores;
-  if (use_model) scores.direct = policy.expected_under(nuisances.reward);
-  scores.numerator.resize(n);
+  const detail::ScoreInputs inputs = detail::score_inputs(data, policy, nuisances, params);
   const bool self_normalized = estimator == Estimator::snips || estimator == Estimator::sndr;
+  Scores scores;
+  if (use_model) scores.direct.resize(n);
+  scores.numerator.resize(n);
   if (self_normalized) scores.denominator.resize(n);
-  const double tau = params.switch_threshold;
-  const double lambda = params.shrinkage_lambda;
-
-  for (Index i = 0; i < n; ++i) {
-    const double rho = weight(i);
-    const double residual = use_model ? reward[i] - nuisances.reward(i, action[i]) : reward[i];
-    double a = 0.0;
-    switch (estimator) {
-      case Estimator::ips:
-      case Estimator::snips:
-      case Estimator::dr:
-      case Estimator::sndr:
-        a = rho * residual;
-        break;
-      case Estimator::dm:
-        a = 0.0;
-        break;
-      case Estimator::switch_dr:
-        a = rho <= tau ? rho * residual : 0.0;
-        break;
-      case Estimator::dr_os: {
-        // ρ̃ = λρ/(ρ² + λ), written as ρ/(ρ²/λ + 1) so that λ = +∞ gives ρ exactly.
-        const double shrunk = lambda == 0.0 ? 0.0 : rho / (rho * rho / lambda + 1.0);
-        a = shrunk * residual;
-        break;
-      }
-    }
-    scores.numerator[i] = a;
-    if (self_normalized) scores.denominator[i] = rho;
-  }
-  if (self_normalized && !(scores.denominator.sum() > 0.0)) {
-    tailor::detail::raise<DataError>(
-        "{}: {} is undefined: the policy gives probability 0 to every logged action (sum of "
-        "importance weights = 0), expected a positive sum",
-        kContext, name);
-  }
+  detail::dispatch_kernel(estimator, policy.is_deterministic(), [&](auto deterministic, auto e) {
+    detail::fill_scores<decltype(deterministic)::value, decltype(e)::value>(
+        inputs, 0, n, scores.direct.data(), scores.numerator.data(), scores.denominator.data());
+  });
+  if (self_normalized && !(scores.denominator.sum() > 0.0)) detail::raise_no_weight(kContext, name);
   return scores;
 }
 
 /// The estimate {V̂, influence-function se} of `estimator` (same checks as estimator_scores).
+/// Computed in one fused pass over the rows without materializing the Scores (O(1) extra
+/// memory); bit-identical to estimator_scores(...).estimate().
 inline Estimate estimate_value(Estimator estimator, const BanditData& data,
                                const TargetPolicy& policy, const Nuisances& nuisances = {},
                                const EstimatorParams& params = {}) {
-  return estimator_scores(estimator, data, policy, nuisances, params).estimate();
+  constexpr std::string_view kContext = "ope::estimator_scores";
+  const std::string_view name = estimator_name(estimator);
+  detail::check_estimator_params(params, kContext);
+  detail::check_estimator_inputs(data, policy, nuisances, needs_reward_model(estimator), kContext,
+                                 name, /*check_model_values=*/false);
+  const detail::ScoreInputs inputs = detail::score_inputs(data, policy, nuisances, params);
+  return detail::dispatch_kernel(
+      estimator, policy.is_deterministic(), [&](auto deterministic, auto e) {
+        return detail::fused_estimate<decltype(deterministic)::value, decltype(e)::value>(
+            inputs, nuisances.reward, kContext, name);
+      });
 }
 
 /// V̂(π₁) − V̂(π₂) from the two policies' Scores on the same rows, with the paired
