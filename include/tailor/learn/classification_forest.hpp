@@ -22,6 +22,7 @@
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/binning.hpp"
+#include "tailor/learn/detail/forest_model.hpp"
 #include "tailor/learn/tree/forest.hpp"
 #include "tailor/learn/tree/forest_params.hpp"
 #include "tailor/learn/tree/splitting_rule.hpp"
@@ -30,10 +31,15 @@
 namespace tailor::learn {
 
 /// A fitted classification forest (immutable; predictions are const and thread-safe).
-class ClassificationForestModel {
+/// Accessors and save/load ("learn::ClassificationForest" v1) come from
+/// learn/detail/forest_model.hpp.
+class ClassificationForestModel
+    : public detail::ForestModelBase<ClassificationForestModel, Matrix> {
  public:
+  static constexpr std::string_view kTypeTag = "learn::ClassificationForest";
+
   ClassificationForestModel(tree::Forest forest, Matrix oob_proba, Index num_threads)
-      : forest_(std::move(forest)), oob_proba_(std::move(oob_proba)), num_threads_(num_threads) {}
+      : ForestModelBase(std::move(forest), std::move(oob_proba), num_threads) {}
 
   Index num_classes() const { return forest_.num_channels() - 1; }
 
@@ -48,46 +54,20 @@ class ClassificationForestModel {
 
   /// Out-of-bag class probabilities (n × K; NaN rows for rows every tree sampled); empty when
   /// fitted with compute_oob = false.
-  const Matrix& oob_proba() const { return oob_proba_; }
+  const Matrix& oob_proba() const { return oob_; }
 
-  Vector variable_importance(double decay_exponent = 2.0, Index max_depth = 4) const {
-    return forest_.variable_importance(decay_exponent, max_depth);
-  }
-
-  const tree::Forest& forest() const { return forest_; }
-  Index num_trees() const { return forest_.num_trees(); }
-  Index num_features() const { return forest_.num_features(); }
-
-  /// Versioned binary save (header "learn::ClassificationForest" v1).
-  void save(BinaryWriter& out) const {
-    out.write_header(kTypeTag, kVersion);
-    forest_.save(out);
-    out.write(oob_proba_);
-  }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
-  static ClassificationForestModel load(BinaryReader& in) {
-    in.read_header(kTypeTag, kVersion);
-    tree::Forest forest = tree::Forest::load(in);
+  /// A loaded forest must carry [Σw, Σw·1{y=k}] for K ≥ 2 classes, and the out-of-bag
+  /// probabilities (if any) one column per class.
+  static void check_loaded(const tree::Forest& forest, const Matrix& oob, const BinaryReader& in) {
     if (forest.num_channels() < 3) {
       tailor::detail::raise<FormatError>(
           "{}: classification forest has {} channels, expected at least 3", in.context(),
           forest.num_channels());
     }
-    Matrix oob = in.read<Matrix>("oob_proba");
     if (oob.size() != 0 && oob.cols() != forest.num_channels() - 1) {
       tailor::detail::raise<FormatError>("{}: oob_proba has {} columns, expected {}", in.context(),
                                          oob.cols(), forest.num_channels() - 1);
     }
-    return ClassificationForestModel(std::move(forest), std::move(oob), 0);
-  }
-  static ClassificationForestModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
   }
 
   /// Leaf means [Σw, Σ w·1{y=k}] → probabilities.
@@ -107,13 +87,6 @@ class ClassificationForestModel {
     }
     return labels;
   }
-
- private:
-  static constexpr std::string_view kTypeTag = "learn::ClassificationForest";
-  static constexpr std::uint32_t kVersion = 1;
-  tree::Forest forest_;
-  Matrix oob_proba_;
-  Index num_threads_ = 0;
 };
 
 /// ForestParams' fields (see learn/tree/forest_params.hpp) plus the class options.

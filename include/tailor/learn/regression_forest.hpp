@@ -23,6 +23,7 @@
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/binning.hpp"
+#include "tailor/learn/detail/forest_model.hpp"
 #include "tailor/learn/tree/forest.hpp"
 #include "tailor/learn/tree/forest_params.hpp"
 #include "tailor/learn/tree/splitting_rule.hpp"
@@ -30,13 +31,15 @@
 
 namespace tailor::learn {
 
-/// A fitted regression forest (immutable; predict is const and thread-safe).
-class RegressionForestModel {
+/// A fitted regression forest (immutable; predict is const and thread-safe). Accessors
+/// (num_trees, variable_importance, ...) and save/load ("learn::RegressionForest" v1) come from
+/// learn/detail/forest_model.hpp.
+class RegressionForestModel : public detail::ForestModelBase<RegressionForestModel, Vector> {
  public:
+  static constexpr std::string_view kTypeTag = "learn::RegressionForest";
+
   RegressionForestModel(tree::Forest forest, Vector oob_predictions, Index num_threads)
-      : forest_(std::move(forest)),
-        oob_predictions_(std::move(oob_predictions)),
-        num_threads_(num_threads) {}
+      : ForestModelBase(std::move(forest), std::move(oob_predictions), num_threads) {}
 
   /// μ̂(x) for every row of X.
   Vector predict(const MatrixRef& X) const {
@@ -47,53 +50,16 @@ class RegressionForestModel {
 
   /// Out-of-bag predictions for the training rows (NaN for a row that every tree sampled);
   /// empty when fitted with compute_oob = false.
-  const Vector& oob_predictions() const { return oob_predictions_; }
-  const Vector& predict_oob() const { return oob_predictions_; }
+  const Vector& oob_predictions() const { return oob_; }
+  const Vector& predict_oob() const { return oob_; }
 
-  /// grf-style split-frequency importance (depths 1..max_depth weighted by d^−decay).
-  Vector variable_importance(double decay_exponent = 2.0, Index max_depth = 4) const {
-    return forest_.variable_importance(decay_exponent, max_depth);
-  }
-
-  const tree::Forest& forest() const { return forest_; }
-  Index num_trees() const { return forest_.num_trees(); }
-  Index num_features() const { return forest_.num_features(); }
-
-  /// Versioned binary save (header "learn::RegressionForest" v1; core/serialization.hpp).
-  void save(BinaryWriter& out) const {
-    out.write_header(kTypeTag, kVersion);
-    forest_.save(out);
-    out.write(oob_predictions_);
-  }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
-  /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
-  /// cores (num_threads = 0); they are identical for any thread count.
-  static RegressionForestModel load(BinaryReader& in) {
-    in.read_header(kTypeTag, kVersion);
-    tree::Forest forest = tree::Forest::load(in);
+  /// A loaded forest must carry the two regression channels [Σw, Σwy].
+  static void check_loaded(const tree::Forest& forest, const Vector&, const BinaryReader& in) {
     if (forest.num_channels() != 2) {
       tailor::detail::raise<FormatError>("{}: regression forest has {} channels, expected 2",
                                          in.context(), forest.num_channels());
     }
-    Vector oob = in.read<Vector>("oob_predictions");
-    return RegressionForestModel(std::move(forest), std::move(oob), 0);
   }
-  static RegressionForestModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
-
- private:
-  static constexpr std::string_view kTypeTag = "learn::RegressionForest";
-  static constexpr std::uint32_t kVersion = 1;
-  tree::Forest forest_;
-  Vector oob_predictions_;
-  Index num_threads_ = 0;
 };
 
 /// Random forest regression (meets tailor::learn::Regressor).
