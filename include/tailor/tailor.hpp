@@ -11,5 +11,6 @@
 #include "tailor/io.hpp"
 #include "tailor/learn.hpp"
 #include "tailor/ope.hpp"
+#include "tailor/policy.hpp"
 #include "tailor/segment.hpp"
 #include "tailor/uplift.hpp"
