@@ -200,6 +200,7 @@ TEST_CASE("PolicyTree: exact search equals brute-force enumeration of all trees"
     for (int repeat = 0; repeat < 3; ++repeat) {
       Matrix X, G;
       random_problem(c.n, c.p, c.K, c.ties, ++seed, X, G);
+      if (repeat == 2 && c.p > 1) X.col(1).setConstant(2.0);  // a feature with no split
       const auto model =
           PolicyTree(
               {.depth = c.depth, .max_bins = 0, .min_node_size = c.min_node_size, .num_threads = 2})
@@ -306,6 +307,23 @@ TEST_CASE("PolicyTree: save then load gives identical predictions", "[policy_tre
   CHECK_THROWS_AS(PolicyTreeModel::load(corrupt_in), tailor::FormatError);
   std::istringstream trailing(bytes + "x");
   CHECK_THROWS_WITH(PolicyTreeModel::load(trailing), Catch::Contains("trailing"));
+
+  // A well-formed file whose root points back at itself must be rejected, not loop forever.
+  std::ostringstream crafted;
+  tailor::BinaryWriter writer(crafted);
+  writer.write_header("policy::PolicyTree", 1);
+  writer.write(Index{2});
+  writer.write(Index{2});
+  writer.write(0.5);
+  writer.write(std::vector<std::uint8_t>{0, 1, 1});
+  writer.write(std::vector<Index>{0, -1, -1});
+  writer.write(std::vector<double>{0.0, 0.0, 0.0});
+  writer.write(std::vector<Index>{0, -1, -1});  // left child of node 0 is node 0
+  writer.write(std::vector<Index>{2, -1, -1});
+  writer.write(std::vector<Index>{-1, 0, 1});
+  writer.write(std::vector<Index>{10, 5, 5});
+  std::istringstream crafted_in(crafted.str());
+  CHECK_THROWS_WITH(PolicyTreeModel::load(crafted_in), Catch::Contains("node 0 is invalid"));
 }
 
 TEST_CASE("PolicyTree: bad input throws with a message naming it", "[policy_tree]") {
