@@ -306,14 +306,15 @@ inline PolicyTreeData bin_policy_data(const MatrixRef& X, const MatrixRef& score
   const Index p = data.features;
   std::vector<std::vector<double>> bounds(static_cast<std::size_t>(p));
   if (max_bins > 0) {
-    // Quantiles on all rows (no subsample), so the search sees the data's own quantiles.
-    const auto mapper = learn::BinMapper::fit(
-        X, {.max_bins = max_bins, .max_sample_rows = std::max<Index>(n, 1), .seed = 0});
-    for (Index j = 0; j < p; ++j) {
-      for (Index b = 0; b < mapper.num_bins(j); ++b) {
-        bounds[static_cast<std::size_t>(j)].push_back(mapper.upper_bound_unchecked(j, b));
+    // Quantiles on all rows (no subsample), so the search sees the data's own quantiles; one
+    // BinMapper per column so the features are binned in parallel.
+    parallel_for(0, p, num_threads, [&](Index j) {
+      const auto mapper = learn::BinMapper::fit(
+          X.col(j), {.max_bins = max_bins, .max_sample_rows = std::max<Index>(n, 1), .seed = 0});
+      for (Index b = 0; b < mapper.num_bins(0); ++b) {
+        bounds[static_cast<std::size_t>(j)].push_back(mapper.upper_bound_unchecked(0, b));
       }
-    }
+    });
   } else {
     parallel_for(0, p, num_threads, [&](Index j) {
       bounds[static_cast<std::size_t>(j)] = distinct_value_bounds(X, j);
