@@ -349,6 +349,8 @@ TEST_CASE("PolicyTree: bad input throws with a message naming it", "[policy_tree
   CHECK_THROWS_WITH(tree.fit(X, G.leftCols(1)),
                     Catch::Contains("scores.cols() = 1, expected at least 2"));
   CHECK_THROWS_AS(tree.fit(Matrix(0, 2), Matrix(0, 2)), DataError);
+  CHECK_THROWS_WITH(tree.fit(Matrix(20, 0), G),
+                    Catch::Contains("X.cols() = 0, expected at least 1 feature"));
   Matrix bad_X = X;
   bad_X(3, 1) = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_WITH(tree.fit(bad_X, G),

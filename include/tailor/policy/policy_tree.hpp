@@ -3,7 +3,7 @@
 // Given features X (n × p) and reward scores Γ (n × K, e.g. the AIPW scores of policy/scores.hpp,
 // Γ(i, a) = μ̂_a(xᵢ) + 1{Wᵢ = a}(Yᵢ − μ̂_a(xᵢ)) / ê_a(xᵢ)), PolicyTree finds the depth-d decision
 // tree π maximizing the empirical welfare  Σᵢ Γ(i, π(xᵢ))  (Athey & Wager, "Policy Learning With
-// Observational Data", Econometrica 89(1), 2021, eq. (5); exact tree search as in Sverdrup,
+// Observational Data", Econometrica 89(1), 2021; exact tree search as in Sverdrup,
 // Kanodia, Zhou, Athey & Wager, "policytree", JOSS 2020). Splits are "x_j ≤ t → left"; every
 // leaf holds at least min_node_size training rows.
 //
@@ -32,7 +32,8 @@
 // value; among splits the lowest feature, then the lowest threshold, then the lowest action wins.
 //
 // Greedy search (greedy = true, any depth): the best depth-1 split at the root, then recursively
-// in each child — O(depth · (n · p · K + p · B · K) · 2^depth) at worst, no optimality guarantee.
+// in each child — each level touches every row once: O(d · n · p · K + 2^d · p · B · K), serial;
+// no optimality guarantee (it can miss interactions such as XOR that no single split reveals).
 //
 // After either search, a split whose subtrees all recommend the same action is replaced by a
 // leaf (identical predictions and value; simpler rules). Binning costs O(n · p · log n).
@@ -726,6 +727,8 @@ class PolicyTree {
   const PolicyTreeParams& params() const { return params_; }
 
   /// Fits the tree maximizing Σᵢ scores(i, π(xᵢ)); scores has one column per action (K >= 2).
+  /// Throws DataError (X empty, non-finite X or scores), ShapeMismatch (rows of scores != rows
+  /// of X), InvalidArgument (no features, K < 2, min_node_size > rows of X).
   PolicyTreeModel fit(const MatrixRef& X, const MatrixRef& scores) const {
     constexpr std::string_view context = "PolicyTree::fit";
     check_nonempty(context, "X", X.rows());
