@@ -79,7 +79,7 @@ TEST_CASE("UpliftSplittingRule: hand-computed gains for every criterion", "[upli
   const auto L = node(4, 3, 4, 1);
   const auto R = node(4, 0, 8, 4);
   const double pP = 3.0 / 8, qP = 5.0 / 12;  // parent arm means
-  const double pL = 0.75, qL = 0.25, pR = 0.0, qR = 0.5;
+  // Children: left p = 3/4, q = 1/4; right p = 0, q = 1/2.
   const double wL = 0.4, wR = 0.6;
   using Rule = uplift::detail::UpliftSplittingRule;
   auto gain = [&](UpliftCriterion c, bool normalize = false) {
@@ -94,7 +94,6 @@ TEST_CASE("UpliftSplittingRule: hand-computed gains for every criterion", "[upli
   const double kl_gain =
       wL * (0.75 * std::log(3.0) + 0.25 * std::log(1.0 / 3.0)) + wR * std::log(2.0) - kl(pP, qP);
   CHECK(gain(UpliftCriterion::KL) == Approx(kl_gain).epsilon(1e-12));
-  CHECK(kl_gain == Approx(0.4 * 0.5 * std::log(3.0) + 0.6 * std::log(2.0) - kl(pP, qP)));
   // ED: 2(p − q)².
   const double ed_gain = wL * 2 * 0.25 + wR * 2 * 0.25 - 2 * (pP - qP) * (pP - qP);
   CHECK(gain(UpliftCriterion::ED) == Approx(ed_gain).epsilon(1e-12));
@@ -103,8 +102,6 @@ TEST_CASE("UpliftSplittingRule: hand-computed gains for every criterion", "[upli
   CHECK(gain(UpliftCriterion::ChiSquared) == Approx(chi_gain).epsilon(1e-12));
   // CTS: max arm mean: 0.4·0.75 + 0.6·0.5 − max(3/8, 5/12) = 0.6 − 5/12.
   CHECK(gain(UpliftCriterion::CTS) == Approx(0.6 - 5.0 / 12).epsilon(1e-12));
-  CHECK(qL < pL);
-  CHECK(pR < qR);
 
   // R&J normalization: π_T = 8/20, a_T = 4/8 of the treated and a_C = 4/12 of the controls go
   // left; I = H(π)·KL(a_T : a_C) + π_T H(a_T) + π_C H(a_C) + 1/2 (nats).

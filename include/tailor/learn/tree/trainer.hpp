@@ -105,12 +105,11 @@ class TreeGrower {
         B_(std::max<Index>(1, X.mapper().max_num_bins())),
         words_((B_ + 63) / 64) {
     const auto n = static_cast<std::size_t>(n_);
-    rows_.resize(n);
-    scratch_rows_.resize(n);
+    // rows_, scratch_rows_ and node_channels_ hold at most one tree's sample; they are sized by
+    // draw_sample (≈ sample_fraction·n rows, not n: less memory per worker thread).
     membership_.assign(n, 0);
     if (options_.bootstrap) multiplicity_.assign(n, 0.0);
     if (!options_.bootstrap) pool_.resize(n);
-    node_channels_.resize(n * static_cast<std::size_t>(C_));
     features_.resize(static_cast<std::size_t>(p_));
     num_bins_.resize(static_cast<std::size_t>(p_));
     for (Index j = 0; j < p_; ++j) num_bins_[static_cast<std::size_t>(j)] = X.mapper().num_bins(j);
@@ -220,6 +219,12 @@ class TreeGrower {
     if (in_bag) {
       in_bag->assign(static_cast<std::size_t>((n_ + 63) / 64), 0);
       for (std::uint32_t r : order_) (*in_bag)[r >> 6] |= std::uint64_t{1} << (r & 63);
+    }
+    if (rows_.size() < static_cast<std::size_t>(distinct)) {
+      const auto size = static_cast<std::size_t>(distinct);
+      rows_.resize(size);
+      scratch_rows_.resize(size);
+      node_channels_.resize(size * static_cast<std::size_t>(C_));
     }
     // Collect in increasing row order (O(n), cheaper than sorting for m ~ n).
     Index count = 0;
