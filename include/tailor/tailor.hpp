@@ -11,6 +11,7 @@
 #include "tailor/io.hpp"
 #include "tailor/learn.hpp"
 #include "tailor/ope.hpp"
+#include "tailor/pipeline.hpp"
 #include "tailor/policy.hpp"
 #include "tailor/segment.hpp"
 #include "tailor/uplift.hpp"
