@@ -48,9 +48,10 @@ def t(name, key):
 def s(learner, base, key):
     runs = [r for r in sk if r["learner"] == learner and r["base"] == base]
     return statistics.median(r[key] for r in runs) if runs else None
-f = lambda v, fmt: format(v, fmt) if v is not None else "-"
+def f(v, fmt):  # fmt like "12.1f"; "-" right-aligned to the same width when missing
+    return format(v, fmt) if v is not None else format("-", ">" + fmt.split(".")[0])
 print(f"n_train = {int(tailor[0]['n_train'])}, test 10,000, medians of runs")
-print(f"{'learner':34} {'tailor fit s':>12} {'cpu s':>8} {'sqrt_pehe':>9} | {'sklearn fit s':>13} {'cpu s':>8} {'sqrt_pehe':>9} | wall speed-up")
+print(f"{'learner':34} {'tailor fit s':>12} {'cpu s':>8} {'sqrt_pehe':>9} | {'sklearn fit s':>13} {'cpu s':>8} {'sqrt_pehe':>9} | speed-up wall, cpu")
 for label, name, learner, base in (("X-learner, forest", "BM_XLearnerForest", "x", "forest"),
                                    ("DR-learner, forest", "BM_DRLearnerForest", "dr", "forest"),
                                    ("X-learner, boosting/HGB", "BM_XLearnerBoosting", "x", "hgb"),
@@ -61,7 +62,7 @@ for label, name, learner, base in (("X-learner, forest", "BM_XLearnerForest", "x
                                    ("causal forest", "BM_CausalForest", None, None)):
     tf, tc, tp = t(name, "fit_s"), t(name, "fit_cpu_s"), t(name, "sqrt_pehe")
     sf, sc, sp = (s(learner, base, k) for k in ("fit_s", "fit_cpu_s", "sqrt_pehe")) if learner else (None,) * 3
-    ratio = f"{sf / tf:.1f}x" if tf and sf else "-"
+    ratio = f"{sf / tf:.1f}x, {sc / tc:.1f}x" if tf and sf else "-"
     print(f"{label:34} {f(tf, '12.1f')} {f(tc, '8.1f')} {f(tp, '9.4f')} | {f(sf, '13.1f')} {f(sc, '8.1f')} {f(sp, '9.4f')} | {ratio}")
 PY
 echo "raw results: $tailor_json $sklearn_jsonl"
