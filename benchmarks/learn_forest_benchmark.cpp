@@ -28,11 +28,12 @@ struct Data {
   tailor::Vector y;
 };
 
-Data friedman1(tailor::Index n, std::uint64_t seed) {
+/// Friedman #1 on p ≥ 5 uniform features (only x₀..x₄ matter), noise sd 1.
+Data friedman1(tailor::Index n, std::uint64_t seed, tailor::Index p = 10) {
   tailor::Rng rng(seed);
-  Data d{tailor::Matrix(n, 10), tailor::Vector(n)};
+  Data d{tailor::Matrix(n, p), tailor::Vector(n)};
   for (tailor::Index i = 0; i < n; ++i) {
-    for (tailor::Index j = 0; j < 10; ++j) d.X(i, j) = rng.uniform();
+    for (tailor::Index j = 0; j < p; ++j) d.X(i, j) = rng.uniform();
     const auto x = d.X.row(i);
     d.y[i] = 10.0 * std::sin(std::numbers::pi * x[0] * x[1]) + 20.0 * (x[2] - 0.5) * (x[2] - 0.5) +
              10.0 * x[3] + 5.0 * x[4] + rng.normal();
@@ -122,7 +123,9 @@ void BM_RegressionForestFit(benchmark::State& state) {
 void BM_RegressionForestPredict(benchmark::State& state) {
   const Data& train = dataset(false, state.range(0));
   const Data& test = dataset(true, state.range(0));
-  const auto model = sklearn_matched_forest().fit(train.X, train.y);
+  // Fitted once and kept across repetitions (a 500-tree fit would otherwise be repeated, untimed,
+  // for every repetition).
+  static const auto model = sklearn_matched_forest().fit(train.X, train.y);
   for (auto _ : state) {
     benchmark::DoNotOptimize(model.predict(test.X));
   }
@@ -139,6 +142,43 @@ void BM_RegressionForestFitHonest(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(forest.fit(train.X, train.y));
   state.SetItemsProcessed(state.iterations() * train.X.rows());
 }
+
+/// Peak-memory case (issue "Base learners": peak RSS < 2 GB): ONE fit of a default-parameter
+/// (grf-style: honesty, sample_fraction 0.5, min_node_size 5) forest of TAILOR_FOREST_TREES
+/// (default 100) trees on Friedman #1 with p = 20 (x₅..x₁₉ pure noise), n rows. Registered only
+/// when TAILOR_FOREST_MEMORY_ROWS = n is set; run it alone under /usr/bin/time -v, e.g.
+///   TAILOR_FOREST_MEMORY_ROWS=1000000 TAILOR_FOREST_TREES=500
+///     /usr/bin/time -v learn_forest_benchmark --benchmark_filter=FitMemory
+/// TAILOR_FOREST_MTRY overrides mtry (default 0 = the library default, min(⌈√p + 20⌉, p)); it
+/// changes the split search time, hardly the tree sizes that dominate memory.
+/// Peak RSS includes the 160 MB design matrix itself (1M × 20 doubles).
+void BM_RegressionForestFitMemory(benchmark::State& state) {
+  const Data train = friedman1(state.range(0), 7, 20);
+  const tailor::learn::RegressionForest forest({.num_trees = env_or("TAILOR_FOREST_TREES", 100),
+                                                .mtry = env_or("TAILOR_FOREST_MTRY", 0),
+                                                .seed = 42,
+                                                .num_threads = env_or("TAILOR_FOREST_THREADS", 2)});
+  for (auto _ : state) {
+    auto model = forest.fit(train.X, train.y);
+    benchmark::DoNotOptimize(model);
+  }
+  state.SetItemsProcessed(state.iterations() * train.X.rows());
+  state.counters["rows"] = static_cast<double>(train.X.rows());
+  state.counters["features"] = static_cast<double>(train.X.cols());
+  state.counters["trees"] = static_cast<double>(forest.params().num_trees);
+}
+
+[[maybe_unused]] const bool kMemoryCaseRegistered = [] {
+  const long rows = env_or("TAILOR_FOREST_MEMORY_ROWS", 0);
+  if (rows > 0) {
+    benchmark::RegisterBenchmark("BM_RegressionForestFitMemory", BM_RegressionForestFitMemory)
+        ->Arg(rows)
+        ->Iterations(1)
+        ->Unit(benchmark::kSecond)
+        ->UseRealTime();
+  }
+  return rows > 0;
+}();
 
 }  // namespace
 
