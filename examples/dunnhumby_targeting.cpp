@@ -697,14 +697,17 @@ int run(const Options& opt) {
   const tailor::Estimate att =
       forest.effect_model.average_effect(tailor::cate::TargetSample::treated);
   if (overlap.poor) {
+    const std::string how =
+        overlap.propensity_auc >= 0.95
+            ? "treated and untreated households are nearly separable"
+            : "a sizeable share of households had almost no chance (or almost certainly got it)";
     fmt::print(
-        "  In plain words: the campaign went to households that already spent a lot, so treated "
-        "and\n"
-        "  untreated households barely overlap. ê is clipped into [0.01, 0.99], so no household "
-        "weighs\n  more than 100 and every estimate stays finite ({}), but effects for households "
-        "unlike any\n  in the other group are extrapolated: trust the intervals, not the point "
-        "estimates, and prefer\n  the effect on the treated (ATT {:.2f}, 95% {}) to the ATE.\n",
-        finite ? "checked: all finite" : "WARNING: some are not finite", att.value,
+        "  In plain words: the campaign went mostly to households that already spent a lot, so\n"
+        "  {}. ê is clipped into [0.01, 0.99], so no household weighs more than 100\n"
+        "  and every estimate stays finite ({}), but effects for households unlike any in the\n"
+        "  other group are extrapolated from the outcome models: read the intervals as optimistic\n"
+        "  there, and prefer the effect on the treated (ATT {:.2f}, 95% {}) to the ATE.\n",
+        how, finite ? "checked: all finite" : "WARNING: some are not finite", att.value,
         interval_text(att.confidence_interval()));
   } else {
     fmt::print(
@@ -719,6 +722,10 @@ int run(const Options& opt) {
       "doubly robust, on {} folds: each household's decision comes from a model fitted "
       "without it):\n",
       rule.describe(), opt.folds);
+  fmt::print(
+      "  (ATE = AIPW on each fit's own cross-fitted nuisances; the T/X/R/DR-learners share "
+      "their nuisance\n  learners and folds, so their ATEs coincide and only tau(x) "
+      "differs)\n");
   fmt::print("  {:<14} {:>8} {:>18} {:>7} {:>9} {:>9} {:>20} {:>20} {:>7}\n", "estimator", "ATE",
              "ATE 95% CI", "AUC", "treated", "V(learn)", "learned - none", "learned - all", "sec");
   for (const auto& r : rows) {
