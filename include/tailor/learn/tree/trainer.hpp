@@ -136,6 +136,10 @@ class TreeGrower {
     if (options_.honesty) {
       fill_leaves_from_estimation_rows();
       prune_empty_leaves(tree);
+      // The pruned copy grew by push_back/insert (capacity up to 2× its size); a fitted forest
+      // keeps thousands of trees, so give the slack back (identical contents).
+      tree.nodes.shrink_to_fit();
+      tree.leaf_stats.shrink_to_fit();
     } else {
       tree.nodes = nodes_;
       tree.leaf_stats = leaf_stats_;
