@@ -356,11 +356,7 @@ class TargetingPipeline {
           c, rule.cost);
     }
 
-    Result result{.effect_model = fit_effect_with_progress(data)};
-    result.rule = rule;
-    result.unit_costs = costs;
-
-    // 1. Segments.
+    // Segment labels and columns are checked before anything is fitted.
     if (!inputs.segments.empty()) {
       check_rows(c, "segments", static_cast<Index>(inputs.segments.size()), n, "the rows of X");
       for (std::size_t i = 0; i < inputs.segments.size(); ++i) {
@@ -369,10 +365,20 @@ class TargetingPipeline {
                                                  i, inputs.segments[i]);
         }
       }
+    }
+
+    const Matrix segment_input =
+        inputs.segments.empty() && params_.segmenter ? segment_features(data.X()) : Matrix();
+
+    Result result{.effect_model = fit_effect_with_progress(data)};
+    result.rule = rule;
+    result.unit_costs = costs;
+
+    // 1. Segments.
+    if (!inputs.segments.empty()) {
       result.segments = inputs.segments;
     } else if (params_.segmenter) {
-      const Matrix Xs = segment_features(data.X());
-      result.segmenter = segment::Segmenter(*params_.segmenter).fit(Xs);
+      result.segmenter = segment::Segmenter(*params_.segmenter).fit(segment_input);
       result.segments = result.segmenter->labels();
     }
 
