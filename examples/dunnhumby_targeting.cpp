@@ -52,6 +52,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include "common/example_support.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
@@ -77,79 +78,15 @@ using tailor::Vector;
 
 namespace {
 
+using tailor_examples::decompress_if_needed;
+using tailor_examples::html_escape;
+using tailor_examples::is_log_feature;
+using tailor_examples::ScratchDir;
+using tailor_examples::seconds_since;
+
 // -------------------------------------------------------------------------------------------------
 // Small helpers
 // -------------------------------------------------------------------------------------------------
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-/// A directory removed when the program ends.
-class ScratchDir {
- public:
-  ScratchDir() = default;
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& create() {
-    path_ = fs::temp_directory_path() / fmt::format("tailor_targeting_{}", ::getpid());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-    return path_;
-  }
-
- private:
-  fs::path path_;
-};
-
-/// When `dir` holds completejourney tables only as .csv.gz, decompresses them (gzip -dc) into a
-/// scratch directory next to copies of the plain CSVs and returns it; else returns `dir`.
-fs::path decompress_if_needed(const fs::path& dir, ScratchDir& scratch, bool quiet) {
-  bool needs = false;
-  for (const char* name : {"transactions.csv", "transactions_sample.csv", "products.csv"}) {
-    if (fs::exists(dir / (std::string(name) + ".gz")) && !fs::exists(dir / name)) needs = true;
-  }
-  if (!needs) return dir;
-  if (std::system("gzip --version > /dev/null 2>&1") != 0) {
-    throw tailor::Error(fmt::format(
-        "'{}' holds gzipped tables and the gzip command is not available: decompress them first "
-        "(gzip -dk FILE.csv.gz)",
-        dir.string()));
-  }
-  const fs::path& out = scratch.create();
-  if (!quiet) {
-    fmt::print("decompressing the gzipped tables of {} into {}\n", dir.string(), out.string());
-  }
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const fs::path name = entry.path().filename();
-    if (name.extension() == ".gz") {
-      if (name.stem().string().rfind("promotions", 0) == 0) continue;  // not used
-      const std::string command =
-          fmt::format("gzip -dc '{}' > '{}'", entry.path().string(), (out / name.stem()).string());
-      if (std::system(command.c_str()) != 0) {
-        throw tailor::Error(fmt::format("'{}' failed", command));
-      }
-    } else if (name.extension() == ".csv") {
-      fs::copy_file(entry.path(), out / name);
-    }
-  }
-  return out;
-}
-
-/// Columns entered as log(1 + x) before NMF: heavy-tailed counts, money and days.
-bool is_log_feature(const std::string& name) {
-  for (const char* log_name :
-       {"recency_days", "frequency_baskets", "monetary_spend", "basket_spend_mean",
-        "basket_lines_mean", "weeks_active", "coupons_redeemed", "campaigns_received"}) {
-    if (name == log_name) return true;
-  }
-  return false;
-}
-
 /// The first number in a demographic category ("35-49K" → 35, "65+" → 65, "Under 15K" → 0,
 /// "None/Unknown" → 0); NaN for an empty text.
 double leading_number(const std::string& text) {
@@ -164,29 +101,6 @@ double leading_number(const std::string& text) {
     }
   }
   return 0.0;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 double correlation(const Vector& a, const Vector& b) {
@@ -503,7 +417,8 @@ int run(const Options& opt) {
 
   // 1. Files, campaign, treatment, outcome.
   ScratchDir scratch;
-  const fs::path data_dir = decompress_if_needed(opt.data_dir, scratch, opt.quiet);
+  const fs::path data_dir =
+      decompress_if_needed(opt.data_dir, scratch, "tailor_targeting", opt.quiet);
   const dh::Files files = opt.flavour == "auto"
                               ? dh::locate_files(data_dir)
                               : dh::locate_files(data_dir, dh::parse_flavour(opt.flavour));
