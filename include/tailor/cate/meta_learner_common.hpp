@@ -213,38 +213,6 @@ Model load_model_from_stream(std::istream& in) {
   return model;
 }
 
-inline void write_overlap(BinaryWriter& out, const OverlapDiagnostics& d) {
-  out.write(d.propensity_auc);
-  out.write(d.min_propensity);
-  out.write(d.max_propensity);
-  out.write(d.epsilon);
-  out.write(d.share_outside);
-  out.write(d.ess_treated);
-  out.write(d.ess_control);
-  out.write(static_cast<std::int64_t>(d.num_treated));
-  out.write(static_cast<std::int64_t>(d.num_control));
-  out.write(static_cast<std::int64_t>(d.num_clipped));
-  out.write(d.poor);
-  out.write(d.verdict);
-}
-
-inline OverlapDiagnostics read_overlap(BinaryReader& in) {
-  OverlapDiagnostics d;
-  d.propensity_auc = in.read<double>("propensity_auc");
-  d.min_propensity = in.read<double>("min_propensity");
-  d.max_propensity = in.read<double>("max_propensity");
-  d.epsilon = in.read<double>("epsilon");
-  d.share_outside = in.read<double>("share_outside");
-  d.ess_treated = in.read<double>("ess_treated");
-  d.ess_control = in.read<double>("ess_control");
-  d.num_treated = static_cast<Index>(in.read<std::int64_t>("num_treated"));
-  d.num_control = static_cast<Index>(in.read<std::int64_t>("num_control"));
-  d.num_clipped = static_cast<Index>(in.read<std::int64_t>("num_clipped"));
-  d.poor = in.read<bool>("poor");
-  d.verdict = in.read<std::string>("verdict");
-  return d;
-}
-
 }  // namespace detail
 
 /// What every fitted meta-learner offers besides predict(): the training rows' nuisances,
