@@ -20,46 +20,17 @@
 #include <numbers>
 #include <utility>
 
+#include "common/cate_designs.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/core/random.hpp"
 
 namespace {
 
+using tailor_benchmarks::nie_wager_a;
+using tailor_benchmarks::Sim;
+using tailor_benchmarks::wager_athey;
+
 using tailor::Index;
-
-struct Sim {
-  tailor::Matrix X;
-  tailor::Vector w, y, tau;
-};
-
-Sim nie_wager_a(Index n, std::uint64_t seed) {
-  tailor::Rng rng(seed);
-  Sim s{tailor::Matrix(n, 6), tailor::Vector(n), tailor::Vector(n), tailor::Vector(n)};
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < 6; ++j) s.X(i, j) = rng.uniform();
-    const double x1 = s.X(i, 0), x2 = s.X(i, 1), x3 = s.X(i, 2), x4 = s.X(i, 3), x5 = s.X(i, 4);
-    const double b =
-        std::sin(std::numbers::pi * x1 * x2) + 2.0 * (x3 - 0.5) * (x3 - 0.5) + x4 + 0.5 * x5;
-    const double e = std::clamp(std::sin(std::numbers::pi * x1 * x2), 0.1, 0.9);
-    s.tau[i] = 0.5 * (x1 + x2);
-    s.w[i] = rng.bernoulli(e) ? 1.0 : 0.0;
-    s.y[i] = b + (s.w[i] - 0.5) * s.tau[i] + rng.normal();
-  }
-  return s;
-}
-
-Sim wager_athey(Index n, std::uint64_t seed) {
-  tailor::Rng rng(seed);
-  Sim s{tailor::Matrix(n, 10), tailor::Vector(n), tailor::Vector(n), tailor::Vector(n)};
-  auto xi = [](double x) { return 1.0 + 1.0 / (1.0 + std::exp(-20.0 * (x - 1.0 / 3.0))); };
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < 10; ++j) s.X(i, j) = rng.uniform();
-    s.tau[i] = xi(s.X(i, 0)) * xi(s.X(i, 1));
-    s.w[i] = rng.bernoulli(0.5) ? 1.0 : 0.0;
-    s.y[i] = (s.w[i] - 0.5) * s.tau[i] + rng.normal();
-  }
-  return s;
-}
 
 Sim simulate(int design, Index n, std::uint64_t seed) {
   return design == 0 ? nie_wager_a(n, seed) : wager_athey(n, seed);

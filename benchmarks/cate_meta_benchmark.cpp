@@ -32,6 +32,7 @@
 
 #include <sys/resource.h>
 
+#include "common/cate_designs.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
@@ -44,14 +45,12 @@
 
 namespace {
 
+using tailor_benchmarks::nie_wager_a;
+using tailor_benchmarks::Sim;
+
 using tailor::Index;
 namespace learn = tailor::learn;
 namespace cate = tailor::cate;
-
-struct Sim {
-  tailor::Matrix X;
-  tailor::Vector w, y, tau;
-};
 
 long env_or(const char* name, long fallback) {
   const char* v = std::getenv(name);
@@ -60,22 +59,6 @@ long env_or(const char* name, long fallback) {
 
 Index threads() {
   return env_or("TAILOR_META_THREADS", 2);
-}
-
-Sim nie_wager_a(Index n, std::uint64_t seed) {
-  tailor::Rng rng(seed);
-  Sim s{tailor::Matrix(n, 6), tailor::Vector(n), tailor::Vector(n), tailor::Vector(n)};
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < 6; ++j) s.X(i, j) = rng.uniform();
-    const double x1 = s.X(i, 0), x2 = s.X(i, 1), x3 = s.X(i, 2), x4 = s.X(i, 3), x5 = s.X(i, 4);
-    const double b =
-        std::sin(std::numbers::pi * x1 * x2) + 2.0 * (x3 - 0.5) * (x3 - 0.5) + x4 + 0.5 * x5;
-    const double e = std::clamp(std::sin(std::numbers::pi * x1 * x2), 0.1, 0.9);
-    s.tau[i] = 0.5 * (x1 + x2);
-    s.w[i] = rng.bernoulli(e) ? 1.0 : 0.0;
-    s.y[i] = b + (s.w[i] - 0.5) * s.tau[i] + rng.normal();
-  }
-  return s;
 }
 
 Sim read_sim(const std::string& path) {
