@@ -6,7 +6,8 @@ sklearn_boosting.py both read (header line, then x0..x9,y), so both fit the SAME
   PREFIX_clf_{train,test}.csv  a known logistic model: P(y=1|x) = sigmoid(x0 - x1 + x2^2/2
                                + sin(2 x3)/2 - 1/2), x ~ N(0,1)^10, y ~ Bernoulli
 Values are written with 17 significant digits, so they read back bit-identically.
-Usage: make_boosting_data.py N_TRAIN N_TEST PREFIX"""
+Usage: make_boosting_data.py N_TRAIN N_TEST PREFIX [SEED]   (SEED default 20261129: other seeds
+give independent replications of both designs)"""
 import sys
 
 import numpy as np
@@ -34,7 +35,7 @@ def write(path, X, y):
 
 def main():
     n_train, n_test, prefix = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    rng = np.random.default_rng(20261129)
+    rng = np.random.default_rng(int(sys.argv[4]) if len(sys.argv) > 4 else 20261129)
     for task, make in (("reg", friedman1), ("clf", logistic)):
         write(f"{prefix}_{task}_train.csv", *make(n_train, rng))
         write(f"{prefix}_{task}_test.csv", *make(n_test, rng))

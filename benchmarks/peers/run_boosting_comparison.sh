@@ -2,7 +2,9 @@
 # Compares tailor's GradientBoosting with scikit-learn's HistGradientBoosting on the SAME
 # generated data, in one run: fit time (median of REPEATS), predict rows/s, held-out RMSE
 # (Friedman #1 regression) and log-loss (logistic classification), and the ratios.
-# Usage: benchmarks/peers/run_boosting_comparison.sh BUILD_DIR [N_TRAIN] [N_TEST] [REPEATS] [THREADS]
+# Usage: benchmarks/peers/run_boosting_comparison.sh BUILD_DIR [N_TRAIN] [N_TEST] [REPEATS] [THREADS] [SEED]
+#   SEED (optional) generates an independent replication of the data (make_boosting_data.py);
+#   without it the default seed is used.
 #   BUILD_DIR holds learn_boosting_benchmark (cmake --build BUILD_DIR --target learn_boosting_benchmark).
 # Data go to /tmp/tailor_boosting_N_TRAIN_*.csv and are reused when present; the raw results
 # are kept beside them (*_tailor_result.json, *_sklearn_result.jsonl).
@@ -14,10 +16,11 @@ n_train=${2:-100000}
 n_test=${3:-20000}
 repeats=${4:-3}
 threads=${5:-2}
+seed=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
-prefix=/tmp/tailor_boosting_${n_train}
+prefix=/tmp/tailor_boosting_${n_train}${seed:+_seed$seed}
 if [[ ! -f ${prefix}_clf_test.csv ]]; then
-  /usr/bin/python3 "$here/make_boosting_data.py" "$n_train" "$n_test" "$prefix"
+  /usr/bin/python3 "$here/make_boosting_data.py" "$n_train" "$n_test" "$prefix" $seed
 fi
 echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 tailor_json=${prefix}_tailor_result.json

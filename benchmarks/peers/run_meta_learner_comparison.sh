@@ -54,6 +54,8 @@ print(f"n_train = {int(tailor[0]['n_train'])}, test 10,000, medians of runs")
 print(f"{'learner':34} {'tailor fit s':>12} {'cpu s':>8} {'sqrt_pehe':>9} | {'sklearn fit s':>13} {'cpu s':>8} {'sqrt_pehe':>9} | speed-up wall, cpu")
 for label, name, learner, base in (("X-learner, forest", "BM_XLearnerForest", "x", "forest"),
                                    ("DR-learner, forest", "BM_DRLearnerForest", "dr", "forest"),
+                                   ("X-learner, forest, out-of-bag", "BM_XLearnerForestOutOfBag", "x", "forest"),
+                                   ("DR-learner, forest, out-of-bag", "BM_DRLearnerForestOutOfBag", "dr", "forest"),
                                    ("X-learner, boosting/HGB", "BM_XLearnerBoosting", "x", "hgb"),
                                    ("DR-learner, boosting/HGB", "BM_DRLearnerBoosting", "dr", "hgb"),
                                    ("R-learner, boosting", "BM_RLearnerBoosting", None, None),

@@ -5,7 +5,7 @@
 // on x: E[Γ | X = x] = τ(x) when either the outcome models or the propensity are right, and the
 // error of τ̂ is second order in the nuisance errors (Kennedy's oracle inequality). ê is clipped
 // into [c, 1 − c], which bounds the scores' inverse weights by 1/c.
-// Cost: the K-fold nuisances plus one regression on all rows.
+// Cost: the K-fold (or out-of-bag: 3 fits) nuisances plus one regression on all rows.
 #pragma once
 
 #include <utility>
@@ -35,9 +35,8 @@ class DRLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
       : Base("DRLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   DRLearnerModel<Effect> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, this->params_);
     EffectSummary summary =
-        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
+        detail::nuisance_summary(this->outcome_, this->propensity_, data, this->params_);
     const Vector scores = summary.doubly_robust_scores();
     auto tau =
         detail::fit_on(this->effect_, data.X(), scores, data, detail::all_rows(data.num_rows()));

@@ -7,7 +7,7 @@
 // the cross-fitted arm models as m̂ = ê μ̂₁ + (1 − ê) μ̂₀ (the identity m = μ₀ + e·τ), so one
 // set of nuisance fits serves both the R-loss and the AIPW average effects. Clipping ê into
 // [c, 1 − c] bounds |W − ê| ≥ c, so pseudo-outcomes stay finite.
-// Cost: the K-fold nuisances plus one weighted regression on all rows.
+// Cost: the K-fold (or out-of-bag: 3 fits) nuisances plus one weighted regression on all rows.
 #pragma once
 
 #include <utility>
@@ -36,9 +36,8 @@ class RLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
       : Base("RLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   RLearnerModel<Effect> fit(const CausalData& data) const {
-    const Folds folds = detail::treatment_folds(data, this->params_);
     EffectSummary summary =
-        detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
+        detail::nuisance_summary(this->outcome_, this->propensity_, data, this->params_);
     const auto& nu = summary.nuisances();
     const Vector& e = nu.propensity;
     const Vector m = (e.array() * nu.mu1.array() + (1.0 - e.array()) * nu.mu0.array()).matrix();

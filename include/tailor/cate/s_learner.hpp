@@ -3,7 +3,10 @@
 //
 // Its bias: a regularized learner may ignore w (τ̂ shrunk to 0). Its nuisances for AIPW come
 // from cross-fitting the same single model (μ̂₀ = μ̂(x, 0), μ̂₁ = μ̂(x, 1) out of fold), with ê
-// cross-fitted as in meta_learner_common.hpp. Cost: 1 + K outcome fits on p + 1 features.
+// cross-fitted as in meta_learner_common.hpp. Cost: 1 + K outcome fits on p + 1 features. With
+// nuisance_fit = out_of_bag the single model cannot give out-of-bag values at the other arm, so
+// the AIPW nuisances come from meta_learner_common.hpp's out-of-bag arm models (μ̂₀ on the
+// controls, μ̂₁ on the treated, ê): 1 + 2 outcome fits + 1 classifier.
 #pragma once
 
 #include <cstdint>
@@ -81,6 +84,12 @@ class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
     Matrix Xw(n, data.num_features() + 1);
     Xw.leftCols(data.num_features()) = data.X();
     Xw.col(data.num_features()) = data.w();
+    const Vector weights = data.has_sample_weights() ? Vector(data.sample_weights()) : Vector();
+    if (this->params_.nuisance_fit == NuisanceFit::out_of_bag) {
+      EffectSummary summary =
+          detail::nuisance_summary(this->outcome_, this->propensity_, data, this->params_);
+      return SLearnerModel<Outcome>(this->outcome_.fit(Xw, data.y(), weights), std::move(summary));
+    }
     const Folds folds = detail::treatment_folds(data, this->params_);
 
     // Out-of-fold μ̂(x, 0) and μ̂(x, 1) from the same single-model learner.
@@ -103,8 +112,7 @@ class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
                                                this->params_.propensity_clip);
     NuisanceEstimates nu{std::move(mu0), std::move(mu1),
                          clip_propensity(e_raw, this->params_.propensity_clip)};
-    auto model = this->outcome_.fit(
-        Xw, data.y(), data.has_sample_weights() ? Vector(data.sample_weights()) : Vector());
+    auto model = this->outcome_.fit(Xw, data.y(), weights);
     return SLearnerModel<Outcome>(std::move(model),
                                   EffectSummary(data, std::move(nu), std::move(diag)));
   }

@@ -3,7 +3,8 @@
 //
 // μ̂₀ is fitted on the controls and μ̂₁ on the treated (all rows of each arm); the cross-fitted
 // nuisances for AIPW average effects and the overlap diagnostics come from
-// meta_learner_common.hpp. Cost: 2 outcome fits + K-fold cross-fitting of μ̂₀, μ̂₁, ê.
+// meta_learner_common.hpp. Cost: 2 outcome fits + K-fold cross-fitting of μ̂₀, μ̂₁, ê; with
+// nuisance_fit = out_of_bag the two arm models are the nuisance fits, so 2 fits + 1 classifier.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,14 @@ class TLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
       : Base("TLearner", params, outcome, std::move(propensity), outcome) {}
 
   TLearnerModel<Outcome> fit(const CausalData& data) const {
+    if constexpr (detail::supports_out_of_bag<Outcome, Propensity>) {
+      if (this->params_.nuisance_fit == NuisanceFit::out_of_bag) {
+        // The arm models are the out-of-bag nuisance fits themselves.
+        auto nu = detail::fit_out_of_bag(this->outcome_, this->propensity_, data, this->params_);
+        return TLearnerModel<Outcome>(std::move(nu.mu0), std::move(nu.mu1),
+                                      std::move(nu.summary));
+      }
+    }
     const Folds folds = detail::treatment_folds(data, this->params_);
     EffectSummary summary =
         detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);

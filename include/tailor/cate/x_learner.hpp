@@ -7,7 +7,9 @@
 //     recommended weight): where treated units are rare, trust the model learned from controls.
 // With supplied (known) propensities g is their mean (a randomized experiment's assignment
 // probability), so predict needs no propensity model. Cost: 4 regressions + 1 classifier on all
-// rows, plus the K-fold nuisances of meta_learner_common.hpp for AIPW and diagnostics.
+// rows, plus the K-fold nuisances of meta_learner_common.hpp for AIPW and diagnostics; with
+// nuisance_fit = out_of_bag μ̂₀, μ̂₁ and g are those nuisance fits, so 4 regressions + 1
+// classifier in all (the paper's cost).
 #pragma once
 
 #include <cstdint>
@@ -117,14 +119,40 @@ class XLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
       : Base("XLearner", params, std::move(outcome), std::move(propensity), std::move(effect)) {}
 
   XLearnerModel<Outcome, Propensity, Effect> fit(const CausalData& data) const {
+    if constexpr (detail::supports_out_of_bag<Outcome, Propensity>) {
+      if (this->params_.nuisance_fit == NuisanceFit::out_of_bag) {
+        // μ̂₀, μ̂₁ and the propensity model g are the out-of-bag nuisance fits themselves.
+        auto nu = detail::fit_out_of_bag(this->outcome_, this->propensity_, data, this->params_);
+        return fit_effects(data, nu.mu0, nu.mu1, std::move(nu.propensity), std::move(nu.summary));
+      }
+    }
     const Folds folds = detail::treatment_folds(data, this->params_);
     EffectSummary summary =
         detail::summarize(this->outcome_, this->propensity_, data, folds, this->params_);
     const auto rows = detail::all_rows(data.num_rows());
+    const auto mu0 = detail::fit_on(this->outcome_, data.X(), data.y(), data,
+                                    detail::rows_where(data.w(), 0.0, rows));
+    const auto mu1 = detail::fit_on(this->outcome_, data.X(), data.y(), data,
+                                    detail::rows_where(data.w(), 1.0, rows));
+    std::optional<learn::model_t<Propensity>> g_model;
+    if (!data.has_propensity()) {
+      g_model.emplace(this->propensity_.fit(
+          data.X(), data.w(),
+          data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
+    }
+    return fit_effects(data, mu0, mu1, std::move(g_model), std::move(summary));
+  }
+
+ private:
+  /// Steps 2–4 of the header comment, given the arm outcome models and the propensity model
+  /// (absent with known propensities: g is then their mean).
+  XLearnerModel<Outcome, Propensity, Effect> fit_effects(
+      const CausalData& data, const learn::model_t<Outcome>& mu0,
+      const learn::model_t<Outcome>& mu1, std::optional<learn::model_t<Propensity>> g_model,
+      EffectSummary summary) const {
+    const auto rows = detail::all_rows(data.num_rows());
     const auto treated = detail::rows_where(data.w(), 1.0, rows);
     const auto control = detail::rows_where(data.w(), 0.0, rows);
-    const auto mu0 = detail::fit_on(this->outcome_, data.X(), data.y(), data, control);
-    const auto mu1 = detail::fit_on(this->outcome_, data.X(), data.y(), data, treated);
 
     // Imputed individual effects, each from the model of the other arm.
     Vector imputed(data.num_rows());
@@ -143,15 +171,7 @@ class XLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
     auto tau1 = detail::fit_on(this->effect_, data.X(), imputed, data, treated);
     auto tau0 = detail::fit_on(this->effect_, data.X(), imputed, data, control);
 
-    std::optional<learn::model_t<Propensity>> g_model;
-    double g_constant = 0.5;
-    if (data.has_propensity()) {
-      g_constant = data.propensity().mean();
-    } else {
-      g_model.emplace(this->propensity_.fit(
-          data.X(), data.w(),
-          data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
-    }
+    const double g_constant = data.has_propensity() ? data.propensity().mean() : 0.5;
     return XLearnerModel<Outcome, Propensity, Effect>(
         std::move(tau0), std::move(tau1), std::move(g_model), g_constant,
         this->params_.propensity_clip, std::move(summary));

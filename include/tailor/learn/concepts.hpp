@@ -41,6 +41,21 @@ concept Classifier = std::copy_constructible<L> &&
                        { learner.fit(X, y, weights) } -> ProbabilityModel;
                      };
 
+/// A fitted regression model that also predicts its own training rows out of bag (the forests):
+/// oob_predictions()[i] for training row i, from the trees that did not sample it (NaN when every
+/// tree did; empty when the model was fitted without them).
+template <class M>
+concept OutOfBagRegressionModel = RegressionModel<M> && requires(const M& model) {
+  { model.oob_predictions() } -> std::convertible_to<Eigen::VectorXd>;
+};
+
+/// A fitted probability model with out-of-bag class probabilities of its training rows
+/// (n × K; same conventions as OutOfBagRegressionModel).
+template <class M>
+concept OutOfBagProbabilityModel = ProbabilityModel<M> && requires(const M& model) {
+  { model.oob_proba() } -> std::convertible_to<Eigen::MatrixXd>;
+};
+
 /// The fitted model type a learner returns.
 template <class L>
 using model_t = decltype(std::declval<const L&>().fit(std::declval<const MatrixRef&>(),
