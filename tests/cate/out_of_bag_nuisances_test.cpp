@@ -43,13 +43,15 @@ Sim simulate(Index n, std::uint64_t seed) {
     const double x0 = s.X(i, 0);
     s.w[i] = rng.bernoulli(1.0 / (1.0 + std::exp(-0.8 * x0))) ? 1.0 : 0.0;
     s.tau[i] = 1.0 + std::max(x0, 0.0);
-    s.y[i] = s.X(i, 1) + std::max(s.X(i, 2), 0.0) + 0.5 * x0 + s.w[i] * s.tau[i] +
-             0.5 * rng.normal();
+    s.y[i] =
+        s.X(i, 1) + std::max(s.X(i, 2), 0.0) + 0.5 * x0 + s.w[i] * s.tau[i] + 0.5 * rng.normal();
   }
   return s;
 }
 
-double rmse(const Vector& a, const Vector& b) { return std::sqrt((a - b).squaredNorm() / a.size()); }
+double rmse(const Vector& a, const Vector& b) {
+  return std::sqrt((a - b).squaredNorm() / a.size());
+}
 
 Forest forest(Index threads, Index trees = 60) {
   return Forest({.num_trees = trees, .min_node_size = 5, .seed = 1, .num_threads = threads});
@@ -114,8 +116,8 @@ TEST_CASE("out-of-bag meta-learners recover a known effect as well as cross-fitt
       cate::XLearner<Forest, ForestClassifier>(cross, forest(2), classifier(2)).fit(data);
   const double x_oob_rmse = rmse(x_oob.predict(test.X), test.tau);
   const double x_cross_rmse = rmse(x_cross.predict(test.X), test.tau);
-  INFO("X-learner RMSE: out of bag " << x_oob_rmse << ", cross-fit " << x_cross_rmse
-                                     << ", trivial " << trivial);
+  INFO("X-learner RMSE: out of bag " << x_oob_rmse << ", cross-fit " << x_cross_rmse << ", trivial "
+                                     << trivial);
   CHECK(x_oob_rmse < 0.3 * trivial);
   // The X-learner's τ̂ does not depend on the nuisance mode (same stage-1 fits): only the
   // summary does.
@@ -139,16 +141,16 @@ TEST_CASE("out-of-bag meta-learners recover a known effect as well as cross-fitt
   CHECK(dr_oob_rmse < 0.4 * trivial);
   CHECK(dr_oob_rmse < 1.25 * dr_cross_rmse);
   CHECK(r_oob_rmse < 0.4 * trivial);
-  CHECK(rmse(t_oob.predict(test.X), test.tau) < 0.6 * trivial);  // 0.26: forest T-learners are biased
+  CHECK(rmse(t_oob.predict(test.X), test.tau) <
+        0.6 * trivial);  // 0.26: forest T-learners are biased
 
   // AIPW ATEs from out-of-bag nuisances cover the sample truth and agree with cross-fitting.
   const Estimate cross_ate = dr_cross.average_effect();
-  for (const cate::EffectSummary* m :
-       {static_cast<const cate::EffectSummary*>(&x_oob),
-        static_cast<const cate::EffectSummary*>(&t_oob),
-        static_cast<const cate::EffectSummary*>(&r_oob),
-        static_cast<const cate::EffectSummary*>(&dr_oob),
-        static_cast<const cate::EffectSummary*>(&s_oob)}) {
+  for (const cate::EffectSummary* m : {static_cast<const cate::EffectSummary*>(&x_oob),
+                                       static_cast<const cate::EffectSummary*>(&t_oob),
+                                       static_cast<const cate::EffectSummary*>(&r_oob),
+                                       static_cast<const cate::EffectSummary*>(&dr_oob),
+                                       static_cast<const cate::EffectSummary*>(&s_oob)}) {
     const Estimate ate = m->average_effect();
     INFO("ATE " << ate.value << " ± " << ate.std_error << ", truth " << true_ate);
     CHECK(std::abs(ate.value - true_ate) < 4 * ate.std_error);
@@ -216,13 +218,12 @@ TEST_CASE("out-of-bag nuisances reject what cannot give them", "[cate]") {
   const learn::Ridge ridge({.alpha = 1e-3});
   const learn::LogisticRegression logistic{};
   // Base learners without out-of-bag predictions: refused at construction.
-  CHECK_THROWS_AS((cate::XLearner<learn::Ridge, learn::LogisticRegression>(oob_params(1), ridge,
-                                                                            logistic)),
-                  InvalidArgument);
-  CHECK_THROWS_WITH((cate::XLearner<learn::Ridge, learn::LogisticRegression>(oob_params(1), ridge,
-                                                                              logistic)),
-                    Contains("XLearner: nuisance_fit = out_of_bag") &&
-                        Contains("NuisanceFit::cross_fit"));
+  CHECK_THROWS_AS(
+      (cate::XLearner<learn::Ridge, learn::LogisticRegression>(oob_params(1), ridge, logistic)),
+      InvalidArgument);
+  CHECK_THROWS_WITH(
+      (cate::XLearner<learn::Ridge, learn::LogisticRegression>(oob_params(1), ridge, logistic)),
+      Contains("XLearner: nuisance_fit = out_of_bag") && Contains("NuisanceFit::cross_fit"));
   CHECK_THROWS_WITH(
       (cate::DRLearner<Forest, learn::LogisticRegression>(oob_params(1), forest(1), logistic)),
       Contains("DRLearner: nuisance_fit = out_of_bag"));
