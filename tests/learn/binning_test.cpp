@@ -2,8 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "tailor/core/random.hpp"
 
@@ -93,6 +96,63 @@ TEST_CASE("BinMapper: heavy ties and subsampling", "[binning]") {
   for (Index k = 0; k < 7; ++k) {
     CHECK(a.upper_bound(1, k) == b.upper_bound(1, k));
     CHECK(a.upper_bound(1, k) == Approx(full.upper_bound(1, k)).margin(0.05));
+  }
+}
+
+TEST_CASE("radix_sort sorts like std::sort, signs, zeros, ties and extremes included",
+          "[binning]") {
+  tailor::Rng rng(17);
+  for (const std::size_t n : {std::size_t{1}, std::size_t{255}, std::size_t{256}, std::size_t{5000},
+                              std::size_t{40000}}) {
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (i % 6) {
+        case 0:
+          values[i] = rng.normal() * 1e3;
+          break;
+        case 1:
+          values[i] = static_cast<double>(static_cast<int>(rng.uniform() * 7.0) - 3);
+          break;
+        case 2:
+          values[i] = rng.uniform() < 0.5 ? -0.0 : 0.0;
+          break;
+        case 3:
+          values[i] =
+              std::ldexp(rng.uniform() - 0.5, static_cast<int>(rng.uniform() * 2000) - 1000);
+          break;
+        case 4:
+          values[i] = rng.uniform() < 0.5 ? std::numeric_limits<double>::max()
+                                          : -std::numeric_limits<double>::denorm_min();
+          break;
+        default:
+          values[i] = rng.uniform();
+      }
+    }
+    std::vector<double> expected = values;
+    std::sort(expected.begin(), expected.end());
+    tailor::learn::detail::radix_sort(values);
+    REQUIRE(values.size() == expected.size());
+    for (std::size_t i = 0; i < n; ++i) REQUIRE(values[i] == expected[i]);
+  }
+}
+
+TEST_CASE("BinMapper: the same bins for every num_threads", "[binning]") {
+  tailor::Rng rng(18);
+  Matrix X(3000, 5);
+  for (Index i = 0; i < X.rows(); ++i) {
+    X(i, 0) = rng.normal();
+    X(i, 1) = std::floor(rng.uniform() * 10.0);           // few distinct values
+    X(i, 2) = rng.uniform() < 0.7 ? 0.0 : rng.uniform();  // a heavy tie
+    X(i, 3) = -std::exp(rng.normal());
+    X(i, 4) = 1.0;  // constant
+  }
+  const BinMapper one = BinMapper::fit(X, {.max_bins = 64, .num_threads = 1});
+  const BinMapper three = BinMapper::fit(X, {.max_bins = 64, .num_threads = 3});
+  REQUIRE(one.num_features() == three.num_features());
+  for (Index j = 0; j < X.cols(); ++j) {
+    REQUIRE(one.num_bins(j) == three.num_bins(j));
+    for (Index b = 0; b < one.num_bins(j); ++b)
+      CHECK(one.upper_bound(j, b) == three.upper_bound(j, b));
   }
 }
 

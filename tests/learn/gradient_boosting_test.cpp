@@ -179,7 +179,8 @@ TEST_CASE("GradientBoosting: early stopping stops and follows the patience rule"
 }
 
 TEST_CASE("GradientBoosting is bit-identical for 1, 2 and 4 threads", "[boosting]") {
-  // 20,000 rows: several row blocks per node, so the parallel paths run.
+  // 20,000 rows: the root and the large nodes are big enough for the parallel histogram and
+  // partition paths.
   Matrix X;
   Vector y, prob;
   logistic_data(20000, 6, 7, X, y, prob);
@@ -207,6 +208,23 @@ TEST_CASE("GradientBoosting is bit-identical for 1, 2 and 4 threads", "[boosting
   CHECK(GradientBoostingClassifier(params).fit(X, y, w).decision_function(X) == p1);
   params.seed = 12;
   CHECK(GradientBoostingClassifier(params).fit(X, y, w).decision_function(X) != p1);
+
+  // Unweighted squared error (unit hessians: counts read off Σh) on every feature (contiguous
+  // feature groups), no early stopping: the root and the large nodes take the feature-parallel
+  // histogram and the blocked partition.
+  Matrix Xr;
+  Vector yr, truth;
+  friedman1(20000, 10, 13, Xr, yr, truth);
+  GradientBoostingRegressor::Params reg{.max_iter = 10,
+                                        .max_leaf_nodes = 63,
+                                        .min_samples_leaf = 5,
+                                        .early_stopping = EarlyStopping::disabled};
+  reg.num_threads = 1;
+  const Vector r1 = GradientBoostingRegressor(reg).fit(Xr, yr, Vector()).predict(Xr);
+  reg.num_threads = 2;
+  CHECK(r1 == GradientBoostingRegressor(reg).fit(Xr, yr, Vector()).predict(Xr));
+  reg.num_threads = 3;
+  CHECK(r1 == GradientBoostingRegressor(reg).fit(Xr, yr, Vector()).predict(Xr));
 }
 
 TEST_CASE("GradientBoosting: integer weights equal duplicated rows", "[boosting]") {

@@ -549,7 +549,8 @@ class CausalForest {
     }
     const Vector& weights = data.sample_weights();
     const learn::BinnedMatrix binned =
-        learn::BinMapper::fit(data.X(), {.max_bins = p.max_bins, .seed = p.seed})
+        learn::BinMapper::fit(
+            data.X(), {.max_bins = p.max_bins, .seed = p.seed, .num_threads = p.num_threads})
             .transform(data.X(), p.num_threads);
 
     // 1. Nuisances: out-of-bag regression forests (grf's args.orthog), supplied, or known.

@@ -9,12 +9,15 @@
 //  * The caller works too; it never waits for pool threads that have not started its job.
 //  * An exception thrown by the body stops the hand-out of further blocks and is re-thrown
 //    in the caller (the one from the lowest-numbered failing block that ran).
+//  * Idle workers, and a caller waiting for its helpers, spin for kSpinBudget (200 µs) before
+//    they sleep, so back-to-back small loops (one per tree node) don't pay a thread wake-up each.
 // Scheduling is dynamic (an atomic block counter), so which thread runs a block varies;
 // results must therefore depend on the block/index, never on the thread.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -49,6 +52,35 @@ namespace detail {
 /// True on a thread that is currently executing a parallel region's work.
 inline thread_local bool in_parallel_region = false;
 
+/// Tells the CPU this is a spin-wait loop (saves power, yields the core to a hyper-thread).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins until done() is true or `budget` has passed; returns done(). Waking a sleeping thread
+/// costs tens of microseconds on virtual machines (measured: a 2-block parallel loop of 70 µs
+/// of work took 136 µs, against 73 µs serially), so pool workers and callers spin this long
+/// before they block, as OpenMP runtimes do (GOMP_SPINCOUNT).
+template <class Done>
+bool spin_until(Done&& done, std::chrono::microseconds budget) {
+  if (done()) return true;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  while (true) {
+    for (int k = 0; k < 64; ++k) {
+      cpu_relax();
+      if (done()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+/// How long an idle worker, or a caller waiting for its helpers, spins before it sleeps.
+inline constexpr std::chrono::microseconds kSpinBudget{200};
+
 class ThreadPool {
  public:
   static ThreadPool& instance() {
@@ -79,6 +111,7 @@ class ThreadPool {
     {
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(task));
+      pending_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_one();
   }
@@ -91,6 +124,9 @@ class ThreadPool {
   void loop() {
     in_parallel_region = true;
     while (true) {
+      // A worker that just finished a task looks for the next one for kSpinBudget before it
+      // sleeps: parallel loops often come in quick succession (one per tree node).
+      spin_until([this] { return pending_.load(std::memory_order_acquire) > 0; }, kSpinBudget);
       std::function<void()> task;
       {
         std::unique_lock lock(mutex_);
@@ -98,6 +134,7 @@ class ThreadPool {
         if (queue_.empty()) return;  // stop_ and drained
         task = std::move(queue_.front());
         queue_.pop_front();
+        pending_.fetch_sub(1, std::memory_order_relaxed);
       }
       task();
     }
@@ -106,20 +143,22 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
+  std::atomic<std::size_t> pending_{0};  ///< queue_.size(), readable without the lock
   std::vector<std::thread> workers_;
   bool stop_ = false;
 };
 
-/// Shared state of one parallel loop.
+/// Shared state of one parallel loop. Blocks are handed out by an atomic counter; `done`
+/// counts the blocks that have finished (run or failed), so the caller knows when no helper
+/// is still inside the loop body.
 struct ParallelJob {
   explicit ParallelJob(Index blocks) : num_blocks(blocks) {}
   const Index num_blocks;
   std::atomic<Index> next_block{0};
+  std::atomic<Index> done{0};
   std::atomic<bool> failed{false};
   std::mutex mutex;
   std::condition_variable cv;
-  int active = 0;
-  bool closed = false;
   std::exception_ptr error;
   Index error_block = std::numeric_limits<Index>::max();
 };
@@ -139,6 +178,7 @@ void work_on(ParallelJob& job, F& block_body) {
       }
       job.failed.store(true, std::memory_order_relaxed);
     }
+    job.done.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
@@ -155,27 +195,25 @@ void run_blocks(Index num_blocks, Index threads, F& block_body) {
   auto& pool = ThreadPool::instance();
   pool.ensure_workers(static_cast<std::size_t>(helpers));
   for (Index h = 0; h < helpers; ++h) {
+    // A helper that starts after the caller closed the job finds no block left and never
+    // touches block_body (which may then be gone); `job` itself is kept alive by the capture.
     pool.submit([job, &block_body] {
-      {
-        std::lock_guard lock(job->mutex);
-        if (job->closed) return;  // the caller already finished; block_body may be gone
-        ++job->active;
-      }
       work_on(*job, block_body);
-      {
-        std::lock_guard lock(job->mutex);
-        --job->active;
-      }
+      { std::lock_guard lock(job->mutex); }  // the caller checks `done` under this lock
       job->cv.notify_all();
     });
   }
   in_parallel_region = true;
   work_on(*job, block_body);
   in_parallel_region = false;
-  {
+  // Close the job: from here on no thread gets a block. The blocks handed out before (all of
+  // them, unless one failed) are waited for.
+  const Index handed =
+      std::min(job->next_block.exchange(num_blocks, std::memory_order_acq_rel), num_blocks);
+  auto finished = [&] { return job->done.load(std::memory_order_acquire) >= handed; };
+  if (!spin_until(finished, kSpinBudget)) {
     std::unique_lock lock(job->mutex);
-    job->closed = true;
-    job->cv.wait(lock, [&] { return job->active == 0; });
+    job->cv.wait(lock, finished);
   }
   if (job->error) std::rethrow_exception(job->error);
 }

@@ -128,9 +128,10 @@ class ClassificationForest {
     check_nonempty("ClassificationForest", "X", X.rows());
     check_finite("ClassificationForest", "X", X);
     detail::check_forest_targets("ClassificationForest", X.rows(), y, weights);
-    const BinnedMatrix binned =
-        BinMapper::fit(X, {.max_bins = params_.max_bins, .seed = params_.seed})
-            .transform(X, params_.num_threads);
+    const BinnedMatrix binned = BinMapper::fit(X, {.max_bins = params_.max_bins,
+                                                   .seed = params_.seed,
+                                                   .num_threads = params_.num_threads})
+                                    .transform(X, params_.num_threads);
     return fit(binned, y, weights);
   }
 

@@ -320,7 +320,8 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
   Matrix X_train_for_bins;
   const BinningParams binning{.max_bins = params.max_bins,
                               .max_sample_rows = 200'000,
-                              .seed = params.seed ^ kBinningSeedSalt};
+                              .seed = params.seed ^ kBinningSeedSalt,
+                              .num_threads = threads};
   const BinMapper mapper = [&] {
     if (!stop_early) return BinMapper::fit(X, binning);
     X_train_for_bins.resize(static_cast<Index>(train_rows.size()), p);
@@ -466,13 +467,14 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
     BoostingTree tree = grower.grow(sample, features, gradients.data(), unit_hessian);
 
     // Training predictions: leaves know their rows; rows outside the subsample walk the tree.
-    const auto& leaves = grower.leaf_ranges();
+    // One thread: the leaves' rows are interleaved in memory, so threads writing different
+    // leaves would share cache lines (measured: 13 ms per 100 trees serially, 35 ms on two
+    // threads, at n = 100,000).
     const auto& rows = grower.rows();
-    parallel_for(0, static_cast<Index>(leaves.size()), threads, [&](Index l) {
-      const auto& leaf = leaves[static_cast<std::size_t>(l)];
+    for (const auto& leaf : grower.leaf_ranges()) {
       for (Index k = leaf.begin; k < leaf.end; ++k)
         train.raw[rows[static_cast<std::size_t>(k)]] += leaf.value;
-    });
+    }
     if (rows_per_tree < n_train) {
       in_sample.assign(static_cast<std::size_t>(n_train), 0);
       for (const std::uint32_t i : sample) in_sample[i] = 1;

@@ -41,11 +41,13 @@ namespace detail {
 inline double softplus(double z) {
   return z > 0.0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
 }
-/// σ(z) = 1 / (1 + e⁻ᶻ) without overflow.
+/// σ(z) = 1 / (1 + e⁻ᶻ) without overflow: with e = e^−|z|, σ(z) = 1/(1 + e) for z ≥ 0 and
+/// e/(1 + e) for z < 0. Written without a branch on the sign (which mispredicts on half the
+/// rows of a fitted model's scores).
 inline double sigmoid(double z) {
-  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
-  const double e = std::exp(z);
-  return e / (1.0 + e);
+  const double e = std::exp(-std::abs(z));
+  const double numerator = z >= 0.0 ? 1.0 : e;
+  return numerator / (1.0 + e);
 }
 }  // namespace detail
 

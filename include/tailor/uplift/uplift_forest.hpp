@@ -500,7 +500,8 @@ class UpliftForest {
     }
 
     const learn::BinnedMatrix binned =
-        learn::BinMapper::fit(data.X(), {.max_bins = p.max_bins, .seed = p.seed})
+        learn::BinMapper::fit(
+            data.X(), {.max_bins = p.max_bins, .seed = p.seed, .num_threads = p.num_threads})
             .transform(data.X(), p.num_threads);
     const detail::UpliftSplittingRule rule{
         .criterion = p.criterion,
