@@ -216,7 +216,22 @@ class BoostingTreeGrower {
     root.depth = 0;
     root.tree_node = tree.add_node();
     root.hist_slot = acquire_slot();
-    build_histogram(root.begin, root.end, histogram(root.hist_slot));
+    // The root's bin counts are the same for every tree fitted on all rows and all features, so
+    // with general hessians (where counts are a second array to update) they are counted once
+    // and reused: the root histogram then only sums (g, h).
+    const bool full_root = !unit_hessian_ && n == num_rows_ && num_active == num_features_;
+    if (full_root && root_counts_.size() == static_cast<std::size_t>(hist_size_)) {
+      skip_counts_ = true;
+      build_histogram(root.begin, root.end, histogram(root.hist_slot));
+      skip_counts_ = false;
+      std::copy(root_counts_.begin(), root_counts_.end(), histogram(root.hist_slot).counts);
+    } else {
+      build_histogram(root.begin, root.end, histogram(root.hist_slot));
+      if (full_root) {
+        const std::uint32_t* counts = histogram(root.hist_slot).counts;
+        root_counts_.assign(counts, counts + hist_size_);
+      }
+    }
     // Node totals from the first active feature's histogram (every feature's bins sum to them).
     const HistogramCell* h0 = histogram(root.hist_slot).cells;
     for (Index b = 0; b < kBinsPerFeature; ++b) {
@@ -364,7 +379,7 @@ class BoostingTreeGrower {
       accumulate(begin, end, first, last, hist);
       set_counts_from_hessians(hist, first, last);
     } else {
-      std::fill(hist.counts + lo, hist.counts + hi, 0u);
+      if (!skip_counts_) std::fill(hist.counts + lo, hist.counts + hi, 0u);
       accumulate(begin, end, first, last, hist);
     }
   }
@@ -433,17 +448,18 @@ class BoostingTreeGrower {
                             last - 1 - first;
     for (Index t0 = first; t0 < last; t0 += kMaxGroupFeatures) {
       const Index t1 = std::min(last, t0 + kMaxGroupFeatures);
-      if (unit_hessian_) {
-        contiguous ? accumulate_rows<true, true>(begin, end, t0, t1, hist)
-                   : accumulate_rows<true, false>(begin, end, t0, t1, hist);
-      } else {
+      // Counts are kept in their own array only for general hessians not told to skip them.
+      if (unit_hessian_ || skip_counts_) {
         contiguous ? accumulate_rows<false, true>(begin, end, t0, t1, hist)
                    : accumulate_rows<false, false>(begin, end, t0, t1, hist);
+      } else {
+        contiguous ? accumulate_rows<true, true>(begin, end, t0, t1, hist)
+                   : accumulate_rows<true, false>(begin, end, t0, t1, hist);
       }
     }
   }
 
-  template <bool kUnitHessian, bool kContiguous>
+  template <bool kCounts, bool kContiguous>
   void accumulate_rows(Index begin, Index end, Index first, Index last, HistogramView hist) const {
     const auto p = static_cast<std::size_t>(num_features_);
     const std::uint32_t* rows = rows_.data();
@@ -467,7 +483,7 @@ class BoostingTreeGrower {
       const std::size_t i = rows[k];
       const std::uint8_t* code = codes_ + i * p;
       const double g = gradients_[i].gradient;
-      const double h = gradients_[i].hessian;
+      const double h = unit_hessian_ ? 1.0 : gradients_[i].hessian;
       HistogramCell* cell = cells;
       std::uint32_t* count = counts;
       for (Index t = 0; t < span; ++t, cell += kBinsPerFeature, count += kBinsPerFeature) {
@@ -475,8 +491,8 @@ class BoostingTreeGrower {
                                            : code[local[static_cast<std::size_t>(t)]];
         // Unit hessians: Σh is the bin's row count, so the count is read off it afterwards
         // (set_counts_from_hessians) instead of being kept in a second array here.
-        add_to_cell(cell[c], g, kUnitHessian ? 1.0 : h);
-        if constexpr (!kUnitHessian) ++count[c];
+        add_to_cell(cell[c], g, h);
+        if constexpr (kCounts) ++count[c];
       }
     }
   }
@@ -672,6 +688,8 @@ class BoostingTreeGrower {
   std::vector<HistogramCell> histogram_cells_;
   std::vector<std::uint32_t> histogram_counts_;
   std::vector<HistogramCell> partial_cells_;
+  std::vector<std::uint32_t> root_counts_;  ///< counts of a full root (general hessians)
+  bool skip_counts_ = false;                ///< build (g, h) sums only; counts come from elsewhere
   std::vector<std::uint32_t> partial_counts_;
   std::vector<Index> free_slots_;
   Index slots_in_use_ = 0;
