@@ -21,8 +21,9 @@
 //    the rows; after each iteration compute the weighted validation loss Lₘ (L₀ for F₀); stop at
 //    iteration m when none of L_{m−k+1..m} is below L_{m−k} − tol, k = n_iter_no_change. The
 //    trees fitted so far are all kept. `automatic` turns it on when n > 10,000 rows.
-//  * Threads: every parallel reduction uses fixed row blocks added in block order, so the
-//    fitted model is bit-identical for every num_threads.
+//  * Threads: every parallel reduction is ordered by fixed row blocks or by the node's size
+//    (detail/boosting_tree.hpp), never by the thread count, so the fitted model is
+//    bit-identical for every num_threads.
 // One implementation (detail::fit_boosting) serves both learners; GradientBoostingRegressor
 // returns a GradientBoostingRegressionModel (predict), GradientBoostingClassifier a
 // GradientBoostingClassificationModel (predict_proba n × 2, predict = P(y = 1)).

@@ -16,20 +16,22 @@
 // min_samples_leaf limits — with max_leaf_nodes unlimited this grows the same tree as depth-wise
 // growth, so one grower serves both modes (as in scikit-learn's HistGradientBoosting).
 //
-// Per-row gradients/hessians are float pairs (as in scikit-learn and LightGBM; sums are double);
-// with unit hessians (unweighted squared error) Σh is the bin count and is not summed. Codes are
-// kept row-major for histograms and column-major for partitions (2·n·p bytes in all).
+// Per-row gradients/hessians are float pairs (as in scikit-learn and LightGBM; sums are double,
+// and a cell's (Σg, Σh) is updated with one two-lane vector add). With unit hessians (unweighted
+// squared error) Σh is the bin's row count, so no count array is updated; with general hessians
+// the root's counts, the same for every tree on all rows and features, are counted once. Codes
+// are kept row-major for histograms and column-major for partitions (2·n·p bytes in all).
 //
-// Threads and determinism: a histogram sums every feature's bins over the node's rows in their
-// order, so every floating-point sum happens in the same order for every num_threads and trees
-// are bit-identical. Large nodes split the features into one group per thread (each group reads
-// the rows once, row-major, for its features; no partial histograms to add up); partitions are
-// stable, hence unique, and run one block per thread with prefix sums placing the runs. Small
-// nodes run on the calling thread.
+// Threads and determinism: the order of every floating-point sum depends only on the node's row
+// count, never on num_threads, so trees are bit-identical for every thread count. A node of at
+// most kHistogramChunkRows rows sums each bin over its rows in order (with several threads, the
+// features are split into one group per thread); a larger node sums fixed chunks of rows into
+// partial histograms in parallel and adds them in chunk order. Partitions are stable, hence
+// unique, and run one block per thread. Small nodes run on the calling thread.
 // Complexity per tree: O(R·p') for histograms, R ≤ Σ over splits of the smaller child's rows
 // (≈ n·depth/2, n for the root), O(n·depth) for partitions, O(leaves·p'·B) for split scans,
-// p' the features sampled for the tree, B ≤ 256 bins. Memory: one p'·256 histogram per open
-// leaf.
+// p' the features sampled for the tree, B ≤ 256 bins. Memory: one p'·256 histogram (20 bytes a
+// bin) per open leaf, plus at most kMaxChunks partial histograms.
 #pragma once
 
 #include <algorithm>
