@@ -43,6 +43,7 @@
 #include <span>
 #include <vector>
 
+#include "tailor/core/memory.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/types.hpp"
 
@@ -155,6 +156,8 @@ struct HistogramView {
 /// Grows boosting trees on row-major bin codes; reuses its buffers from tree to tree.
 class BoostingTreeGrower {
  public:
+  /// Row indices (huge pages: partitions and histograms jump across them at large n).
+  using RowVector = std::vector<std::uint32_t, tailor::detail::HugePageAllocator<std::uint32_t>>;
   static constexpr Index kBinsPerFeature = 256;
   /// Below this many (row, feature) updates a histogram is built on the calling thread.
   static constexpr Index kParallelHistogramWork = 16384;
@@ -283,7 +286,7 @@ class BoostingTreeGrower {
   }
 
   const std::vector<LeafRange>& leaf_ranges() const { return leaves_; }
-  const std::vector<std::uint32_t>& rows() const { return rows_; }
+  const RowVector& rows() const { return rows_; }
 
  private:
   struct Split {
@@ -685,8 +688,8 @@ class BoostingTreeGrower {
   bool unit_hessian_ = false;
   std::vector<Index> features_;
   Index hist_size_ = 0;
-  std::vector<std::uint32_t> rows_;
-  std::vector<std::uint32_t> scratch_right_;
+  RowVector rows_;
+  RowVector scratch_right_;
   std::vector<HistogramCell> histogram_cells_;
   std::vector<std::uint32_t> histogram_counts_;
   std::vector<HistogramCell> partial_cells_;
