@@ -62,7 +62,7 @@ enum class NuisanceFit : std::uint8_t {
 
 /// Settings shared by the meta-learners.
 struct MetaLearnerParams {
-  Index num_folds = 5;            ///< cross-fitting folds (≥ 2; unused with out_of_bag)
+  Index num_folds = 5;  ///< cross-fitting folds (≥ 2; unused with out_of_bag)
   NuisanceFit nuisance_fit = NuisanceFit::cross_fit;  ///< see the header comment
   double propensity_clip = 0.01;  ///< ê is clipped into [clip, 1 − clip]; in [0, 0.5)
   double overlap_epsilon = 0.05;  ///< band for OverlapDiagnostics::share_outside
@@ -88,8 +88,8 @@ inline void validate(const MetaLearnerParams& p, const char* context) {
 /// True when both learners' fitted models give out-of-bag predictions of their training rows.
 template <class Outcome, class Propensity>
 inline constexpr bool supports_out_of_bag =
-    learn::OutOfBagRegressionModel<learn::model_t<Outcome>> &&
-    learn::OutOfBagProbabilityModel<learn::model_t<Propensity>>;
+    learn::OutOfBagRegressionModel<learn::model_t<Outcome>>&&
+        learn::OutOfBagProbabilityModel<learn::model_t<Propensity>>;
 
 /// A learner configured not to compute out-of-bag predictions (a forest with compute_oob =
 /// false) is refused up front rather than after its first fit.
@@ -103,6 +103,11 @@ void check_computes_oob(const L& learner, const char* context, const char* which
           context, which);
     }
   }
+}
+
+/// Sample weights of `data` (length 0 when the data is unweighted).
+inline Vector weights_of(const CausalData& data) {
+  return data.sample_weights();
 }
 
 /// Sample weights of `data` restricted to `rows` (length 0 when the data is unweighted).
@@ -275,7 +280,7 @@ class EffectSummary {
   EffectSummary(const CausalData& data, NuisanceEstimates nuisances, OverlapDiagnostics diagnostics)
       : y_(data.y()),
         w_(data.w()),
-        sample_weights_(data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()),
+        sample_weights_(detail::weights_of(data)),
         nuisances_(std::move(nuisances)),
         diagnostics_(std::move(diagnostics)) {}
 
@@ -435,9 +440,9 @@ struct OutOfBagNuisances {
 /// Fits μ̂₀ on the controls, μ̂₁ on the treated and ê on all rows, and assembles the nuisances
 /// of the header comment from their out-of-bag predictions.
 template <learn::Regressor R, learn::Classifier C>
-  requires supports_out_of_bag<R, C>
-OutOfBagNuisances<R, C> fit_out_of_bag(const R& outcome, const C& propensity,
-                                       const CausalData& data, const MetaLearnerParams& params) {
+requires supports_out_of_bag<R, C> OutOfBagNuisances<R, C> fit_out_of_bag(
+    const R& outcome, const C& propensity, const CausalData& data,
+    const MetaLearnerParams& params) {
   const Index n = data.num_rows();
   const auto rows = all_rows(n);
   const auto control = rows_where(data.w(), 0.0, rows);
@@ -475,8 +480,7 @@ OutOfBagNuisances<R, C> fit_out_of_bag(const R& outcome, const C& propensity,
   if (data.has_propensity()) {
     e_raw = data.propensity();
   } else {
-    e_model.emplace(propensity.fit(
-        data.X(), data.w(), data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
+    e_model.emplace(propensity.fit(data.X(), data.w(), weights_of(data)));
     const Matrix oob = e_model->oob_proba();
     if (oob.rows() != n || oob.cols() < 2) {
       tailor::detail::raise<InvalidArgument>(

@@ -84,7 +84,7 @@ class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
     Matrix Xw(n, data.num_features() + 1);
     Xw.leftCols(data.num_features()) = data.X();
     Xw.col(data.num_features()) = data.w();
-    const Vector weights = data.has_sample_weights() ? Vector(data.sample_weights()) : Vector();
+    const Vector weights = detail::weights_of(data);
     if (this->params_.nuisance_fit == NuisanceFit::out_of_bag) {
       EffectSummary summary =
           detail::nuisance_summary(this->outcome_, this->propensity_, data, this->params_);

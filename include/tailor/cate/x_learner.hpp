@@ -136,9 +136,7 @@ class XLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
                                     detail::rows_where(data.w(), 1.0, rows));
     std::optional<learn::model_t<Propensity>> g_model;
     if (!data.has_propensity()) {
-      g_model.emplace(this->propensity_.fit(
-          data.X(), data.w(),
-          data.has_sample_weights() ? Vector(data.sample_weights()) : Vector()));
+      g_model.emplace(this->propensity_.fit(data.X(), data.w(), detail::weights_of(data)));
     }
     return fit_effects(data, mu0, mu1, std::move(g_model), std::move(summary));
   }
