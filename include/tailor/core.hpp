@@ -1,11 +1,10 @@
 // tailor/core.hpp — the matrix core: types, errors, data views, random, folds, parallel,
-// metrics, serialization, progress, huge-page allocation.
+// metrics, serialization, progress.
 #pragma once
 
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
 #include "tailor/core/folds.hpp"
-#include "tailor/core/memory.hpp"
 #include "tailor/core/metrics.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"

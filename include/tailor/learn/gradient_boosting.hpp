@@ -43,7 +43,6 @@
 #include <vector>
 
 #include "tailor/core/errors.hpp"
-#include "tailor/core/memory.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"
 #include "tailor/core/random.hpp"
@@ -259,12 +258,9 @@ inline double mean_loss(BoostingLoss loss, const Vector& raw, const Vector& y, c
 
 /// Rows of one split part: codes (row-major), targets, weights, raw predictions.
 struct BoostingPart {
-  std::vector<Index> source_rows;  // rows of the caller's X
-  // Huge pages (core/memory.hpp): the trees read codes at scattered rows.
-  std::vector<std::uint8_t, tailor::detail::HugePageAllocator<std::uint8_t>>
-      codes;  // row-major (histograms, tree walks)
-  std::vector<std::uint8_t, tailor::detail::HugePageAllocator<std::uint8_t>>
-      column_codes;  // column-major (partitions); training part only
+  std::vector<Index> source_rows;          // rows of the caller's X
+  std::vector<std::uint8_t> codes;         // row-major (histograms, tree walks)
+  std::vector<std::uint8_t> column_codes;  // column-major (partitions); training part only
   Vector y;
   Vector w;
   Vector raw;
@@ -436,8 +432,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
                             std::move(num_bins), std::move(bounds), std::move(offsets),
                             grower_params);
 
-  std::vector<GradientPair, tailor::detail::HugePageAllocator<GradientPair>> gradients(
-      static_cast<std::size_t>(n_train));
+  std::vector<GradientPair> gradients(static_cast<std::size_t>(n_train));
   const bool unit_hessian = loss == BoostingLoss::squared_error && weights.size() == 0;
   const Index rows_per_tree = std::max<Index>(
       1, static_cast<Index>(std::llround(params.subsample * static_cast<double>(n_train))));

@@ -43,7 +43,6 @@
 #include <span>
 #include <vector>
 
-#include "tailor/core/memory.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/types.hpp"
 
@@ -156,8 +155,7 @@ struct HistogramView {
 /// Grows boosting trees on row-major bin codes; reuses its buffers from tree to tree.
 class BoostingTreeGrower {
  public:
-  /// Row indices (huge pages: partitions and histograms jump across them at large n).
-  using RowVector = std::vector<std::uint32_t, tailor::detail::HugePageAllocator<std::uint32_t>>;
+  using RowVector = std::vector<std::uint32_t>;
   static constexpr Index kBinsPerFeature = 256;
   /// Below this many (row, feature) updates a histogram is built on the calling thread.
   static constexpr Index kParallelHistogramWork = 16384;
