@@ -33,8 +33,11 @@ struct ForestParams {
   /// from the rest; leaves without estimation rows are pruned as in grf.
   bool honesty = true;
   double honesty_fraction = 0.5;
-  Index max_bins = 256;                 ///< quantile bins per feature, 2..256 (learn/binning.hpp)
-  bool compute_oob = true;              ///< out-of-bag predictions for the training rows
+  Index max_bins = 256;     ///< quantile bins per feature, 2..256 (learn/binning.hpp)
+  bool compute_oob = true;  ///< out-of-bag predictions for the training rows
+  /// grf's TreeTrainer: each split tries min(max(Poisson(mtry), 1), p) features instead of
+  /// exactly mtry (more diverse trees when mtry is close to p; grf's forests all do this).
+  bool poisson_mtry = false;
   std::uint64_t seed = 0;               ///< tree t uses Rng(seed, t): identical for any num_threads
   Index num_threads = 0;                ///< 0 = all cores (fit and predict)
   ProgressCallback progress = nullptr;  ///< optional, stage "trees"
@@ -79,6 +82,7 @@ inline tree::TrainerOptions trainer_options(const ForestParams& p, Index num_fea
           .honesty = p.honesty,
           .honesty_fraction = p.honesty_fraction,
           .compute_oob = p.compute_oob,
+          .poisson_mtry = p.poisson_mtry,
           .seed = p.seed,
           .num_threads = p.num_threads,
           .progress = p.progress};
