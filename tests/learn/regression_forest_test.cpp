@@ -71,6 +71,19 @@ TEST_CASE("RegressionForest recovers Friedman #1", "[regression_forest]") {
     const double oob_r2 = r_squared(train.truth, model.oob_predictions());
     CHECK(oob_r2 > 0.78);
   }
+  SECTION("grf's Poisson(mtry) features per split: another forest, as accurate") {
+    const RegressionForest plain({.num_trees = 100, .seed = 3, .num_threads = 2});
+    const RegressionForest poisson(
+        {.num_trees = 100, .poisson_mtry = true, .seed = 3, .num_threads = 2});
+    const Eigen::VectorXd p_plain = plain.fit(train.X, train.y).predict(test.X);
+    const auto model = poisson.fit(train.X, train.y);
+    const Eigen::VectorXd p_poisson = model.predict(test.X);
+    CHECK(p_plain != p_poisson);
+    CHECK(r_squared(test.truth, p_poisson) > 0.80);
+    RegressionForest::Params one_thread = poisson.params();
+    one_thread.num_threads = 1;
+    CHECK(RegressionForest(one_thread).fit(train.X, train.y).predict(test.X) == p_poisson);
+  }
   SECTION("Breiman/sklearn-style: bootstrap, mtry = p/3, no honesty") {
     const RegressionForest forest({.num_trees = 100,
                                    .mtry = 3,
