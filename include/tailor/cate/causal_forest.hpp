@@ -566,7 +566,6 @@ class CausalForest {
                              .honesty_fraction = 0.5,
                              .max_bins = p.max_bins,
                              .compute_oob = true,
-                             .poisson_mtry = true,
                              .seed = Rng(p.seed, stream)(),
                              .num_threads = p.num_threads,
                              .progress = nullptr};
