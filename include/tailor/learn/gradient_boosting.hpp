@@ -443,10 +443,10 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
     sample[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
   std::vector<Index> features(static_cast<std::size_t>(p));
   for (Index j = 0; j < p; ++j) features[static_cast<std::size_t>(j)] = j;
-  std::vector<std::uint8_t> in_sample;
-  constexpr std::uint16_t kNoLeaf = 0xFFFF;  // a row outside the tree's subsample
-  std::vector<std::uint16_t> leaf_of(static_cast<std::size_t>(n_train), kNoLeaf);
-  std::vector<double> leaf_value;
+  // Leaf of each training row in the last tree (kNoLeaf: outside its subsample); the leaf
+  // values stay in grower.leaf_ranges() until the next tree is grown.
+  constexpr std::uint32_t kNoLeaf = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> leaf_of(static_cast<std::size_t>(n_train), kNoLeaf);
 
   std::vector<BoostingTree> trees;
   std::vector<double> validation_loss;
@@ -463,8 +463,8 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
       for (Index i = lo; i < hi; ++i) {
         const auto s = static_cast<std::size_t>(i);
         if (pending) {
-          const std::uint16_t l = leaf_of[s];
-          train.raw[i] += l != kNoLeaf ? leaf_value[l]
+          const std::uint32_t l = leaf_of[s];
+          train.raw[i] += l != kNoLeaf ? grower.leaf_ranges()[l].value
                                        : trees.back().predict_binned_row(
                                              train.codes.data() + static_cast<std::size_t>(i * p));
         }
@@ -502,46 +502,25 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
     // The leaves' rows are interleaved in memory, so adding each leaf's value to its rows'
     // predictions in parallel would make threads share cache lines, and serially it is a
     // scattered read-modify-write of n doubles (0.35 s per 100 trees at n = 10⁶). Instead each
-    // row's leaf number is scattered into a 2-byte array (small enough to stay in cache), and
-    // the next gradient pass, in row order and parallel, adds the leaf values.
+    // row's leaf number is scattered into leaf_of, and the next gradient pass, in row order and
+    // parallel, adds the leaf values.
     const auto& rows = grower.rows();
     const auto& leaves = grower.leaf_ranges();
-    pending = leaves.size() < kNoLeaf;
-    if (pending) {
-      if (rows_per_tree < n_train) std::fill(leaf_of.begin(), leaf_of.end(), kNoLeaf);
-      leaf_value.resize(leaves.size());
-      for (std::size_t l = 0; l < leaves.size(); ++l) leaf_value[l] = leaves[l].value;
-      // A leaf's rows are sorted (stable partitions of a sorted sample), so each thread takes
-      // the rows of one range of row numbers out of every leaf by binary search: every row is
-      // written once, by one thread, and threads write different parts of leaf_of.
-      const Index range = (n_train + threads - 1) / threads;
-      parallel_for_blocks(0, n_train, range, threads, [&](Index, Index lo, Index hi) {
-        for (std::size_t l = 0; l < leaves.size(); ++l) {
-          const auto first = rows.begin() + leaves[l].begin;
-          const auto last = rows.begin() + leaves[l].end;
-          const auto from = std::lower_bound(first, last, static_cast<std::uint32_t>(lo));
-          const auto to = std::lower_bound(from, last, static_cast<std::uint32_t>(hi));
-          for (auto r = from; r != to; ++r) leaf_of[*r] = static_cast<std::uint16_t>(l);
-        }
-      });
-    } else {
-      for (const auto& leaf : leaves) {
-        for (Index k = leaf.begin; k < leaf.end; ++k)
-          train.raw[rows[static_cast<std::size_t>(k)]] += leaf.value;
+    if (rows_per_tree < n_train) std::fill(leaf_of.begin(), leaf_of.end(), kNoLeaf);
+    // A leaf's rows are sorted (stable partitions of a sorted sample), so each thread takes
+    // the rows of one range of row numbers out of every leaf by binary search: every row is
+    // written once, by one thread, and threads write different parts of leaf_of.
+    const Index range = (n_train + threads - 1) / threads;
+    parallel_for_blocks(0, n_train, range, threads, [&](Index, Index lo, Index hi) {
+      for (std::size_t l = 0; l < leaves.size(); ++l) {
+        const auto first = rows.begin() + leaves[l].begin;
+        const auto last = rows.begin() + leaves[l].end;
+        const auto from = std::lower_bound(first, last, static_cast<std::uint32_t>(lo));
+        const auto to = std::lower_bound(from, last, static_cast<std::uint32_t>(hi));
+        for (auto r = from; r != to; ++r) leaf_of[*r] = static_cast<std::uint32_t>(l);
       }
-      if (rows_per_tree < n_train) {
-        in_sample.assign(static_cast<std::size_t>(n_train), 0);
-        for (const std::uint32_t i : sample) in_sample[i] = 1;
-        parallel_for_blocks(0, n_train, kBlock, threads, [&](Index, Index lo, Index hi) {
-          for (Index i = lo; i < hi; ++i) {
-            if (in_sample[static_cast<std::size_t>(i)] == 0) {
-              train.raw[i] +=
-                  tree.predict_binned_row(train.codes.data() + static_cast<std::size_t>(i * p));
-            }
-          }
-        });
-      }
-    }
+    });
+    pending = true;
     if (stop_early) {
       parallel_for_blocks(0, validation.rows(), kBlock, threads, [&](Index, Index lo, Index hi) {
         for (Index i = lo; i < hi; ++i) {
