@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "tailor/core/random.hpp"
 #include "tailor/uplift/curves.hpp"
@@ -117,6 +118,25 @@ TEST_CASE("UpliftSplittingRule: hand-computed gains for every criterion", "[upli
   CHECK(gain(UpliftCriterion::ChiSquared, true) == Approx(chi_gain / J_chi).epsilon(1e-12));
   CHECK(gain(UpliftCriterion::CTS, true) == gain(UpliftCriterion::CTS));  // never normalized
 
+  // n_reg shrinks each child's arm means toward the parent's (pP, qP) by n_reg rows. With
+  // n_reg = 4: left p̃ = (3 + 4·3/8)/(4 + 4) = 9/16, q̃ = (1 + 4·5/12)/(4 + 4) = 1/3; right
+  // p̃ = (0 + 3/2)/(4 + 4) = 3/16, q̃ = (4 + 5/3)/(8 + 4) = 17/36. The child shares and V(P) stay.
+  {
+    const double pl = 9.0 / 16, ql = 1.0 / 3, pr = 3.0 / 16, qr = 17.0 / 36;
+    const double shrunk_ed =
+        wL * 2 * (pl - ql) * (pl - ql) + wR * 2 * (pr - qr) * (pr - qr) - 2 * (pP - qP) * (pP - qP);
+    const Rule shrunk{.criterion = UpliftCriterion::ED, .n_reg = 4.0};
+    CHECK(shrunk.split_gain(P.data(), L.data(), R.data()) == Approx(shrunk_ed).epsilon(1e-12));
+    CHECK(shrunk_ed < ed_gain);
+    const double shrunk_kl = wL * kl(pl, ql) + wR * kl(pr, qr) - kl(pP, qP);
+    const Rule shrunk_kl_rule{.criterion = UpliftCriterion::KL, .n_reg = 4.0};
+    CHECK(shrunk_kl_rule.split_gain(P.data(), L.data(), R.data()) ==
+          Approx(shrunk_kl).epsilon(1e-12));
+    // Infinite shrinkage leaves the children equal to the parent: no gain.
+    const Rule flat{.criterion = UpliftCriterion::ED, .n_reg = 1e12};
+    CHECK(flat.split_gain(P.data(), L.data(), R.data()) == Approx(0.0).margin(1e-9));
+  }
+
   // A child below min_treated / min_control is inadmissible; a parent that cannot feed two
   // children with 5 treated each may not split.
   const Rule strict{.criterion = UpliftCriterion::KL, .min_treated = 5, .min_control = 1};
@@ -207,6 +227,26 @@ TEST_CASE("UpliftForest: recovers a planted step uplift (binary outcome)", "[upl
       CHECK(identical(Vector(arms.col(1) - arms.col(0)), Vector(tau_hat.head(50))));
     }
   }
+}
+
+TEST_CASE("UpliftForest: n_reg changes the splits, not the answer", "[uplift]") {
+  // The default shrinks by 10 rows (CausalML's forest default); off (0) and strong (100) grow
+  // other trees, and all recover the planted step.
+  const Simulated train = simulate(6000, 1, true);
+  const Simulated test = simulate(3000, 2, true);
+  const CausalData data(train.X, train.w, train.y);
+  CHECK(UpliftForestParams{}.n_reg == 10.0);
+  std::vector<Vector> fits;
+  for (double n_reg : {0.0, 10.0, 100.0}) {
+    auto params = small_params(UpliftCriterion::KL);
+    params.n_reg = n_reg;
+    fits.push_back(UpliftForest(params).fit(data).predict(test.X));
+    const double rho = correlation(fits.back(), test.tau);
+    INFO("n_reg " << n_reg << ": corr " << rho);
+    CHECK(rho > 0.7);
+  }
+  CHECK_FALSE(identical(fits[0], fits[1]));
+  CHECK_FALSE(identical(fits[1], fits[2]));
 }
 
 TEST_CASE("UpliftForest: ED and CTS on a continuous outcome, honest trees", "[uplift]") {
@@ -313,6 +353,10 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
                     Catch::Contains("sample_fraction = 1.5, expected a value in (0, 1]"));
   CHECK_THROWS_WITH(UpliftForest({.honesty_fraction = 1.0}), Catch::Contains("honesty_fraction"));
   CHECK_THROWS_WITH(UpliftForest({.max_bins = 1}), Catch::Contains("max_bins = 1"));
+  CHECK_THROWS_WITH(UpliftForest({.n_reg = -1.0}),
+                    Catch::Contains("UpliftForest: n_reg = -1, expected a finite value >= 0"));
+  CHECK_THROWS_WITH(UpliftForest({.n_reg = std::numeric_limits<double>::quiet_NaN()}),
+                    Catch::Contains("n_reg = nan"));
   CHECK_THROWS_WITH(UpliftForest({.criterion = static_cast<UpliftCriterion>(7)}),
                     Catch::Contains("criterion = 7, expected KL, ED, ChiSquared or CTS"));
   const CausalData data(train.X, train.w, train.y);

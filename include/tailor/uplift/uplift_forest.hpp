@@ -35,8 +35,15 @@
 // (H the entropy in nats, Gini(a) = 2a(1 − a), D the criterion's own divergence of the two
 // Bernoulli split distributions). It penalizes splits that separate the arms or are very
 // uneven. CausalML normalizes by default with a variant of I (an α = 0.9 mix and +0.1
-// smoothing of counts); here normalization is off by default. CausalML's n_reg shrinkage of
-// child probabilities toward the parent is not implemented.
+// smoothing of counts); here normalization is off by default.
+// Shrinkage (CausalML's n_reg, Rzepakowski & Jaroszewicz §4's Laplace-style correction toward
+// the parent): when scoring a split, each child's arm means are pulled toward the parent's,
+//   μ̃_T(a) = (S_T(a) + n_reg μ_T(P)) / (W_T(a) + n_reg),   μ̃_C(a) likewise,
+// so a child's divergence counts only as far as its arm sizes support it; V(P) uses the
+// parent's own means (CausalML also shrinks the parent toward the grandparent, which the
+// engine's rule, seeing a node and its children only, does not; that term is the same for every
+// candidate split of a node and only moves the Δ > 0 stopping point). n_reg = 0 turns it off.
+// Leaf predictions use the unshrunk means, as CausalML's do.
 //
 // Leaves keep [n, channel sums], so prediction never revisits training rows: tree t gives
 // μ̂_T,t(x), μ̂_C,t(x) from the leaf of x, and the forest averages over the trees whose leaf holds
@@ -115,6 +122,9 @@ struct UpliftForestParams {
   /// sample, leaf means from the rest.
   bool honesty = false;
   double honesty_fraction = 0.5;
+  /// Shrinks children's arm means toward the parent's when scoring splits, with the weight of
+  /// n_reg rows (CausalML's n_reg; its forest default 10); 0 = off. Must be finite and ≥ 0.
+  double n_reg = 10.0;
   Index max_bins = 256;                 ///< quantile bins per feature, 2..256
   std::uint64_t seed = 0;               ///< tree t uses Rng(seed, t): identical for any num_threads
   Index num_threads = 0;                ///< 0 = all cores (fit and predict)
@@ -209,6 +219,7 @@ struct UpliftSplittingRule {
   bool normalize = false;
   double min_treated = 1.0;  ///< per child, splitting rows
   double min_control = 1.0;
+  double n_reg = 0.0;  ///< shrinkage of the children's arm means toward the parent's (rows)
 
   Index num_channels() const { return weighted ? 5 : 3; }
 
@@ -252,7 +263,12 @@ struct UpliftSplittingRule {
     const double n_left = L.weight_treated + L.weight_control;
     const double n_right = R.weight_treated + R.weight_control;
     const double n_parent = n_left + n_right;
-    const double gain = (n_left * value(L) + n_right * value(R)) / n_parent - value(P);
+    const double p_parent = P.sum_treated / P.weight_treated;
+    const double q_parent = P.sum_control / P.weight_control;
+    const double gain = (n_left * shrunk_value(L, p_parent, q_parent) +
+                         n_right * shrunk_value(R, p_parent, q_parent)) /
+                            n_parent -
+                        node_value(criterion, p_parent, q_parent);
     if (!normalize || criterion == UpliftCriterion::CTS) return gain;
     return gain / split_penalty(P, L);
   }
@@ -273,9 +289,10 @@ struct UpliftSplittingRule {
   }
 
  private:
-  double value(const ArmSums& a) const {
-    return node_value(criterion, a.sum_treated / a.weight_treated,
-                      a.sum_control / a.weight_control);
+  /// V of a child with its arm means shrunk toward the parent's (p, q) by n_reg rows.
+  double shrunk_value(const ArmSums& a, double p, double q) const {
+    return node_value(criterion, (a.sum_treated + n_reg * p) / (a.weight_treated + n_reg),
+                      (a.sum_control + n_reg * q) / (a.weight_control + n_reg));
   }
 };
 
@@ -452,6 +469,8 @@ class UpliftForest {
                 p.sample_fraction, "a value in (0, 1]");
     check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, kContext, "honesty_fraction",
                 p.honesty_fraction, "a value in (0, 1)");
+    check_param(std::isfinite(p.n_reg) && p.n_reg >= 0.0, kContext, "n_reg", p.n_reg,
+                "a finite value >= 0");
     check_param(p.max_bins >= 2 && p.max_bins <= 256, kContext, "max_bins", p.max_bins,
                 "a value in [2, 256]");
     check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
@@ -508,7 +527,8 @@ class UpliftForest {
         .weighted = weighted,
         .normalize = p.normalize,
         .min_treated = static_cast<double>(p.min_treated_per_leaf),
-        .min_control = static_cast<double>(p.min_control_per_leaf)};
+        .min_control = static_cast<double>(p.min_control_per_leaf),
+        .n_reg = p.n_reg};
     learn::tree::TrainerOptions options{.num_trees = p.num_trees,
                                         .mtry = mtry,
                                         .sample_fraction = p.sample_fraction,
