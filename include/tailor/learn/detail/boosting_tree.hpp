@@ -149,7 +149,7 @@ inline void add_to_cell(HistogramCell& cell, double g, double h) {
 /// A histogram: cells and counts of num_active_features × 256 bins.
 struct HistogramView {
   HistogramCell* cells;
-  std::uint32_t* counts;
+  std::uint32_t* counts;  ///< nullptr: sum (g, h) only, the counts are filled in elsewhere
 };
 
 /// Grows boosting trees on row-major bin codes; reuses its buffers from tree to tree.
@@ -224,10 +224,9 @@ class BoostingTreeGrower {
     // and reused: the root histogram then only sums (g, h).
     const bool full_root = !unit_hessian_ && n == num_rows_ && num_active == num_features_;
     if (full_root && root_counts_.size() == static_cast<std::size_t>(hist_size_)) {
-      skip_counts_ = true;
-      build_histogram(root.begin, root.end, histogram(root.hist_slot));
-      skip_counts_ = false;
-      std::copy(root_counts_.begin(), root_counts_.end(), histogram(root.hist_slot).counts);
+      const HistogramView hist = histogram(root.hist_slot);
+      build_histogram(root.begin, root.end, {hist.cells, nullptr});
+      std::copy(root_counts_.begin(), root_counts_.end(), hist.counts);
     } else {
       build_histogram(root.begin, root.end, histogram(root.hist_slot));
       if (full_root) {
@@ -380,9 +379,9 @@ class BoostingTreeGrower {
     std::fill(hist.cells + lo, hist.cells + hi, HistogramCell{});
     if (unit_hessian_) {
       accumulate(begin, end, first, last, hist);
-      set_counts_from_hessians(hist, first, last);
+      if (hist.counts) set_counts_from_hessians(hist, first, last);
     } else {
-      if (!skip_counts_) std::fill(hist.counts + lo, hist.counts + hi, 0u);
+      if (hist.counts) std::fill(hist.counts + lo, hist.counts + hi, 0u);
       accumulate(begin, end, first, last, hist);
     }
   }
@@ -400,8 +399,9 @@ class BoostingTreeGrower {
     }
     parallel_for_blocks(begin, end, chunk_rows, threads, [&](Index c, Index lo, Index hi) {
       const std::size_t offset = static_cast<std::size_t>(c) * size;
-      clear_and_accumulate(lo, hi, 0, num_active,
-                           {partial_cells_.data() + offset, partial_counts_.data() + offset});
+      clear_and_accumulate(
+          lo, hi, 0, num_active,
+          {partial_cells_.data() + offset, out.counts ? partial_counts_.data() + offset : nullptr});
     });
     // Partials added in chunk order, one feature's bins per task.
     parallel_for_blocks(0, num_active, 1, threads, [&](Index, Index lo, Index hi) {
@@ -409,19 +409,23 @@ class BoostingTreeGrower {
         const auto first = static_cast<std::size_t>(t * kBinsPerFeature);
         const auto bins = static_cast<std::size_t>(active_bins(t));
         HistogramCell* cell = out.cells + first;
-        std::uint32_t* count = out.counts + first;
         std::copy(partial_cells_.data() + first, partial_cells_.data() + first + kBinsPerFeature,
                   cell);
+        for (Index c = 1; c < chunks; ++c) {
+          const HistogramCell* src =
+              partial_cells_.data() + static_cast<std::size_t>(c) * size + first;
+          for (std::size_t b = 0; b < bins; ++b) {
+            add_to_cell(cell[b], src[b].sum_gradient, src[b].sum_hessian);
+          }
+        }
+        if (!out.counts) continue;
+        std::uint32_t* count = out.counts + first;
         std::copy(partial_counts_.data() + first, partial_counts_.data() + first + kBinsPerFeature,
                   count);
         for (Index c = 1; c < chunks; ++c) {
-          const std::size_t offset = static_cast<std::size_t>(c) * size + first;
-          const HistogramCell* src = partial_cells_.data() + offset;
-          const std::uint32_t* src_count = partial_counts_.data() + offset;
-          for (std::size_t b = 0; b < bins; ++b) {
-            add_to_cell(cell[b], src[b].sum_gradient, src[b].sum_hessian);
-            count[b] += src_count[b];
-          }
+          const std::uint32_t* src =
+              partial_counts_.data() + static_cast<std::size_t>(c) * size + first;
+          for (std::size_t b = 0; b < bins; ++b) count[b] += src[b];
         }
       }
     });
@@ -451,8 +455,8 @@ class BoostingTreeGrower {
                             last - 1 - first;
     for (Index t0 = first; t0 < last; t0 += kMaxGroupFeatures) {
       const Index t1 = std::min(last, t0 + kMaxGroupFeatures);
-      // Counts are kept in their own array only for general hessians not told to skip them.
-      if (unit_hessian_ || skip_counts_) {
+      // Counts are kept in their own array only for general hessians, when asked for.
+      if (unit_hessian_ || !hist.counts) {
         contiguous ? accumulate_rows<false, true>(begin, end, t0, t1, hist)
                    : accumulate_rows<false, false>(begin, end, t0, t1, hist);
       } else {
@@ -692,7 +696,6 @@ class BoostingTreeGrower {
   std::vector<std::uint32_t> histogram_counts_;
   std::vector<HistogramCell> partial_cells_;
   std::vector<std::uint32_t> root_counts_;  ///< counts of a full root (general hessians)
-  bool skip_counts_ = false;                ///< build (g, h) sums only; counts come from elsewhere
   std::vector<std::uint32_t> partial_counts_;
   std::vector<Index> free_slots_;
   Index slots_in_use_ = 0;
