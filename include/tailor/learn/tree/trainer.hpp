@@ -115,10 +115,12 @@ class TreeGrower {
     for (Index j = 0; j < p_; ++j) num_bins_[static_cast<std::size_t>(j)] = X.mapper().num_bins(j);
     direct_hist_.assign(static_cast<std::size_t>(B_ * S()), 0.0);
     direct_bits_.assign(static_cast<std::size_t>(words_), 0);
-    left_.resize(static_cast<std::size_t>(S()));
-    right_.resize(static_cast<std::size_t>(S()));
-    best_left_.resize(static_cast<std::size_t>(S()));
-    node_totals_.resize(static_cast<std::size_t>(S()));
+    // One slot past S for a node-relative count (NodeCountingRule), unused otherwise.
+    left_.resize(static_cast<std::size_t>(S() + 1));
+    right_.resize(static_cast<std::size_t>(S() + 1));
+    best_left_.resize(static_cast<std::size_t>(S() + 1));
+    node_totals_.resize(static_cast<std::size_t>(S() + 1));
+    if constexpr (kNodeCounts) flag_hist_.assign(static_cast<std::size_t>(B_), 0.0);
     // Full histogram sets only when one set stays small (cache- and memory-friendly).
     const double set_bytes = static_cast<double>(p_ * B_ * S()) * 8.0;
     sets_enabled_ = options_.histogram_subtraction && set_bytes <= 16.0 * 1024 * 1024;
@@ -149,6 +151,9 @@ class TreeGrower {
   }
 
  private:
+  /// Does the rule count rows relative to each node (splitting_rule.hpp, NodeCountingRule)?
+  static constexpr bool kNodeCounts = NodeCountingRule<Rule>;
+
   struct Pending {
     std::uint32_t begin;
     std::uint32_t end;
@@ -357,8 +362,34 @@ class TreeGrower {
   void scan(Index j, const double* hist, const std::uint64_t* bits, const double* parent) {
     const Index S = this->S();
     double* L = left_.data();
-    double* R = right_.data();
     std::fill_n(L, S, 0.0);
+    // Node-relative counts per bin of feature j (slot S of L, R and the parent), cleared
+    // again on the way out.
+    [[maybe_unused]] double* flags = nullptr;
+    if constexpr (kNodeCounts) {
+      if (node_counting_) {
+        flags = flag_hist_.data();
+        L[S] = 0.0;
+        const std::uint8_t* column = X_.column(j);
+        for (std::uint32_t k = node_begin_; k < node_end_; ++k)
+          flags[column[rows_[k]]] += node_flags_[k - node_begin_];
+      }
+    }
+    scan_bins(j, hist, bits, parent, flags);
+    if constexpr (kNodeCounts) {
+      if (flags) {
+        const std::uint8_t* column = X_.column(j);
+        for (std::uint32_t k = node_begin_; k < node_end_; ++k) flags[column[rows_[k]]] = 0.0;
+      }
+    }
+  }
+
+  /// The boundary scan of scan(); `flags` (or nullptr) holds the node-relative count per bin.
+  void scan_bins(Index j, const double* hist, const std::uint64_t* bits, const double* parent,
+                 const double* flags) {
+    const Index S = this->S();
+    double* L = left_.data();
+    double* R = right_.data();
     const double min_size = static_cast<double>(options_.min_node_size);
     Index previous = -1;
     const Index words = (num_bins_[static_cast<std::size_t>(j)] + 63) / 64;
@@ -372,15 +403,19 @@ class TreeGrower {
         if (previous >= 0 && L[0] >= min_size) {
           if (parent[0] - L[0] < min_size) return;  // the right side only shrinks from here
           for (Index q = 0; q < S; ++q) R[q] = parent[q] - L[q];
+          if constexpr (kNodeCounts) R[S] = parent[S] - L[S];
           const double score = rule_.split_score(parent, L, R);
           if (score > best_score_) {
             best_score_ = score;
             best_feature_ = j;
             best_bin_ = previous + (b - previous - 1) / 2;
-            std::copy_n(L, S, best_left_.data());
+            std::copy_n(L, S + 1, best_left_.data());
           }
         }
         for (Index q = 0; q < S; ++q) L[q] += h[q];
+        if constexpr (kNodeCounts) {
+          if (flags) L[S] += flags[b];
+        }
         previous = b;
       }
     }
@@ -462,6 +497,27 @@ class TreeGrower {
       if (node.parent >= 0)
         nodes_[static_cast<std::size_t>(node.parent)].next = static_cast<std::uint32_t>(index);
       const Index size = node.end - node.begin;
+      if constexpr (kNodeCounts) {
+        // The rule's per-row flags for this node (e.g. grf's Z below the node's mean) and
+        // their count, slot S of the node's totals.
+        node_counting_ = rule_.counts_per_node() && size >= 2 * options_.min_node_size;
+        totals[static_cast<std::size_t>(S)] = 0.0;
+        if (node_counting_) {
+          node_begin_ = node.begin;
+          node_end_ = node.end;
+          node_flags_.resize(static_cast<std::size_t>(size));
+          const Index C = S - 1;
+          double count = 0.0;
+          for (std::uint32_t k = node.begin; k < node.end; ++k) {
+            const std::uint32_t r = rows_[k];
+            const double* c = channels_ + static_cast<std::size_t>(r) * static_cast<std::size_t>(C);
+            const double f = rule_.node_flag(P, c) ? mult(r) : 0.0;
+            node_flags_[k - node.begin] = f;
+            count += f;
+          }
+          totals[static_cast<std::size_t>(S)] = count;
+        }
+      }
 
       const bool may_split = size >= 2 * options_.min_node_size &&
                              (options_.max_depth == 0 || node.depth < options_.max_depth) &&
@@ -489,7 +545,7 @@ class TreeGrower {
       gathered = false;
       bool split = false;
       if (best_feature_ >= 0) {
-        for (Index q = 0; q < S; ++q)
+        for (Index q = 0; q < S + (kNodeCounts ? 1 : 0); ++q)
           right_[static_cast<std::size_t>(q)] = P[q] - best_left_[static_cast<std::size_t>(q)];
         split = rule_.split_gain(P, best_left_.data(), right_.data()) > 0.0;
       }
@@ -631,7 +687,12 @@ class TreeGrower {
   std::vector<int> free_sets_;
   std::vector<Pending> stack_;
   std::vector<double> stack_totals_;
-  std::vector<double> left_, right_, best_left_, node_totals_;
+  std::vector<double> left_, right_, best_left_, node_totals_;  // S + 1 slots each
+  // NodeCountingRule: the current node's row flags (times multiplicity), their per-bin sums for
+  // the feature being scanned (all zero between scans), and the node's row range.
+  std::vector<double> node_flags_, flag_hist_;
+  bool node_counting_ = false;
+  std::uint32_t node_begin_ = 0, node_end_ = 0;
   double best_score_ = 0.0;
   Index best_feature_ = -1;
   Index best_bin_ = 0;
