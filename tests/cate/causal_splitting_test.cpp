@@ -193,3 +193,46 @@ TEST_CASE("causal splitting: the engine grows grf's instrumental tree exactly", 
   // arm (Z varies within an arm, so both sides of the node's mean Z are populated).
   CHECK(total_without_both_arms > 0);
 }
+
+namespace {
+/// The causal rule without its proxy: the trainer builds per-bin counts for every node.
+struct NoProxyRule : cate::detail::CausalSplittingRule {
+  Index node_flag_proxy() const { return -1; }
+};
+}  // namespace
+
+TEST_CASE("causal splitting: treated-slot shortcut and per-bin counts grow the same forest",
+          "[cate]") {
+  const Problem d = make_problem(3000, 5, 9);
+  const learn::BinnedMatrix binned = learn::BinMapper::fit(d.X, {}).transform(d.X, 1);
+  const Vector none;
+  const learn::tree::TrainerOptions options{.num_trees = 16,
+                                            .mtry = 3,
+                                            .sample_fraction = 0.5,
+                                            .min_node_size = 2,
+                                            .honesty = true,
+                                            .compute_oob = false,
+                                            .ci_group_size = 2,
+                                            .poisson_mtry = true,
+                                            .seed = 4,
+                                            .num_threads = 2};
+  const cate::detail::CausalRelabeling relabeling{d.z, d.y, d.w, none};
+  cate::detail::CausalSplittingRule rule{.min_node_size = 2};
+  NoProxyRule no_proxy;
+  no_proxy.min_node_size = 2;
+  const auto with = learn::tree::train_forest(binned, relabeling, rule, none, options);
+  const auto without = learn::tree::train_forest(binned, relabeling, no_proxy, none, options);
+  bool same = true;
+  Index nodes = 0;
+  for (Index t = 0; t < options.num_trees; ++t) {
+    const auto& a = with.forest.trees()[static_cast<std::size_t>(t)];
+    const auto& b = without.forest.trees()[static_cast<std::size_t>(t)];
+    same = same && a.nodes.size() == b.nodes.size() && a.leaf_stats == b.leaf_stats;
+    for (std::size_t k = 0; same && k < a.nodes.size(); ++k) {
+      same = a.nodes[k].split == b.nodes[k].split && a.nodes[k].next == b.nodes[k].next;
+    }
+    nodes += static_cast<Index>(a.nodes.size());
+  }
+  CHECK(nodes > 16 * 50);
+  CHECK(same);
+}

@@ -7,7 +7,8 @@
 //    vectors; known propensities of the data are used as Ŵ. The forest is grown on the centered
 //    Zᵢ = Wᵢ − Ŵᵢ and Ỹᵢ = Yᵢ − Ŷᵢ.
 // 2. Splits maximize grf's gradient criterion on the pseudo-outcomes ρᵢ, with at least
-//    min_node_size treated and control rows per child, alpha and the imbalance penalty
+//    min_node_size rows on each side of the parent's mean Z per child, alpha and the imbalance
+//    penalty
 //    (detail/causal_splitting.hpp); honesty, sample_fraction, mtry as in grf.
 // 3. Prediction by forest weights αᵢ(x) = (1/T) Σ_t 1{i ∈ L_t(x)}/|L_t(x)| (GRF eq. (3)),
 //    computed from leaf sufficient statistics, not row lists: each leaf keeps
@@ -77,8 +78,8 @@ struct CausalForestParams {
   /// Rows per tree as a fraction of n (without replacement); at most 0.5 when ci_group_size ≥ 2
   /// (each tree subsamples its group's half-sample).
   double sample_fraction = 0.5;
-  /// Minimum splitting rows per child; with stabilize_splits also the minimum number of treated
-  /// and of control rows per child.
+  /// Minimum splitting rows per child; with stabilize_splits also the minimum number of rows
+  /// with Z = W − Ŵ below, and at or above, the parent's mean Z per child (grf's rule).
   Index min_node_size = 5;
   bool honesty = true;            ///< separate splitting and estimation rows (Wager & Athey 2018)
   double honesty_fraction = 0.5;  ///< share of each tree's sample that places splits, in (0, 1)
@@ -87,7 +88,7 @@ struct CausalForestParams {
   /// Each child's treatment variation Σw(Z − Z̄)² must be ≥ alpha × the parent's, in [0, 0.25).
   double alpha = 0.05;
   double imbalance_penalty = 0.0;  ///< λ ≥ 0: splits pay λ(1/size_L + 1/size_R)
-  bool stabilize_splits = true;    ///< balance children in treated/control (grf's default)
+  bool stabilize_splits = true;    ///< balance children in Z (grf's default)
   /// Trees of each nuisance regression forest (Ŷ, Ŵ); 0 = grf's max(50, num_trees/4).
   Index nuisance_num_trees = 0;
   Index max_bins = 256;           ///< quantile bins per feature, 2..256 (learn/binning.hpp)

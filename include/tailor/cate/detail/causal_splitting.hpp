@@ -15,7 +15,8 @@
 // the sufficient statistics grf's prediction strategy needs.
 // Balance (grf's InstrumentalSplittingRule with stabilize_splits): each child must hold at least
 // min_node_size rows with Z below the parent's mean Z̄_P and min_node_size rows with Z ≥ Z̄_P
-// (counted per node by the trainer: learn/tree/splitting_rule.hpp, NodeCountingRule), and its
+// (the trainer counts the latter per node: learn/tree/splitting_rule.hpp, NodeCountingRule;
+// where they are exactly the treated rows, as in most nodes, it reads the kTreated slot), and its
 // treatment "size" Σ w (Z − Z̄_child)² must be at least alpha times the parent's; the imbalance
 // penalty subtracts λ(1/size_L + 1/size_R). The counts are not treated/control counts: once
 // Ŵ varies inside a node, a node of treated rows alone still has rows on both sides of its mean
@@ -39,14 +40,14 @@ namespace tailor::cate::detail {
 /// Slots of a causal leaf / histogram entry s = [count, channels...].
 enum CausalSlot : Index {
   kCount = 0,
-  kWeight = 1,       ///< Σ w
-  kZ = 2,            ///< Σ w Z
-  kY = 3,            ///< Σ w Ỹ
-  kZY = 4,           ///< Σ w Z Ỹ
-  kZZ = 5,           ///< Σ w Z²
-  kTreated = 6,      ///< #{W = 1}
-  kCausalWidth = 7,  ///< slots per entry
-  kBelowMean = 7     ///< #{Z < Z̄_P} in the splitting arrays (the trainer's node count slot)
+  kWeight = 1,        ///< Σ w
+  kZ = 2,             ///< Σ w Z
+  kY = 3,             ///< Σ w Ỹ
+  kZY = 4,            ///< Σ w Z Ỹ
+  kZZ = 5,            ///< Σ w Z²
+  kTreated = 6,       ///< #{W = 1}
+  kCausalWidth = 7,   ///< slots per entry
+  kAtOrAboveMean = 7  ///< #{Z ≥ Z̄_P} in the splitting arrays (the trainer's node count slot)
 };
 
 /// Channels [w, wZ, wỸ, wZỸ, wZ², 1{W = 1}] with Z = W − Ŵ, Ỹ = Y − Ŷ; weights of length 0 = 1.
@@ -80,12 +81,14 @@ struct CausalSplittingRule {
 
   Index num_channels() const { return kCausalWidth - 1; }
 
-  /// With stabilized splits the trainer counts each node's rows with Z < Z̄_P (slot kBelowMean).
+  /// With stabilized splits the trainer counts each node's rows with Z ≥ Z̄_P (kAtOrAboveMean).
   bool counts_per_node() const { return stabilize_splits; }
-  /// Row channels c = [w, wZ, ...] (w > 0): is Z < Z̄_P?
+  /// Row channels c = [w, wZ, ...] (w > 0): is Z ≥ Z̄_P (grf: not "z < mean_z_node")?
   bool node_flag(const double* P, const double* c) const {
-    return c[1] < P[kZ] / P[kWeight] * c[0];
+    return !(c[1] < P[kZ] / P[kWeight] * c[0]);
   }
+  /// Treated rows have Z = 1 − Ŵ > 0 > −Ŵ: they are the rows above the mean in most nodes.
+  Index node_flag_proxy() const { return kTreated; }
 
   /// grf stops (relabeling fails) when the node's treatment variation vanishes.
   bool can_split(const double* P) const {
@@ -94,7 +97,7 @@ struct CausalSplittingRule {
     if (!(size > 1e-10)) return false;
     if (stabilize_splits) {
       const double need = 2.0 * static_cast<double>(min_node_size);
-      if (P[kBelowMean] < need || P[kCount] - P[kBelowMean] < need) return false;
+      if (P[kAtOrAboveMean] < need || P[kCount] - P[kAtOrAboveMean] < need) return false;
     }
     return true;
   }
@@ -105,8 +108,8 @@ struct CausalSplittingRule {
     double penalty = 0.0;
     if (stabilize_splits) {
       const double m = static_cast<double>(min_node_size);
-      if (L[kBelowMean] < m || L[kCount] - L[kBelowMean] < m || R[kBelowMean] < m ||
-          R[kCount] - R[kBelowMean] < m) {
+      if (L[kAtOrAboveMean] < m || L[kCount] - L[kAtOrAboveMean] < m || R[kAtOrAboveMean] < m ||
+          R[kCount] - R[kAtOrAboveMean] < m) {
         return kInadmissible;
       }
       const double size_parent = P[kZZ] - P[kZ] * P[kZ] / P[kWeight];

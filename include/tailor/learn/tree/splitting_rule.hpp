@@ -50,11 +50,16 @@ concept SplittingRule = std::copy_constructible<R> && requires(const R& rule, co
 /// arrays given to can_split / split_score / split_gain.
 ///   counts_per_node()   whether to count (a run-time option of the rule);
 ///   node_flag(s_P, c_i) does the row with channels c_i count in the node with sums s_P?
-/// Cost: O(rows) per node plus O(rows) per scanned feature.
+///   node_flag_proxy()   a slot q ≥ 1 whose channel c_i[q − 1] is 0/1 and usually equals the
+///                       flag (the causal rule: 1{W = 1}), or −1. In a node where it equals
+///                       the flag on every row, the histograms' slot q already holds the
+///                       per-bin counts.
+/// Cost: O(rows) per node, plus O(rows) per scanned feature in nodes where the proxy differs.
 template <class R>
 concept NodeCountingRule = SplittingRule<R> && requires(const R& rule, const double* s) {
   { rule.counts_per_node() } -> std::convertible_to<bool>;
   { rule.node_flag(s, s) } -> std::convertible_to<bool>;
+  { rule.node_flag_proxy() } -> std::convertible_to<Index>;
 };
 
 /// Per-row channels c_i ∈ R^C, written by channels(i, out) for i in [0, num_rows()).

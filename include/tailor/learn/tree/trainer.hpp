@@ -362,14 +362,13 @@ class TreeGrower {
   void scan(Index j, const double* hist, const std::uint64_t* bits, const double* parent) {
     const Index S = this->S();
     double* L = left_.data();
-    std::fill_n(L, S, 0.0);
+    std::fill_n(L, S + 1, 0.0);
     // Node-relative counts per bin of feature j (slot S of L, R and the parent), cleared
     // again on the way out.
     [[maybe_unused]] double* flags = nullptr;
     if constexpr (kNodeCounts) {
       if (node_counting_) {
         flags = flag_hist_.data();
-        L[S] = 0.0;
         const std::uint8_t* column = X_.column(j);
         for (std::uint32_t k = node_begin_; k < node_end_; ++k)
           flags[column[rows_[k]]] += node_flags_[k - node_begin_];
@@ -377,9 +376,12 @@ class TreeGrower {
     }
     scan_bins(j, hist, bits, parent, flags);
     if constexpr (kNodeCounts) {
+      // The node's bins are among the histogram's occupied ones (its mask may hold more).
       if (flags) {
-        const std::uint8_t* column = X_.column(j);
-        for (std::uint32_t k = node_begin_; k < node_end_; ++k) flags[column[rows_[k]]] = 0.0;
+        for (Index w = 0; w < (num_bins_[static_cast<std::size_t>(j)] + 63) / 64; ++w) {
+          for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+            flags[w * 64 + std::countr_zero(word)] = 0.0;
+        }
       }
     }
   }
@@ -414,7 +416,11 @@ class TreeGrower {
         }
         for (Index q = 0; q < S; ++q) L[q] += h[q];
         if constexpr (kNodeCounts) {
-          if (flags) L[S] += flags[b];
+          if (flags) {
+            L[S] += flags[b];
+          } else if (use_proxy_) {
+            L[S] = L[rule_.node_flag_proxy()];
+          }
         }
         previous = b;
       }
@@ -500,22 +506,33 @@ class TreeGrower {
       if constexpr (kNodeCounts) {
         // The rule's per-row flags for this node (e.g. grf's Z below the node's mean) and
         // their count, slot S of the node's totals.
+        // When every flag equals the row's proxy channel (a 0/1 channel the rule names), the
+        // histograms' proxy slot already holds the per-bin counts: no extra pass per feature.
         node_counting_ = rule_.counts_per_node() && size >= 2 * options_.min_node_size;
+        use_proxy_ = false;
         totals[static_cast<std::size_t>(S)] = 0.0;
         if (node_counting_) {
           node_begin_ = node.begin;
           node_end_ = node.end;
           node_flags_.resize(static_cast<std::size_t>(size));
           const Index C = S - 1;
+          const Index proxy = rule_.node_flag_proxy() - 1;  // channel index, or < 0
           double count = 0.0;
+          bool proxy_matches = proxy >= 0;
           for (std::uint32_t k = node.begin; k < node.end; ++k) {
             const std::uint32_t r = rows_[k];
             const double* c = channels_ + static_cast<std::size_t>(r) * static_cast<std::size_t>(C);
-            const double f = rule_.node_flag(P, c) ? mult(r) : 0.0;
+            const bool flag = rule_.node_flag(P, c);
+            if (proxy >= 0) proxy_matches = proxy_matches && flag == (c[proxy] != 0.0);
+            const double f = flag ? mult(r) : 0.0;
             node_flags_[k - node.begin] = f;
             count += f;
           }
           totals[static_cast<std::size_t>(S)] = count;
+          if (proxy_matches) {
+            node_counting_ = false;
+            use_proxy_ = true;
+          }
         }
       }
 
@@ -691,7 +708,8 @@ class TreeGrower {
   // NodeCountingRule: the current node's row flags (times multiplicity), their per-bin sums for
   // the feature being scanned (all zero between scans), and the node's row range.
   std::vector<double> node_flags_, flag_hist_;
-  bool node_counting_ = false;
+  bool node_counting_ = false;  // per-bin flag counts built for each scanned feature
+  bool use_proxy_ = false;      // the flags equal the rule's proxy slot in this node
   std::uint32_t node_begin_ = 0, node_end_ = 0;
   double best_score_ = 0.0;
   Index best_feature_ = -1;
