@@ -83,10 +83,9 @@ struct CausalSplittingRule {
 
   /// With stabilized splits the trainer counts each node's rows with Z ≥ Z̄_P (kAtOrAboveMean).
   bool counts_per_node() const { return stabilize_splits; }
-  /// Row channels c = [w, wZ, ...] (w > 0): is Z ≥ Z̄_P (grf: not "z < mean_z_node")?
-  bool node_flag(const double* P, const double* c) const {
-    return !(c[1] < P[kZ] / P[kWeight] * c[0]);
-  }
+  /// Rows count when Z ≥ Z̄_P (grf: not "z < mean_z_node"); c = [w, wZ, ...] with w > 0.
+  double node_threshold(const double* P) const { return P[kZ] / P[kWeight]; }
+  double row_key(const double* c) const { return c[1] / c[0]; }
   /// Treated rows have Z = 1 − Ŵ > 0 > −Ŵ: they are the rows above the mean in most nodes.
   Index node_flag_proxy() const { return kTreated; }
 

@@ -42,23 +42,26 @@ concept SplittingRule = std::copy_constructible<R> && requires(const R& rule, co
   { rule.split_gain(s, s, s) } -> std::convertible_to<double>;
 };
 
-/// Optional extension: a rule that also needs, in every node P, how many of P's rows meet a
-/// condition that depends on P itself (grf's causal rule counts the rows whose centered
-/// treatment Z is below the node's mean Z̄_P). Such a count is not a sum of fixed per-row
-/// channels, so histograms cannot carry it; the trainer computes it per node (and per bin of
-/// each scanned feature) and passes it in slot S = 1 + C of the parent's, left and right
-/// arrays given to can_split / split_score / split_gain.
-///   counts_per_node()   whether to count (a run-time option of the rule);
-///   node_flag(s_P, c_i) does the row with channels c_i count in the node with sums s_P?
-///   node_flag_proxy()   a slot q ≥ 1 whose channel c_i[q − 1] is 0/1 and usually equals the
-///                       flag (the causal rule: 1{W = 1}), or −1. In a node where it equals
-///                       the flag on every row, the histograms' slot q already holds the
-///                       per-bin counts.
-/// Cost: O(rows) per node, plus O(rows) per scanned feature in nodes where the proxy differs.
+/// Optional extension: a rule that also needs, in every node P, how many of P's rows have a
+/// key at or above a threshold that depends on P itself (grf's causal rule: rows whose centered
+/// treatment Z is ≥ the node's mean Z̄_P). Such a count is not a sum of fixed per-row channels,
+/// so histograms cannot carry it; the trainer passes it in slot S = 1 + C of the parent's, left
+/// and right arrays given to can_split / split_score / split_gain.
+///   counts_per_node()     whether to count (a run-time option of the rule);
+///   node_threshold(s_P)   the node's threshold;
+///   row_key(c_i)          the key of the row with channels c_i;
+///   node_flag_proxy()     a slot q ≥ 1 whose channel c_i[q − 1] is 0/1 and marks the rows at
+///                         or above the threshold in most nodes (causal: 1{W = 1}).
+/// The trainer keeps bounds on the keys of proxy-0 and proxy-1 rows (computed in a node that
+/// needed a pass, inherited by its descendants). When they show that the proxy equals the flag
+/// on every row, slot q of the histograms already holds the per-bin counts; otherwise one pass
+/// over the node's rows flags them and each scanned feature sums the flags per bin.
+/// Cost: O(1) per node while the bounds decide, else O(rows) plus O(rows) per scanned feature.
 template <class R>
 concept NodeCountingRule = SplittingRule<R> && requires(const R& rule, const double* s) {
   { rule.counts_per_node() } -> std::convertible_to<bool>;
-  { rule.node_flag(s, s) } -> std::convertible_to<bool>;
+  { rule.node_threshold(s) } -> std::convertible_to<double>;
+  { rule.row_key(s) } -> std::convertible_to<double>;
   { rule.node_flag_proxy() } -> std::convertible_to<Index>;
 };
 

@@ -160,6 +160,10 @@ class TreeGrower {
     Index depth;
     Index parent;  // node whose `next` this right child patches; -1 otherwise
     int set;       // full histogram set owned by this node, -1 if none
+    // NodeCountingRule: bounds on the rows' keys inherited from the closest ancestor that
+    // computed them, max over proxy-0 rows and min over proxy-1 rows (valid for any subset).
+    double key_max0 = std::numeric_limits<double>::infinity();
+    double key_min1 = -std::numeric_limits<double>::infinity();
   };
 
   Index S() const {
@@ -492,7 +496,7 @@ class TreeGrower {
     push({0, m, 0, -1, root_set}, totals.data());
     bool gathered = true;  // node_channels_ holds the rows of the node about to be processed
     while (!stack_.empty()) {
-      const Pending node = stack_.back();
+      Pending node = stack_.back();
       stack_.pop_back();
       std::copy(stack_totals_.end() - S, stack_totals_.end(), totals.begin());
       stack_totals_.resize(stack_totals_.size() - static_cast<std::size_t>(S));
@@ -506,32 +510,48 @@ class TreeGrower {
       if constexpr (kNodeCounts) {
         // The rule's per-row flags for this node (e.g. grf's Z below the node's mean) and
         // their count, slot S of the node's totals.
-        // When every flag equals the row's proxy channel (a 0/1 channel the rule names), the
-        // histograms' proxy slot already holds the per-bin counts: no extra pass per feature.
-        node_counting_ = rule_.counts_per_node() && size >= 2 * options_.min_node_size;
+        // A row counts when its key is ≥ the node's threshold. If every proxy-1 row is at or
+        // above it and every proxy-0 row below (known from inherited key bounds, else from one
+        // pass over the rows), the flags are the proxy channel and the histograms' proxy slot
+        // holds the per-bin counts; otherwise they are summed per bin for each scanned feature.
+        node_counting_ = false;
         use_proxy_ = false;
         totals[static_cast<std::size_t>(S)] = 0.0;
-        if (node_counting_) {
-          node_begin_ = node.begin;
-          node_end_ = node.end;
-          node_flags_.resize(static_cast<std::size_t>(size));
-          const Index C = S - 1;
-          const Index proxy = rule_.node_flag_proxy() - 1;  // channel index, or < 0
-          double count = 0.0;
-          bool proxy_matches = proxy >= 0;
-          for (std::uint32_t k = node.begin; k < node.end; ++k) {
-            const std::uint32_t r = rows_[k];
-            const double* c = channels_ + static_cast<std::size_t>(r) * static_cast<std::size_t>(C);
-            const bool flag = rule_.node_flag(P, c);
-            if (proxy >= 0) proxy_matches = proxy_matches && flag == (c[proxy] != 0.0);
-            const double f = flag ? mult(r) : 0.0;
-            node_flags_[k - node.begin] = f;
-            count += f;
-          }
-          totals[static_cast<std::size_t>(S)] = count;
-          if (proxy_matches) {
-            node_counting_ = false;
+        if (rule_.counts_per_node() && size >= 2 * options_.min_node_size) {
+          const double threshold = rule_.node_threshold(P);
+          const Index q = rule_.node_flag_proxy();  // < 1: no proxy
+          if (q >= 1 && node.key_max0 < threshold && threshold <= node.key_min1) {
             use_proxy_ = true;
+            totals[static_cast<std::size_t>(S)] = P[q];
+          } else {
+            node_flags_.resize(static_cast<std::size_t>(size));
+            const Index C = S - 1;
+            double count = 0.0;
+            double max0 = -std::numeric_limits<double>::infinity();
+            double min1 = std::numeric_limits<double>::infinity();
+            for (std::uint32_t k = node.begin; k < node.end; ++k) {
+              const std::uint32_t r = rows_[k];
+              const double* c =
+                  channels_ + static_cast<std::size_t>(r) * static_cast<std::size_t>(C);
+              const double key = rule_.row_key(c);
+              if (q >= 1) {
+                if (c[q - 1] != 0.0) {
+                  min1 = std::min(min1, key);
+                } else {
+                  max0 = std::max(max0, key);
+                }
+              }
+              const double f = key >= threshold ? mult(r) : 0.0;
+              node_flags_[k - node.begin] = f;
+              count += f;
+            }
+            totals[static_cast<std::size_t>(S)] = count;
+            node.key_max0 = max0;
+            node.key_min1 = min1;
+            use_proxy_ = q >= 1 && max0 < threshold && threshold <= min1;
+            node_counting_ = !use_proxy_;
+            node_begin_ = node.begin;
+            node_end_ = node.end;
           }
         }
       }
@@ -614,8 +634,9 @@ class TreeGrower {
       }
       const double* Lt = best_left_.data();
       const double* Rt = right_.data();
-      push({left_end, node.end, node.depth + 1, index, right_set}, Rt);
-      push({node.begin, left_end, node.depth + 1, -1, left_set}, Lt);
+      push({left_end, node.end, node.depth + 1, index, right_set, node.key_max0, node.key_min1},
+           Rt);
+      push({node.begin, left_end, node.depth + 1, -1, left_set, node.key_max0, node.key_min1}, Lt);
     }
   }
 
