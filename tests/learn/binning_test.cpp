@@ -185,8 +185,8 @@ TEST_CASE("BinMapper: bad input", "[binning]") {
   Matrix X(4, 2);
   X << 1, 2, 3, 4, 5, 6, 7, 8;
   CHECK_THROWS_WITH(BinMapper::fit(X, {.max_bins = 1}),
-                    Catch::Contains("BinMapper: max_bins = 1, expected a value in [2, 256]"));
-  CHECK_THROWS_AS(BinMapper::fit(X, {.max_bins = 257}), tailor::InvalidArgument);
+                    Catch::Contains("BinMapper: max_bins = 1, expected a value in [2, 4096]"));
+  CHECK_THROWS_AS(BinMapper::fit(X, {.max_bins = 4097}), tailor::InvalidArgument);
   CHECK_THROWS_WITH(BinMapper::fit(X, {.max_sample_rows = 0}),
                     Catch::Contains("max_sample_rows = 0, expected at least 1"));
   CHECK_THROWS_AS(BinMapper::fit(Matrix(0, 2)), tailor::DataError);

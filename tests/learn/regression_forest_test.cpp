@@ -231,7 +231,7 @@ TEST_CASE("RegressionForest: bad input", "[regression_forest]") {
                     Catch::Contains("min_node_size = 0, expected at least 1"));
   CHECK_THROWS_WITH(RegressionForest({.honesty_fraction = 1.0}),
                     Catch::Contains("honesty_fraction = 1, expected a value in (0, 1)"));
-  CHECK_THROWS_AS(RegressionForest({.max_bins = 300}), InvalidArgument);
+  CHECK_THROWS_AS(RegressionForest({.max_bins = 4097}), InvalidArgument);
   CHECK_THROWS_AS(RegressionForest({.mtry = -1}), InvalidArgument);
   CHECK_THROWS_AS(RegressionForest({.max_depth = -2}), InvalidArgument);
 

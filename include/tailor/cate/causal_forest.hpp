@@ -91,7 +91,7 @@ struct CausalForestParams {
   bool stabilize_splits = true;    ///< balance children in Z (grf's default)
   /// Trees of each nuisance regression forest (Ŷ, Ŵ); 0 = grf's max(50, num_trees/4).
   Index nuisance_num_trees = 0;
-  Index max_bins = 256;           ///< quantile bins per feature, 2..256 (learn/binning.hpp)
+  Index max_bins = 256;           ///< quantile bins per feature, 2..4096 (learn/binning.hpp)
   double propensity_clip = 0.01;  ///< Ŵ clipped into [clip, 1 − clip] for AIPW weights
   double overlap_epsilon = 0.05;  ///< band of OverlapDiagnostics::share_outside
   std::uint64_t seed = 0;
@@ -506,8 +506,8 @@ class CausalForest {
                 "imbalance_penalty", p.imbalance_penalty, "a finite value >= 0");
     check_param(p.nuisance_num_trees >= 0, kContext, "nuisance_num_trees", p.nuisance_num_trees,
                 "0 (default) or a positive count");
-    check_param(p.max_bins >= 2 && p.max_bins <= 256, kContext, "max_bins", p.max_bins,
-                "a value in [2, 256]");
+    check_param(p.max_bins >= 2 && p.max_bins <= learn::kMaxBins, kContext, "max_bins", p.max_bins,
+                "a value in [2, 4096]");
     check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, kContext, "propensity_clip",
                 p.propensity_clip, "a value in [0, 0.5)");
     check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, kContext, "overlap_epsilon",

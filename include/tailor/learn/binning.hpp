@@ -1,4 +1,5 @@
-// tailor/learn/binning.hpp — quantile binning of features into at most 256 uint8 codes.
+// tailor/learn/binning.hpp — quantile binning of features into at most 4096 bins (2-byte codes;
+// gradient boosting keeps ≤ 256 and its own 1-byte codes).
 //
 // Histogram tree learners (forests, boosting; DESIGN §5) bin every feature once and then search
 // splits over bin boundaries instead of re-sorting rows at each node (LightGBM: Ke et al.,
@@ -15,7 +16,7 @@
 // Quantiles are computed on a seeded subsample (tailor::Rng) of max_sample_rows rows when n is
 // larger, as scikit-learn does (subsample = 2·10⁵).
 // Complexity: fit O(p·m log m) for m = min(n, max_sample_rows); transform O(n·p·log B);
-// BinnedMatrix memory n·p bytes, column-major so each feature's codes are contiguous.
+// BinnedMatrix memory 2·n·p bytes, column-major so each feature's codes are contiguous.
 #pragma once
 
 #include <algorithm>
@@ -35,9 +36,14 @@
 
 namespace tailor::learn {
 
+/// A bin number (column codes of BinnedMatrix).
+using BinCode = std::uint16_t;
+/// Most bins per feature (the tree engine keeps a node's bin in 12 bits).
+inline constexpr Index kMaxBins = 4096;
+
 /// Settings of BinMapper::fit.
 struct BinningParams {
-  Index max_bins = 256;             ///< bins per feature, 2..256
+  Index max_bins = 256;             ///< bins per feature, 2..kMaxBins (4096)
   Index max_sample_rows = 200'000;  ///< quantiles computed on a seeded subsample above this
   std::uint64_t seed = 0;           ///< seed of that subsample
   Index num_threads = 1;            ///< features are binned in parallel (0 = all cores); the
@@ -133,7 +139,7 @@ class BinMapper {
   }
 
   /// The bin of `value` for `feature` (binary search over the upper bounds). NaN is rejected.
-  std::uint8_t bin_of(Index feature, double value) const {
+  BinCode bin_of(Index feature, double value) const {
     check_feature(feature);
     if (std::isnan(value)) {
       tailor::detail::raise<DataError>(
@@ -162,11 +168,11 @@ class BinMapper {
   }
 
   /// bin_of without argument checks (hot loops): first b with value <= u_j(b).
-  std::uint8_t bin_unchecked(Index feature, double value) const {
+  BinCode bin_unchecked(Index feature, double value) const {
     const double* first = bounds_.data() + offsets_[static_cast<std::size_t>(feature)];
     const double* last = bounds_.data() + offsets_[static_cast<std::size_t>(feature) + 1] - 1;
     // The last bound is +inf, so the search over [first, last) plus "last" always succeeds.
-    return static_cast<std::uint8_t>(std::lower_bound(first, last, value) - first);
+    return static_cast<BinCode>(std::lower_bound(first, last, value) - first);
   }
 
   /// Upper bounds without argument checks.
@@ -193,9 +199,10 @@ class BinMapper {
     }
     for (std::size_t j = 0; j + 1 < offsets_.size(); ++j) {
       const Index count = offsets_[j + 1] - offsets_[j];
-      if (count < 1 || count > 256 || offsets_[j + 1] > static_cast<Index>(bounds_.size())) {
+      if (count < 1 || count > kMaxBins || offsets_[j + 1] > static_cast<Index>(bounds_.size())) {
         tailor::detail::raise<FormatError>(
-            "{}: learn::BinMapper feature {} has {} bins, expected 1 to 256", context, j, count);
+            "{}: learn::BinMapper feature {} has {} bins, expected 1 to {}", context, j, count,
+            kMaxBins);
       }
       const double* b = bounds_.data() + offsets_[j];
       if (!std::isinf(b[count - 1]) || b[count - 1] < 0) {
@@ -215,10 +222,11 @@ class BinMapper {
   std::vector<double> bounds_;
 };
 
-/// Column-major uint8 bin codes of a matrix, rows() × cols(), with the mapper that made them.
+/// Column-major bin codes (BinCode, 2 bytes) of a matrix, rows() × cols(), with the mapper that
+/// made them.
 class BinnedMatrix {
  public:
-  BinnedMatrix(std::shared_ptr<const BinMapper> mapper, Index rows, std::vector<std::uint8_t> codes)
+  BinnedMatrix(std::shared_ptr<const BinMapper> mapper, Index rows, std::vector<BinCode> codes)
       : mapper_(std::move(mapper)), rows_(rows), codes_(std::move(codes)) {
     check_param(mapper_ != nullptr, "BinnedMatrix", "mapper", "null", "a BinMapper");
     if (static_cast<Index>(codes_.size()) != rows_ * mapper_->num_features()) {
@@ -235,23 +243,23 @@ class BinnedMatrix {
 
   Index rows() const { return rows_; }
   Index cols() const { return mapper_->num_features(); }
-  /// Contiguous codes of feature j (rows() bytes).
-  const std::uint8_t* column(Index j) const {
+  /// Contiguous codes of feature j (rows() entries).
+  const BinCode* column(Index j) const {
     return codes_.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(rows_);
   }
-  std::uint8_t operator()(Index i, Index j) const { return column(j)[i]; }
+  BinCode operator()(Index i, Index j) const { return column(j)[i]; }
   const BinMapper& mapper() const { return *mapper_; }
   const std::shared_ptr<const BinMapper>& mapper_ptr() const { return mapper_; }
 
  private:
   std::shared_ptr<const BinMapper> mapper_;
   Index rows_ = 0;
-  std::vector<std::uint8_t> codes_;
+  std::vector<BinCode> codes_;
 };
 
 inline BinMapper BinMapper::fit(const MatrixRef& X, const BinningParams& params) {
-  check_param(params.max_bins >= 2 && params.max_bins <= 256, "BinMapper", "max_bins",
-              params.max_bins, "a value in [2, 256]");
+  check_param(params.max_bins >= 2 && params.max_bins <= kMaxBins, "BinMapper", "max_bins",
+              params.max_bins, "a value in [2, 4096]");
   check_param(params.max_sample_rows >= 1, "BinMapper", "max_sample_rows", params.max_sample_rows,
               "at least 1");
   check_nonempty("BinMapper", "X", X.rows());
@@ -333,9 +341,9 @@ inline BinnedMatrix BinMapper::transform(const MatrixRef& X, Index num_threads) 
   }
   check_finite("BinMapper::transform", "X", X);
   const Index n = X.rows();
-  std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * X.cols()));
+  std::vector<BinCode> codes(static_cast<std::size_t>(n * X.cols()));
   parallel_for(0, X.cols(), num_threads, [&](Index j) {
-    std::uint8_t* out = codes.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(n);
+    BinCode* out = codes.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(n);
     for (Index i = 0; i < n; ++i) out[i] = bin_unchecked(j, X(i, j));
   });
   return BinnedMatrix(std::make_shared<const BinMapper>(*this), n, std::move(codes));

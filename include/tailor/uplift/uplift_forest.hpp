@@ -125,7 +125,7 @@ struct UpliftForestParams {
   /// Shrinks children's arm means toward the parent's when scoring splits, with the weight of
   /// n_reg rows (CausalML's n_reg; its forest default 10); 0 = off. Must be finite and ≥ 0.
   double n_reg = 10.0;
-  Index max_bins = 256;                 ///< quantile bins per feature, 2..256
+  Index max_bins = 256;                 ///< quantile bins per feature, 2..4096
   std::uint64_t seed = 0;               ///< tree t uses Rng(seed, t): identical for any num_threads
   Index num_threads = 0;                ///< 0 = all cores (fit and predict)
   ProgressCallback progress = nullptr;  ///< optional, stage "trees"
@@ -471,8 +471,8 @@ class UpliftForest {
                 p.honesty_fraction, "a value in (0, 1)");
     check_param(std::isfinite(p.n_reg) && p.n_reg >= 0.0, kContext, "n_reg", p.n_reg,
                 "a finite value >= 0");
-    check_param(p.max_bins >= 2 && p.max_bins <= 256, kContext, "max_bins", p.max_bins,
-                "a value in [2, 256]");
+    check_param(p.max_bins >= 2 && p.max_bins <= learn::kMaxBins, kContext, "max_bins", p.max_bins,
+                "a value in [2, 4096]");
     check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
                 "0 (all cores) or a positive count");
   }

@@ -38,16 +38,21 @@ namespace tailor::learn::tree {
 struct Node {
   static constexpr std::uint32_t kLeaf = 0xFFFFFFFFu;
   double threshold = 0.0;
-  std::uint32_t split = kLeaf;  ///< feature << 8 | bin, or kLeaf
+  std::uint32_t split = kLeaf;  ///< feature << kBinBits | bin, or kLeaf
   std::uint32_t next = 0;
 
+  static constexpr int kBinBits = 12;  ///< bins 0..4095 (learn::kMaxBins)
+  static std::uint32_t encode(Index feature, Index bin) {
+    return static_cast<std::uint32_t>(feature) << kBinBits | static_cast<std::uint32_t>(bin);
+  }
   bool is_leaf() const { return split == kLeaf; }
-  Index feature() const { return static_cast<Index>(split >> 8); }
-  std::uint8_t bin() const { return static_cast<std::uint8_t>(split & 0xFFu); }
+  Index feature() const { return static_cast<Index>(split >> kBinBits); }
+  BinCode bin() const { return static_cast<BinCode>(split & ((1u << kBinBits) - 1)); }
 };
+static_assert(kMaxBins <= (Index{1} << Node::kBinBits));
 
-/// Largest feature index a node can hold (24 bits).
-inline constexpr Index kMaxFeatures = Index{1} << 24;
+/// Features must number fewer than this (20 bits; feature 2^20 − 1 with bin 4095 is kLeaf).
+inline constexpr Index kMaxFeatures = Index{1} << (32 - Node::kBinBits);
 
 /// One tree: nodes in preorder and per-leaf statistics [count, channel sums] (stats_width each).
 /// A tree with no nodes had no estimation samples at all and contributes to no prediction.
@@ -257,7 +262,8 @@ class Forest {
   }
 
   static Forest load(BinaryReader& in) {
-    in.read_header(kTypeTag, kVersion);
+    // Version 1 kept 8 bits of bin (feature << 8 | bin); version 2 keeps 12.
+    const std::uint32_t version = in.read_header(kTypeTag, kVersion);
     const auto p = in.read<std::int64_t>("num_features");
     const auto C = in.read<std::int64_t>("num_channels");
     const auto T = in.read<std::uint64_t>("num_trees");
@@ -289,6 +295,7 @@ class Forest {
         Node& node = tree.nodes[k];
         node.threshold = thresholds[k];
         node.split = splits[k];
+        if (version == 1 && !node.is_leaf()) node.split = Node::encode(splits[k] >> 8, splits[k] & 0xFFu);
         node.next = nexts[k];
         // Structure checks make traversal safe: children point forward (no cycles) and in
         // range, leaves index existing statistics with a positive count, features exist.
@@ -307,7 +314,7 @@ class Forest {
 
  private:
   static constexpr std::string_view kTypeTag = "learn::tree::Forest";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
 
   Index num_features_ = 0;
   Index num_channels_ = 0;

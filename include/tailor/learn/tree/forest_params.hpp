@@ -33,7 +33,7 @@ struct ForestParams {
   /// from the rest; leaves without estimation rows are pruned as in grf.
   bool honesty = true;
   double honesty_fraction = 0.5;
-  Index max_bins = 256;     ///< quantile bins per feature, 2..256 (learn/binning.hpp)
+  Index max_bins = 256;     ///< quantile bins per feature, 2..4096 (learn/binning.hpp)
   bool compute_oob = true;  ///< out-of-bag predictions for the training rows
   /// grf's TreeTrainer: each split tries min(max(Poisson(mtry), 1), p) features instead of
   /// exactly mtry (more diverse trees when mtry is close to p; grf's forests all do this).
@@ -54,8 +54,8 @@ inline void validate_forest_params(const ForestParams& p, std::string_view conte
   check_param(p.max_depth >= 0, context, "max_depth", p.max_depth, "0 (unlimited) or positive");
   check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, context, "honesty_fraction",
               p.honesty_fraction, "a value in (0, 1)");
-  check_param(p.max_bins >= 2 && p.max_bins <= 256, context, "max_bins", p.max_bins,
-              "a value in [2, 256]");
+  check_param(p.max_bins >= 2 && p.max_bins <= learn::kMaxBins, context, "max_bins", p.max_bins,
+              "a value in [2, 4096]");
   check_param(p.num_threads >= 0, context, "num_threads", p.num_threads,
               "0 (all cores) or a positive count");
 }

@@ -281,10 +281,10 @@ class TreeGrower {
                   std::uint64_t* bits) const {
     const Index S = this->S();
     const Index C = S - 1;
-    const std::uint8_t* column = X_.column(j);
+    const BinCode* column = X_.column(j);
     const double* c = node_channels_.data();
     for (std::uint32_t k = begin; k < end; ++k, c += C) {
-      const std::uint8_t b = column[rows_[k]];
+      const BinCode b = column[rows_[k]];
       double* h = hist + static_cast<Index>(b) * S;
       h[0] += 1.0;
       for (Index q = 0; q < C; ++q) h[1 + q] += c[q];
@@ -373,7 +373,7 @@ class TreeGrower {
     if constexpr (kNodeCounts) {
       if (node_counting_) {
         flags = flag_hist_.data();
-        const std::uint8_t* column = X_.column(j);
+        const BinCode* column = X_.column(j);
         for (std::uint32_t k = node_begin_; k < node_end_; ++k)
           flags[column[rows_[k]]] += node_flags_[k - node_begin_];
       }
@@ -592,8 +592,8 @@ class TreeGrower {
         continue;
       }
       // Stable partition of the node's rows: code <= bin goes left.
-      const std::uint8_t* column = X_.column(best_feature_);
-      const auto bin = static_cast<std::uint8_t>(best_bin_);
+      const BinCode* column = X_.column(best_feature_);
+      const auto bin = static_cast<BinCode>(best_bin_);
       std::uint32_t left_end = node.begin;
       std::uint32_t right_count = 0;
       for (std::uint32_t k = node.begin; k < node.end; ++k) {
@@ -606,7 +606,7 @@ class TreeGrower {
       }
       std::copy_n(scratch_rows_.begin(), right_count, rows_.begin() + left_end);
       Node& made = nodes_[static_cast<std::size_t>(index)];
-      made.split = static_cast<std::uint32_t>(best_feature_) << 8 | bin;
+      made.split = Node::encode(best_feature_, bin);
       made.threshold = X_.mapper().upper_bound_unchecked(best_feature_, best_bin_);
 
       // Children's histogram sets.
@@ -815,7 +815,7 @@ TrainedForest train_forest(const BinnedMatrix& X, const Relabel& relabeling, con
               relabeling.num_channels(), fmt::format("{} (the splitting rule's)", C));
   check_rows("train_forest", "relabeling", relabeling.num_rows(), n, "the rows of X");
   check_param(n < (Index{1} << 32) - 1, "train_forest", "rows", n, "fewer than 2^32 - 1");
-  check_param(X.cols() < kMaxFeatures, "train_forest", "features", X.cols(), "fewer than 2^24");
+  check_param(X.cols() < kMaxFeatures, "train_forest", "features", X.cols(), "fewer than 2^20");
   options.mtry = std::clamp<Index>(options.mtry, 1, X.cols());
   // Channels as a C × n column-major table: each row's channels are contiguous.
   Matrix channels(C, n);
