@@ -3,8 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <vector>
 
 #include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
 #include "tailor/learn/binning.hpp"
 
 using tailor::Index;
@@ -120,4 +124,71 @@ TEST_CASE("trainer: rejects mismatched relabeling", "[tree]") {
   CHECK_THROWS_AS(tree::train_forest(problem.X, tree::ClassRelabeling{problem.y, Vector(), 3},
                                      tree::RegressionSplittingRule{}, Vector(), {}),
                   tailor::InvalidArgument);
+}
+
+TEST_CASE("trainer: more than 256 bins place splits at bin codes above 255", "[tree]") {
+  // y jumps at x0 = 0.9987: only a grid finer than 256 quantile bins can split there exactly.
+  const Index n = 20000;
+  tailor::Rng rng(11);
+  Matrix X(n, 1);
+  Vector y(n);
+  for (Index i = 0; i < n; ++i) {
+    X(i, 0) = rng.uniform();
+    y[i] = X(i, 0) > 0.9987 ? 10.0 : 0.0;
+  }
+  for (Index bins : {256, 2048}) {
+    const auto binned = tailor::learn::BinnedMatrix::build(X, {.max_bins = bins}, 1);
+    CHECK(binned.mapper().num_bins(0) == bins);
+    const tree::TrainerOptions options{.num_trees = 1,
+                                       .mtry = 1,
+                                       .sample_fraction = 1.0,
+                                       .min_node_size = 1,
+                                       .max_depth = 1,
+                                       .honesty = false,
+                                       .compute_oob = false,
+                                       .seed = 3,
+                                       .num_threads = 1};
+    const auto trained = tree::train_forest(binned, tree::RegressionRelabeling{y, Vector()},
+                                            tree::RegressionSplittingRule{}, Vector(), options);
+    const auto& root = trained.forest.trees()[0].nodes[0];
+    REQUIRE_FALSE(root.is_leaf());
+    INFO(bins << " bins: split at bin " << root.bin() << ", x <= " << root.threshold);
+    // Binned traversal (bin codes) and raw traversal (threshold) agree on every row.
+    bool agree = true;
+    for (Index i = 0; i < n; ++i) {
+      const double x = X(i, 0);
+      agree = agree &&
+              trained.forest.trees()[0].leaf_of(binned, i) == trained.forest.trees()[0].leaf_of(&x);
+    }
+    CHECK(agree);
+    if (bins == 2048) {
+      CHECK(root.bin() > 255);
+      CHECK(std::abs(root.threshold - 0.9987) < 1e-3);  // within a bin of 1/2048
+    } else {
+      CHECK(std::abs(root.threshold - 0.9987) > 1e-3);  // the nearest 1/256 boundary is far
+    }
+  }
+}
+
+TEST_CASE("trainer: version-1 forests (8-bit bins) load with their splits", "[tree]") {
+  // One stump on feature 1, bin 5, written in the version-1 layout (feature << 8 | bin).
+  std::stringstream stream;
+  tailor::BinaryWriter out(stream);
+  out.write_header("learn::tree::Forest", 1);
+  out.write(std::int64_t{2});   // features
+  out.write(std::int64_t{2});   // channels
+  out.write(std::uint64_t{1});  // trees
+  out.write(std::vector<double>{0.5, 0.0, 0.0});
+  out.write(std::vector<std::uint32_t>{1u << 8 | 5u, tree::Node::kLeaf, tree::Node::kLeaf});
+  out.write(std::vector<std::uint32_t>{2, 0, 1});
+  out.write(std::vector<double>{1, 1, 2, 1, 1, 3});
+  tailor::BinaryReader in(stream);
+  const tree::Forest forest = tree::Forest::load(in);
+  const tree::Node& root = forest.trees()[0].nodes[0];
+  CHECK(root.feature() == 1);
+  CHECK(root.bin() == 5);
+  CHECK(root.threshold == 0.5);
+  const double left[2] = {0.0, 0.4}, right[2] = {0.0, 0.6};
+  CHECK(forest.trees()[0].leaf_of(left) == 0);
+  CHECK(forest.trees()[0].leaf_of(right) == 1);
 }
