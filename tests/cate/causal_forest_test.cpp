@@ -342,6 +342,10 @@ TEST_CASE("causal forest: bad parameters and input", "[cate]") {
   CHECK_THROWS_AS(CausalForest(P{.ci_group_size = 0}), InvalidArgument);
   CHECK_THROWS_AS(CausalForest(P{.min_node_size = 0}), InvalidArgument);
   CHECK_THROWS_AS(CausalForest(P{.num_threads = -1}), InvalidArgument);
+  CHECK_THROWS_WITH(CausalForest(P{.max_bins = 1}),
+                    Catch::Contains("max_bins = 1, expected 0 (auto) or a value in [2, 4096]"));
+  CHECK_THROWS_AS(CausalForest(P{.max_bins = 4097}), InvalidArgument);
+  CHECK_NOTHROW(CausalForest(P{.max_bins = 4096}));
 
   const Sim s = nie_wager_a(200, 6, 1.0, 61);
   const CausalData data(s.X, s.w, s.y);
