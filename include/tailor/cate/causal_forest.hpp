@@ -92,7 +92,7 @@ struct CausalForestParams {
   bool stabilize_splits = true;    ///< balance children in Z (grf's default)
   /// Trees of each nuisance regression forest (Ŷ, Ŵ); 0 = grf's max(50, num_trees/4).
   Index nuisance_num_trees = 0;
-  /// Quantile bins per feature, 2..4096 (learn/binning.hpp); 0 = n/100 rounded up to a power of
+  /// Quantile bins per feature, 2..4096 (learn/binning.hpp); 0 = ⌊n/100⌋ rounded up to a power of
   /// two and clamped to [256, 1024] (256 below n = 25,700, 1024 from n = 51,300):
   /// grf splits at every distinct value, and at n = 10⁵ (Nie–Wager A) 256 bins left √PEHE ~1%
   /// above grf's where 1024 matched it; at n = 10⁴ 256 bins match grf and fit faster.

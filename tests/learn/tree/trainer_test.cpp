@@ -191,4 +191,19 @@ TEST_CASE("trainer: version-1 forests (8-bit bins) load with their splits", "[tr
   const double left[2] = {0.0, 0.4}, right[2] = {0.0, 0.6};
   CHECK(forest.trees()[0].leaf_of(left) == 0);
   CHECK(forest.trees()[0].leaf_of(right) == 1);
+
+  // A version-1 split on a feature the forest does not have is corrupt.
+  std::stringstream bad;
+  tailor::BinaryWriter bad_out(bad);
+  bad_out.write_header("learn::tree::Forest", 1);
+  bad_out.write(std::int64_t{2});
+  bad_out.write(std::int64_t{2});
+  bad_out.write(std::uint64_t{1});
+  bad_out.write(std::vector<double>{0.5, 0.0, 0.0});
+  bad_out.write(
+      std::vector<std::uint32_t>{(1u << 20) << 8 | 5u, tree::Node::kLeaf, tree::Node::kLeaf});
+  bad_out.write(std::vector<std::uint32_t>{2, 0, 1});
+  bad_out.write(std::vector<double>{1, 1, 2, 1, 1, 3});
+  tailor::BinaryReader bad_in(bad);
+  CHECK_THROWS_AS(tree::Forest::load(bad_in), tailor::FormatError);
 }

@@ -479,7 +479,8 @@ class BoostingTreeGrower {
     }
     const std::size_t base = local[0];
     HistogramCell* cells = hist.cells + first * kBinsPerFeature;
-    std::uint32_t* counts = hist.counts + first * kBinsPerFeature;
+    // Only touched with kCounts: counts may be nullptr otherwise (no arithmetic on it then).
+    std::uint32_t* counts = kCounts ? hist.counts + first * kBinsPerFeature : nullptr;
     constexpr Index kAhead = 32;  // rows prefetched ahead: hides the latency of scattered rows
     for (Index k = begin; k < end; ++k) {
       if (k + kAhead < end) {
@@ -492,14 +493,13 @@ class BoostingTreeGrower {
       const double g = gradients_[i].gradient;
       const double h = unit_hessian_ ? 1.0 : gradients_[i].hessian;
       HistogramCell* cell = cells;
-      std::uint32_t* count = counts;
-      for (Index t = 0; t < span; ++t, cell += kBinsPerFeature, count += kBinsPerFeature) {
+      for (Index t = 0; t < span; ++t, cell += kBinsPerFeature) {
         const std::uint8_t c = kContiguous ? code[base + static_cast<std::size_t>(t)]
                                            : code[local[static_cast<std::size_t>(t)]];
         // Unit hessians: Σh is the bin's row count, so the count is read off it afterwards
         // (set_counts_from_hessians) instead of being kept in a second array here.
         add_to_cell(cell[c], g, h);
-        if constexpr (kCounts) ++count[c];
+        if constexpr (kCounts) ++counts[t * kBinsPerFeature + c];
       }
     }
   }

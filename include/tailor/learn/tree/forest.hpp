@@ -12,7 +12,7 @@
 // the others) are skipped, as grf does.
 // Nodes are stored in preorder (left child = node + 1) and split on raw values, x_j ≤ threshold
 // with threshold = u_j(b) of the BinMapper (learn/binning.hpp); the bin b is kept too, so rows
-// that are already binned route with one byte compare (code ≤ b).
+// that are already binned route with one code compare (code ≤ b).
 // Split-frequency importance follows grf's variable_importance(): per depth d = 1..D, the share
 // of splits at depth d on feature j, weighted by d^(−decay) and normalized by Σ_d d^(−decay).
 // Complexity: prediction O(n · T · depth · C); memory 16 bytes per node + 8·(C+1) per leaf.
@@ -295,7 +295,12 @@ class Forest {
         Node& node = tree.nodes[k];
         node.threshold = thresholds[k];
         node.split = splits[k];
-        if (version == 1 && !node.is_leaf()) node.split = Node::encode(splits[k] >> 8, splits[k] & 0xFFu);
+        if (version == 1 && !node.is_leaf()) {
+          const std::uint32_t feature = splits[k] >> 8;  // corrupt if >= p (checked below)
+          node.split = feature < static_cast<std::uint32_t>(p)
+                           ? Node::encode(feature, splits[k] & 0xFFu)
+                           : Node::kLeaf - 1;
+        }
         node.next = nexts[k];
         // Structure checks make traversal safe: children point forward (no cycles) and in
         // range, leaves index existing statistics with a positive count, features exist.

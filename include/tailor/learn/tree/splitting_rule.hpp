@@ -56,6 +56,7 @@ concept SplittingRule = std::copy_constructible<R> && requires(const R& rule, co
 /// needed a pass, inherited by its descendants). When they show that the proxy equals the flag
 /// on every row, slot q of the histograms already holds the per-bin counts; otherwise one pass
 /// over the node's rows flags them and each scanned feature sums the flags per bin.
+/// With bootstrap a row counts its multiplicity (like the channels; s[0] counts distinct rows).
 /// Cost: O(1) per node while the bounds decide, else O(rows) plus O(rows) per scanned feature.
 template <class R>
 concept NodeCountingRule = SplittingRule<R> && requires(const R& rule, const double* s) {

@@ -10,10 +10,10 @@
 //     (honesty.prune.leaves = TRUE): a split with an empty side is replaced by its other
 //     child; a tree with no estimation rows at all is skipped at prediction time.
 //  3. Grow depth-first. At each node draw mtry features without replacement, find the best
-//     boundary of each from a histogram over its ≤ 256 bins of s = [count, Σ c_i] (see
-//     splitting_rule.hpp) and split on the best one if its gain is > 0 and both children keep
-//     ≥ min_node_size splitting rows. Only occupied bins are visited (a 256-bit occupancy mask
-//     per histogram), so small nodes cost O(m) rather than O(256); the threshold is the bound of
+//     boundary of each from a histogram over its ≤ max_bins (≤ 4096) bins of s = [count, Σ c_i]
+//     (see splitting_rule.hpp) and split on the best one if its gain is > 0 and both children
+//     keep ≥ min_node_size splitting rows. Only occupied bins are visited (an occupancy bit mask
+//     per histogram), so small nodes cost O(m) rather than O(B); the threshold is the bound of
 //     the middle empty bin between the two occupied bins on either side, i.e. a midpoint in
 //     quantile space.
 //  4. Histogram subtraction (LightGBM): a node may own a full set of histograms (all p
@@ -508,7 +508,7 @@ class TreeGrower {
         nodes_[static_cast<std::size_t>(node.parent)].next = static_cast<std::uint32_t>(index);
       const Index size = node.end - node.begin;
       if constexpr (kNodeCounts) {
-        // The rule's per-row flags for this node (e.g. grf's Z below the node's mean) and
+        // The rule's per-row flags for this node (e.g. grf's Z at or above the node's mean) and
         // their count, slot S of the node's totals.
         // A row counts when its key is ≥ the node's threshold. If every proxy-1 row is at or
         // above it and every proxy-0 row below (known from inherited key bounds, else from one
