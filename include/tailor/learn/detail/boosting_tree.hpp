@@ -493,13 +493,17 @@ class BoostingTreeGrower {
       const double g = gradients_[i].gradient;
       const double h = unit_hessian_ ? 1.0 : gradients_[i].hessian;
       HistogramCell* cell = cells;
+      [[maybe_unused]] std::uint32_t* count = counts;
       for (Index t = 0; t < span; ++t, cell += kBinsPerFeature) {
         const std::uint8_t c = kContiguous ? code[base + static_cast<std::size_t>(t)]
                                            : code[local[static_cast<std::size_t>(t)]];
         // Unit hessians: Σh is the bin's row count, so the count is read off it afterwards
         // (set_counts_from_hessians) instead of being kept in a second array here.
         add_to_cell(cell[c], g, h);
-        if constexpr (kCounts) ++counts[t * kBinsPerFeature + c];
+        if constexpr (kCounts) {
+          ++count[c];
+          count += kBinsPerFeature;
+        }
       }
     }
   }
