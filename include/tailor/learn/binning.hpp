@@ -25,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,13 @@ namespace tailor::learn {
 using BinCode = std::uint16_t;
 /// Most bins per feature (the tree engine keeps a node's bin in 12 bits).
 inline constexpr Index kMaxBins = 4096;
+
+/// Throws InvalidArgument unless 2 <= max_bins <= kMaxBins ("{context}: max_bins = 1, expected a
+/// value in [2, 4096]"); every binned learner's options check uses it.
+inline void check_max_bins(std::string_view context, Index max_bins) {
+  check_param(max_bins >= 2 && max_bins <= kMaxBins, context, "max_bins", max_bins,
+              "a value in [2, 4096]");
+}
 
 /// Settings of BinMapper::fit.
 struct BinningParams {
@@ -258,8 +266,7 @@ class BinnedMatrix {
 };
 
 inline BinMapper BinMapper::fit(const MatrixRef& X, const BinningParams& params) {
-  check_param(params.max_bins >= 2 && params.max_bins <= kMaxBins, "BinMapper", "max_bins",
-              params.max_bins, "a value in [2, 4096]");
+  check_max_bins("BinMapper", params.max_bins);
   check_param(params.max_sample_rows >= 1, "BinMapper", "max_sample_rows", params.max_sample_rows,
               "at least 1");
   check_nonempty("BinMapper", "X", X.rows());

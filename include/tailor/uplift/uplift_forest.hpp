@@ -471,8 +471,7 @@ class UpliftForest {
                 p.honesty_fraction, "a value in (0, 1)");
     check_param(std::isfinite(p.n_reg) && p.n_reg >= 0.0, kContext, "n_reg", p.n_reg,
                 "a finite value >= 0");
-    check_param(p.max_bins >= 2 && p.max_bins <= learn::kMaxBins, kContext, "max_bins", p.max_bins,
-                "a value in [2, 4096]");
+    learn::check_max_bins(kContext, p.max_bins);
     check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
                 "0 (all cores) or a positive count");
   }

@@ -54,8 +54,7 @@ inline void validate_forest_params(const ForestParams& p, std::string_view conte
   check_param(p.max_depth >= 0, context, "max_depth", p.max_depth, "0 (unlimited) or positive");
   check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, context, "honesty_fraction",
               p.honesty_fraction, "a value in (0, 1)");
-  check_param(p.max_bins >= 2 && p.max_bins <= learn::kMaxBins, context, "max_bins", p.max_bins,
-              "a value in [2, 4096]");
+  check_max_bins(context, p.max_bins);
   check_param(p.num_threads >= 0, context, "num_threads", p.num_threads,
               "0 (all cores) or a positive count");
 }

@@ -507,17 +507,18 @@ class TreeGrower {
       if (node.parent >= 0)
         nodes_[static_cast<std::size_t>(node.parent)].next = static_cast<std::uint32_t>(index);
       const Index size = node.end - node.begin;
+      const bool splittable = size >= 2 * options_.min_node_size &&
+                              (options_.max_depth == 0 || node.depth < options_.max_depth);
       if constexpr (kNodeCounts) {
-        // The rule's per-row flags for this node (e.g. grf's Z at or above the node's mean) and
-        // their count, slot S of the node's totals.
-        // A row counts when its key is ≥ the node's threshold. If every proxy-1 row is at or
-        // above it and every proxy-0 row below (known from inherited key bounds, else from one
-        // pass over the rows), the flags are the proxy channel and the histograms' proxy slot
-        // holds the per-bin counts; otherwise they are summed per bin for each scanned feature.
+        // NodeCountingRule: slot S of the node's totals counts the rows whose key is ≥ the
+        // node's threshold (grf's causal rule: Z ≥ Z̄_P). If every proxy-1 row is at or above
+        // it and every proxy-0 row below (known from inherited key bounds, else from one pass
+        // over the rows), the flags are the proxy channel and the histograms' proxy slot holds
+        // the per-bin counts; otherwise they are summed per bin for each scanned feature.
         node_counting_ = false;
         use_proxy_ = false;
         totals[static_cast<std::size_t>(S)] = 0.0;
-        if (rule_.counts_per_node() && size >= 2 * options_.min_node_size) {
+        if (rule_.counts_per_node() && splittable) {
           const double threshold = rule_.node_threshold(P);
           const Index q = rule_.node_flag_proxy();  // < 1: no proxy
           if (q >= 1 && node.key_max0 < threshold && threshold <= node.key_min1) {
@@ -556,9 +557,7 @@ class TreeGrower {
         }
       }
 
-      const bool may_split = size >= 2 * options_.min_node_size &&
-                             (options_.max_depth == 0 || node.depth < options_.max_depth) &&
-                             rule_.can_split(P);
+      const bool may_split = splittable && rule_.can_split(P);
       best_score_ = -std::numeric_limits<double>::infinity();
       best_feature_ = -1;
       if (may_split) {
