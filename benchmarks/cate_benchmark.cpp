@@ -42,9 +42,9 @@ long env_or(const char* name, long fallback) {
 }
 
 tailor::cate::CausalForest make_forest() {
-  return tailor::cate::CausalForest({.num_trees = env_or("TAILOR_CATE_TREES", 2000),
-                                     .seed = 42,
-                                     .num_threads = env_or("TAILOR_CATE_THREADS", 2)});
+  return tailor::cate::CausalForest({.forest = {.num_trees = env_or("TAILOR_CATE_TREES", 2000),
+                                                .seed = 42,
+                                                .num_threads = env_or("TAILOR_CATE_THREADS", 2)}});
 }
 
 void report_accuracy(benchmark::State& state, const tailor::cate::CausalForestModel& model,

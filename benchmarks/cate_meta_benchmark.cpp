@@ -91,11 +91,11 @@ learn::RegressionForest forest_regressor(bool compute_oob = false) {
 }
 
 learn::ClassificationForest forest_classifier(bool compute_oob = false) {
-  return learn::ClassificationForest({.num_trees = 200,
-                                      .min_node_size = 5,
-                                      .compute_oob = compute_oob,
-                                      .seed = 2,
-                                      .num_threads = threads()});
+  return learn::ClassificationForest({.forest = {.num_trees = 200,
+                                                 .min_node_size = 5,
+                                                 .compute_oob = compute_oob,
+                                                 .seed = 2,
+                                                 .num_threads = threads()}});
 }
 
 learn::GradientBoostingRegressor boosting_regressor() {
@@ -198,9 +198,9 @@ void BM_RLearnerBoostingSmoothEffect(benchmark::State& state) {
                  meta_params(), boosting_regressor(), boosting_classifier(), smooth_effect()));
 }
 void BM_CausalForest(benchmark::State& state) {
-  run(state, cate::CausalForest({.num_trees = env_or("TAILOR_META_CF_TREES", 2000),
-                                 .seed = 7,
-                                 .num_threads = threads()}));
+  run(state, cate::CausalForest({.forest = {.num_trees = env_or("TAILOR_META_CF_TREES", 2000),
+                                            .seed = 7,
+                                            .num_threads = threads()}}));
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ void BM_RegressionForestFit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * train.X.rows());
   state.counters["rows"] = static_cast<double>(train.X.rows());
-  state.counters["trees"] = static_cast<double>(forest.params().num_trees);
+  state.counters["trees"] = static_cast<double>(forest.forest_params().num_trees);
   state.counters["test_rmse"] = error;
 }
 
@@ -165,7 +165,7 @@ void BM_RegressionForestFitMemory(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * train.X.rows());
   state.counters["rows"] = static_cast<double>(train.X.rows());
   state.counters["features"] = static_cast<double>(train.X.cols());
-  state.counters["trees"] = static_cast<double>(forest.params().num_trees);
+  state.counters["trees"] = static_cast<double>(forest.forest_params().num_trees);
 }
 
 [[maybe_unused]] const bool kMemoryCaseRegistered = [] {

@@ -58,10 +58,11 @@ const Data& dataset(bool test, tailor::Index n) {
 }
 
 tailor::uplift::UpliftForest forest(tailor::uplift::UpliftCriterion criterion) {
-  return tailor::uplift::UpliftForest({.num_trees = env_or("TAILOR_UPLIFT_TREES", 100),
-                                       .criterion = criterion,
-                                       .seed = 42,
-                                       .num_threads = env_or("TAILOR_UPLIFT_THREADS", 2)});
+  return tailor::uplift::UpliftForest(
+      {.forest = {.num_trees = env_or("TAILOR_UPLIFT_TREES", 100),
+                  .seed = 42,
+                  .num_threads = env_or("TAILOR_UPLIFT_THREADS", 2)},
+       .criterion = criterion});
 }
 
 double correlation(const tailor::Vector& a, const tailor::Vector& b) {
@@ -86,8 +87,8 @@ void BM_UpliftForestFit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * train.X.rows());
   state.SetLabel(std::string(tailor::uplift::to_string(criterion)));
   state.counters["rows"] = static_cast<double>(train.X.rows());
-  state.counters["trees"] = static_cast<double>(estimator.params().num_trees);
-  state.counters["threads"] = static_cast<double>(estimator.params().num_threads);
+  state.counters["trees"] = static_cast<double>(estimator.forest_params().num_trees);
+  state.counters["threads"] = static_cast<double>(estimator.forest_params().num_threads);
   state.counters["test_corr"] = rho;
 }
 

@@ -560,10 +560,11 @@ int run(const Options& opt) {
                                                .min_node_size = 5,
                                                .seed = opt.seed,
                                                .num_threads = opt.threads};
-  const tailor::learn::ClassificationForestParams classification{.num_trees = opt.learner_trees,
-                                                                 .min_node_size = 5,
-                                                                 .seed = opt.seed,
-                                                                 .num_threads = opt.threads};
+  const tailor::learn::ClassificationForestParams classification{
+      .forest = {.num_trees = opt.learner_trees,
+                 .min_node_size = 5,
+                 .seed = opt.seed,
+                 .num_threads = opt.threads}};
   const tailor::cate::MetaLearnerParams meta{
       .num_folds = std::min<Index>(opt.folds, 5), .seed = opt.seed, .num_threads = opt.threads};
   const tailor::learn::RegressionForest outcome_forest(regression);
@@ -578,11 +579,11 @@ int run(const Options& opt) {
     rows.push_back(summarize(name, result, seconds_since(t0)));
     return result;
   };
-  const auto forest = fit_timed("causal forest",
-                                tailor::cate::CausalForest({.num_trees = opt.trees,
-                                                            .nuisance_num_trees = opt.learner_trees,
-                                                            .seed = opt.seed,
-                                                            .num_threads = opt.threads}));
+  const auto forest = fit_timed(
+      "causal forest",
+      tailor::cate::CausalForest(
+          {.forest = {.num_trees = opt.trees, .seed = opt.seed, .num_threads = opt.threads},
+           .nuisance_num_trees = opt.learner_trees}));
   if (!opt.skip_meta_learners) {
     using RF = tailor::learn::RegressionForest;
     using CF = tailor::learn::ClassificationForest;

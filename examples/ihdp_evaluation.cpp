@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     const fs::path dir(data_dir);
     const cate::MetaLearnerParams params{.num_folds = 5, .seed = 1, .num_threads = threads};
     const learn::RegressionForest forest({.num_trees = 500, .seed = 7});
-    const learn::ClassificationForest forest_cls({.num_trees = 500, .seed = 8});
+    const learn::ClassificationForest forest_cls({.forest = {.num_trees = 500, .seed = 8}});
     const learn::GradientBoostingRegressor boost(
         {.learning_rate = 0.1, .max_iter = 200, .min_samples_leaf = 10, .seed = 9});
     const learn::LogisticRegression logistic{};
@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
       run("R-learner (boosting)", cate::RLearner<GB, LR>(params, boost, logistic), split);
       run("DR-learner (boosting)", cate::DRLearner<GB, LR>(params, boost, logistic), split);
       run("causal forest",
-          cate::CausalForest({.num_trees = 2000, .seed = 3, .num_threads = threads}), split);
+          cate::CausalForest({.forest = {.num_trees = 2000, .seed = 3, .num_threads = threads}}),
+          split);
       fmt::print(stderr, "\rreplication {}/{}", k, reps);
     }
     fmt::print(stderr, "\n");

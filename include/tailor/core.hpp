@@ -4,6 +4,7 @@
 
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/folds.hpp"
 #include "tailor/core/metrics.hpp"
 #include "tailor/core/parallel.hpp"

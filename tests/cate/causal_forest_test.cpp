@@ -75,7 +75,8 @@ TEST_CASE("causal forest: Wager-Athey design, accuracy and 95% interval coverage
   const Sim train = wager_athey(2000, 5, 11);
   const Sim test = wager_athey(500, 5, 12);
   const CausalData data(train.X, train.w, train.y);
-  const auto model = CausalForest({.num_trees = 1000, .seed = 3, .num_threads = 2}).fit(data);
+  const auto model =
+      CausalForest({.forest = {.num_trees = 1000, .seed = 3, .num_threads = 2}}).fit(data);
   const cate::EffectIntervals band = model.predict_interval(test.X, 0.95);
 
   // τ ranges over [1, 4] with sd ≈ 0.8; the forest's error is mostly smoothing bias at the
@@ -120,7 +121,8 @@ TEST_CASE("causal forest: Nie-Wager setup A with confounding", "[cate]") {
   const Sim train = nie_wager_a(2000, 6, 1.0, 21);
   const Sim test = nie_wager_a(1000, 6, 1.0, 22);
   const CausalData data(train.X, train.w, train.y);
-  const auto model = CausalForest({.num_trees = 500, .seed = 5, .num_threads = 2}).fit(data);
+  const auto model =
+      CausalForest({.forest = {.num_trees = 500, .seed = 5, .num_threads = 2}}).fit(data);
   const Vector tau = model.predict(test.X);
   // sd(τ) = √(1/24) ≈ 0.204 (the error of predicting the mean); the forest must do much better.
   CHECK(rmse(tau, test.tau) < 0.17);
@@ -162,7 +164,8 @@ TEST_CASE("causal forest: best linear projection and calibration test", "[cate]"
   // Nie–Wager A: τ = 0.5·x₁ + 0.5·x₂ is linear, so the projection on [1, x₁, x₂] is exact.
   const Sim s = nie_wager_a(2000, 6, 1.0, 81);
   const CausalData data(s.X, s.w, s.y);
-  const auto model = CausalForest({.num_trees = 200, .seed = 2, .num_threads = 2}).fit(data);
+  const auto model =
+      CausalForest({.forest = {.num_trees = 200, .seed = 2, .num_threads = 2}}).fit(data);
   const std::vector<Estimate> blp = model.best_linear_projection(s.X.leftCols(2));
   REQUIRE(blp.size() == 3);
   CHECK(std::abs(blp[0].value) < 4.0 * blp[0].std_error);
@@ -181,7 +184,7 @@ TEST_CASE("causal forest: best linear projection and calibration test", "[cate]"
   // Strong heterogeneity (Wager–Athey): both calibration coefficients near 1, and the
   // differential one clearly positive.
   const Sim wa = wager_athey(2000, 5, 82);
-  const auto wa_model = CausalForest({.num_trees = 200, .seed = 2, .num_threads = 2})
+  const auto wa_model = CausalForest({.forest = {.num_trees = 200, .seed = 2, .num_threads = 2}})
                             .fit(CausalData(wa.X, wa.w, wa.y));
   const std::vector<Estimate> calibration = wa_model.test_calibration();
   CHECK(std::abs(calibration[0].value - 1.0) < 4.0 * calibration[0].std_error);
@@ -238,10 +241,10 @@ TEST_CASE("causal forest: one-leaf trees solve the local moment equation exactly
     supplied.outcome[i] = 0.3 * s.X(i, 3) + 0.1 * rng.normal();
     supplied.propensity[i] = 0.2 + 0.6 * s.X(i, 2);
   }
-  const auto model = CausalForest({.num_trees = 4,
-                                   .sample_fraction = 1.0,
-                                   .min_node_size = 300,
-                                   .honesty = false,
+  const auto model = CausalForest({.forest = {.num_trees = 4,
+                                              .sample_fraction = 1.0,
+                                              .min_node_size = 300,
+                                              .honesty = false},
                                    .ci_group_size = 1})
                          .fit(data, supplied);
   CHECK(identical(model.outcome_estimates(), supplied.outcome));
@@ -263,7 +266,8 @@ TEST_CASE("causal forest: one-leaf trees solve the local moment equation exactly
 TEST_CASE("causal forest: known propensities are used as W-hat", "[cate]") {
   const Sim s = nie_wager_a(600, 6, 1.0, 41);
   const CausalData data(s.X, s.w, s.y, {.propensity = s.e});
-  const auto model = CausalForest({.num_trees = 100, .seed = 1, .num_threads = 2}).fit(data);
+  const auto model =
+      CausalForest({.forest = {.num_trees = 100, .seed = 1, .num_threads = 2}}).fit(data);
   CHECK(identical(model.treatment_estimates(), s.e));
   CHECK(model.diagnostics().min_propensity == Approx(0.1));
 }
@@ -285,7 +289,8 @@ TEST_CASE("causal forest: bit-identical for any thread count and after save/load
   const Sim test = nie_wager_a(200, 6, 1.0, 52);
   const CausalData data(s.X, s.w, s.y);
   auto fit = [&](Index threads, std::uint64_t seed) {
-    return CausalForest({.num_trees = 60, .seed = seed, .num_threads = threads}).fit(data);
+    return CausalForest({.forest = {.num_trees = 60, .seed = seed, .num_threads = threads}})
+        .fit(data);
   };
   const auto one = fit(1, 9);
   const auto two = fit(2, 9);
@@ -325,40 +330,66 @@ TEST_CASE("causal forest: bit-identical for any thread count and after save/load
   CHECK_THROWS_AS(cate::CausalForestModel::load(other), FormatError);
 }
 
+TEST_CASE("causal forest: unset forest fields take the causal forest's defaults", "[cate]") {
+  // Setting some shared tree fields must not reset the others to another forest's defaults.
+  const auto defaults = CausalForest().forest_params();
+  CHECK(defaults.num_trees == 2000);
+  CHECK(defaults.poisson_mtry);
+  CHECK(defaults.honesty);
+  CHECK(defaults.min_node_size == 5);
+  CHECK(defaults.max_bins == 0);  // by n
+  CHECK(defaults.resolve_max_bins(10'000) == 256);
+  CHECK(defaults.resolve_max_bins(100'000) == 1024);
+  const auto seeded = CausalForest({.forest = {.seed = 9, .num_threads = 2}}).forest_params();
+  CHECK(seeded.num_trees == 2000);
+  CHECK(seeded.poisson_mtry);
+  CHECK(seeded.seed == 9);
+  const auto set =
+      CausalForest({.forest = {.num_trees = 50, .poisson_mtry = false}}).forest_params();
+  CHECK(set.num_trees == 50);
+  CHECK_FALSE(set.poisson_mtry);
+}
+
 TEST_CASE("causal forest: bad parameters and input", "[cate]") {
   using P = cate::CausalForestParams;
-  CHECK_THROWS_WITH(CausalForest(P{.num_trees = 7}),
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.num_trees = 7}}),
                     Catch::Contains("num_trees = 7") && Catch::Contains("ci_group_size = 2"));
-  CHECK_THROWS_WITH(CausalForest(P{.sample_fraction = 0.6}),
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.sample_fraction = 0.6}}),
                     Catch::Contains("sample_fraction = 0.6") && Catch::Contains("(0, 0.5]"));
-  CHECK_NOTHROW(CausalForest(P{.sample_fraction = 0.6, .ci_group_size = 1}));
+  CHECK_NOTHROW(CausalForest(P{.forest = {.sample_fraction = 0.6}, .ci_group_size = 1}));
   CHECK_THROWS_WITH(CausalForest(P{.alpha = 0.3}), Catch::Contains("alpha = 0.3"));
   CHECK_THROWS_WITH(CausalForest(P{.imbalance_penalty = -1.0}),
                     Catch::Contains("imbalance_penalty = -1"));
-  CHECK_THROWS_WITH(CausalForest(P{.honesty_fraction = 1.0}),
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.honesty_fraction = 1.0}}),
                     Catch::Contains("honesty_fraction = 1"));
   CHECK_THROWS_WITH(CausalForest(P{.propensity_clip = 0.5}),
                     Catch::Contains("propensity_clip = 0.5"));
   CHECK_THROWS_AS(CausalForest(P{.ci_group_size = 0}), InvalidArgument);
-  CHECK_THROWS_AS(CausalForest(P{.min_node_size = 0}), InvalidArgument);
-  CHECK_THROWS_AS(CausalForest(P{.num_threads = -1}), InvalidArgument);
-  CHECK_THROWS_WITH(CausalForest(P{.max_bins = 1}),
+  CHECK_THROWS_AS(CausalForest(P{.forest = {.min_node_size = 0}}), InvalidArgument);
+  CHECK_THROWS_AS(CausalForest(P{.forest = {.num_threads = -1}}), InvalidArgument);
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.max_bins = 1}}),
                     Catch::Contains("max_bins = 1, expected 0 (auto) or a value in [2, 4096]"));
-  CHECK_THROWS_AS(CausalForest(P{.max_bins = 4097}), InvalidArgument);
-  CHECK_NOTHROW(CausalForest(P{.max_bins = 4096}));
+  CHECK_THROWS_AS(CausalForest(P{.forest = {.max_bins = 4097}}), InvalidArgument);
+  CHECK_NOTHROW(CausalForest(P{.forest = {.max_bins = 4096}}));
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.bootstrap = true}}),
+                    Catch::Contains("CausalForest: forest.bootstrap = true, expected false"));
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.compute_oob = false}}),
+                    Catch::Contains("CausalForest: forest.compute_oob = false, expected true"));
 
   const Sim s = nie_wager_a(200, 6, 1.0, 61);
   const CausalData data(s.X, s.w, s.y);
-  CHECK_THROWS_WITH(CausalForest(P{.mtry = 7}).fit(data),
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.mtry = 7}}).fit(data),
                     Catch::Contains("mtry = 7, expected at most the 6 features"));
-  CHECK_THROWS_WITH(CausalForest(P{.num_trees = 10}).fit(data, {.outcome = Vector::Zero(199)}),
-                    Catch::Contains("supplied outcome has 199 rows, expected 200"));
+  CHECK_THROWS_WITH(
+      CausalForest(P{.forest = {.num_trees = 10}}).fit(data, {.outcome = Vector::Zero(199)}),
+      Catch::Contains("supplied outcome has 199 rows, expected 200"));
   Vector bad = Vector::Constant(200, 0.5);
   bad[17] = 1.5;
-  CHECK_THROWS_WITH(CausalForest(P{.num_trees = 10}).fit(data, {.propensity = bad}),
+  CHECK_THROWS_WITH(CausalForest(P{.forest = {.num_trees = 10}}).fit(data, {.propensity = bad}),
                     Catch::Contains("supplied propensity[17] = 1.5, expected a probability"));
   bad[17] = std::nan("");
-  CHECK_THROWS_AS(CausalForest(P{.num_trees = 10}).fit(data, {.propensity = bad}), DataError);
+  CHECK_THROWS_AS(CausalForest(P{.forest = {.num_trees = 10}}).fit(data, {.propensity = bad}),
+                  DataError);
   // Treatment that CausalData rejects never reaches the forest (constant w, a lone treated row).
   Vector w_constant = Vector::Ones(200);
   CHECK_THROWS_WITH(CausalData(s.X, w_constant, s.y), Catch::Contains("w is constant"));
@@ -367,7 +398,7 @@ TEST_CASE("causal forest: bad parameters and input", "[cate]") {
   CHECK_THROWS_WITH(CausalData(s.X, w_single, s.y),
                     Catch::Contains("expected at least 2 in each arm"));
 
-  const auto model = CausalForest(P{.num_trees = 10}).fit(data);
+  const auto model = CausalForest(P{.forest = {.num_trees = 10}}).fit(data);
   CHECK_THROWS_WITH(model.predict(s.X.leftCols(5)), Catch::Contains("X has 5 columns, expected 6"));
   Matrix with_nan = s.X.topRows(3);
   with_nan(1, 2) = std::nan("");
@@ -381,17 +412,18 @@ TEST_CASE("causal forest: progress reports every stage", "[cate]") {
   const CausalData data(s.X, s.w, s.y);
   std::vector<std::string> stages;
   Index last_trees = 0;
-  const auto model = CausalForest({.num_trees = 20,
-                                   .nuisance_num_trees = 10,
-                                   .num_threads = 2,
-                                   .progress =
-                                       [&](const Progress& progress) {
-                                         if (stages.empty() || stages.back() != progress.stage)
-                                           stages.emplace_back(progress.stage);
-                                         if (progress.stage == "trees")
-                                           last_trees = std::max(last_trees, progress.done);
-                                       }})
-                         .fit(data);
+  const auto model =
+      CausalForest({.forest = {.num_trees = 20,
+                               .num_threads = 2,
+                               .progress =
+                                   [&](const Progress& progress) {
+                                     if (stages.empty() || stages.back() != progress.stage)
+                                       stages.emplace_back(progress.stage);
+                                     if (progress.stage == "trees")
+                                       last_trees = std::max(last_trees, progress.done);
+                                   }},
+                    .nuisance_num_trees = 10})
+          .fit(data);
   CHECK(stages == std::vector<std::string>{"outcome trees", "treatment trees", "trees"});
   CHECK(last_trees == 20);
   CHECK(model.num_trees() == 20);

@@ -53,7 +53,7 @@ Sim simulate(Index n, std::uint64_t seed) {
 const cate::MetaLearnerParams kParams{.num_folds = 2, .seed = 3, .num_threads = 2};
 const Forest kForest({.num_trees = 8, .min_node_size = 10, .seed = 1, .num_threads = 2});
 const ForestClassifier kForestClassifier(
-    {.num_trees = 8, .min_node_size = 10, .seed = 2, .num_threads = 2});
+    {.forest = {.num_trees = 8, .min_node_size = 10, .seed = 2, .num_threads = 2}});
 const Boosting kBoosting({.max_iter = 8,
                           .max_leaf_nodes = 8,
                           .early_stopping = learn::EarlyStopping::disabled,

@@ -107,7 +107,8 @@ using Classifier = learn::ClassificationForest;
 const Forest kForest(
     {.num_trees = 100, .min_node_size = 5, .compute_oob = false, .seed = 1, .num_threads = 2});
 const Classifier kClassifier(
-    {.num_trees = 100, .min_node_size = 5, .compute_oob = false, .seed = 2, .num_threads = 2});
+    {.forest = {
+         .num_trees = 100, .min_node_size = 5, .compute_oob = false, .seed = 2, .num_threads = 2}});
 const cate::MetaLearnerParams kParams{.num_folds = 5, .seed = 3, .num_threads = 2};
 
 struct Estimator {
@@ -137,7 +138,7 @@ std::vector<Estimator> estimators() {
        }},
       {"causal forest",
        [](const CausalData& d, const Matrix& X) {
-         return cate::CausalForest({.num_trees = 500, .seed = 4, .num_threads = 2})
+         return cate::CausalForest({.forest = {.num_trees = 500, .seed = 4, .num_threads = 2}})
              .fit(d)
              .predict(X);
        }},

@@ -58,7 +58,7 @@ Forest forest(Index threads, Index trees = 60) {
 }
 ForestClassifier classifier(Index threads, Index trees = 60) {
   return ForestClassifier(
-      {.num_trees = trees, .min_node_size = 5, .seed = 2, .num_threads = threads});
+      {.forest = {.num_trees = trees, .min_node_size = 5, .seed = 2, .num_threads = threads}});
 }
 cate::MetaLearnerParams oob_params(Index threads) {
   return {.nuisance_fit = NuisanceFit::out_of_bag, .seed = 3, .num_threads = threads};
@@ -234,7 +234,7 @@ TEST_CASE("out-of-bag nuisances reject what cannot give them", "[cate]") {
   CHECK_THROWS_WITH(
       (cate::TLearner<Forest, ForestClassifier>(oob_params(1), no_oob, classifier(1))),
       Contains("outcome learner has compute_oob = false"));
-  const ForestClassifier no_oob_classifier({.num_trees = 10, .compute_oob = false});
+  const ForestClassifier no_oob_classifier({.forest = {.num_trees = 10, .compute_oob = false}});
   CHECK_THROWS_WITH(
       (cate::RLearner<Forest, ForestClassifier>(oob_params(1), forest(1), no_oob_classifier)),
       Contains("propensity learner has compute_oob = false"));

@@ -264,11 +264,11 @@ TEST_CASE("RATE rejects bad input with messages naming argument, index and expec
   CHECK_THROWS_WITH(rate.evaluate(bad_priority, scores),
                     Catch::Contains("priority[1] = inf, expected a finite value"));
   CHECK_THROWS_WITH(rate.evaluate(priority, scores, Vector{{1.0, -1.0, 1.0, 1.0}}),
-                    Catch::Contains("sample_weights[1] = -1, expected a finite value >= 0"));
+                    Catch::Contains("sample_weights[1] = -1, expected a value >= 0"));
   CHECK_THROWS_WITH(rate.evaluate(priority, scores, Vector{{1.0, 1.0}}),
                     Catch::Contains("sample_weights has 2 rows, expected 4"));
   CHECK_THROWS_WITH(rate.evaluate(priority, scores, Vector::Zero(4)),
-                    Catch::Contains("sample_weights sum to 0, expected at least one positive"));
+                    Catch::Contains("sample_weights sum to 0, expected a positive total"));
   CHECK_THROWS_WITH(rate.compare(priority, Vector{{1.0}}, scores),
                     Catch::Contains("priority_b has 1 rows, expected 4"));
 

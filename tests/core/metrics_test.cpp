@@ -89,7 +89,7 @@ TEST_CASE("roc_auc rejects bad input with precise messages", "[metrics]") {
   CHECK_THROWS_WITH(metrics::roc_auc(y, vec({0.1, NAN, 0.3})),
                     Catch::Contains("roc_auc: score[1] = nan, expected a finite value"));
   CHECK_THROWS_WITH(metrics::roc_auc(y, s, vec({1, 1})),
-                    Catch::Contains("roc_auc: weights has 2 entries, expected 3"));
+                    Catch::Contains("roc_auc: weights has 2 rows, expected 3"));
   CHECK_THROWS_WITH(metrics::roc_auc(y, s, vec({1, -1, 1})),
                     Catch::Contains("roc_auc: weights[1] = -1, expected a value >= 0"));
   CHECK_THROWS_WITH(metrics::roc_auc(y, s, vec({0, 0, 0})),

@@ -141,7 +141,7 @@ TEST_CASE("exceptions in workers reach the caller and the pool keeps working", "
     CHECK_THROWS_AS(tailor::parallel_for(0, 1000, threads,
                                          [](Index i) {
                                            if (i == 637) {
-                                             tailor::detail::raise<tailor::DataError>("bad {}", i);
+                                             tailor::raise<tailor::DataError>("bad {}", i);
                                            }
                                          }),
                     tailor::DataError);

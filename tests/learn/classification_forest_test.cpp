@@ -76,11 +76,21 @@ Matrix logistic_coefficients() {
 
 }  // namespace
 
+TEST_CASE("ClassificationForest: composes the shared ForestParams", "[classification_forest]") {
+  const auto classes = ClassificationForest({.forest = {.num_trees = 30}}).forest_params();
+  CHECK(classes.num_trees == 30);
+  CHECK(classes.max_bins == 256);
+  CHECK(classes.honesty);
+  CHECK(classes.min_node_size == 5);
+  CHECK_THROWS_WITH(ClassificationForest({.forest = {.max_depth = -1}}),
+                    Catch::Contains("ClassificationForest: forest.max_depth = -1"));
+}
+
 TEST_CASE("ClassificationForest is calibrated on a known logistic model", "[classification]") {
   const Matrix B = logistic_coefficients();
   const auto train = softmax_data(3000, 4, B, 1);
   const auto test = softmax_data(2000, 4, B, 2);
-  const ClassificationForest forest({.num_trees = 100, .seed = 3, .num_threads = 2});
+  const ClassificationForest forest({.forest = {.num_trees = 100, .seed = 3, .num_threads = 2}});
   const auto model = forest.fit(train.X, train.y);
   REQUIRE(model.num_classes() == 2);
   const Matrix proba = model.predict_proba(test.X);
@@ -114,7 +124,8 @@ TEST_CASE("ClassificationForest: three classes, gini and entropy", "[classificat
   for (const auto criterion :
        {ClassificationForest::Criterion::gini, ClassificationForest::Criterion::entropy}) {
     const auto model =
-        ClassificationForest({.num_trees = 60, .seed = 7, .num_threads = 2, .criterion = criterion})
+        ClassificationForest(
+            {.forest = {.num_trees = 60, .seed = 7, .num_threads = 2}, .criterion = criterion})
             .fit(train.X, train.y);
     REQUIRE(model.num_classes() == 3);
     const Matrix proba = model.predict_proba(test.X);
@@ -132,7 +143,7 @@ TEST_CASE("ClassificationForest: three classes, gini and entropy", "[classificat
 TEST_CASE("ClassificationForest: determinism, save/load", "[classification]") {
   const auto train = softmax_data(400, 4, logistic_coefficients(), 11);
   auto fit = [&](Index threads) {
-    return ClassificationForest({.num_trees = 16, .seed = 2, .num_threads = threads})
+    return ClassificationForest({.forest = {.num_trees = 16, .seed = 2, .num_threads = threads}})
         .fit(train.X, train.y);
   };
   const auto one = fit(1);
@@ -155,7 +166,7 @@ TEST_CASE("ClassificationForest: determinism, save/load", "[classification]") {
 
 TEST_CASE("ClassificationForest: bad input", "[classification]") {
   const auto d = softmax_data(40, 2, logistic_coefficients(), 3);
-  const ClassificationForest forest({.num_trees = 2, .num_threads = 1});
+  const ClassificationForest forest({.forest = {.num_trees = 2, .num_threads = 1}});
   Vector y = d.y;
   y[5] = 0.5;
   CHECK_THROWS_WITH(forest.fit(d.X, y),
@@ -167,8 +178,9 @@ TEST_CASE("ClassificationForest: bad input", "[classification]") {
                     Catch::Contains("y[5] = 2, expected an integer label 0..1"));
   CHECK_THROWS_WITH(ClassificationForest({.num_classes = 1}),
                     Catch::Contains("num_classes = 1, expected 0 (from the labels) or at least 2"));
-  CHECK_THROWS_WITH(ClassificationForest({.num_trees = 0}),
-                    Catch::Contains("ClassificationForest: num_trees = 0, expected at least 1"));
+  CHECK_THROWS_WITH(
+      ClassificationForest({.forest = {.num_trees = 0}}),
+      Catch::Contains("ClassificationForest: forest.num_trees = 0, expected at least 1"));
   CHECK_THROWS_AS(forest.fit(d.X, d.y.head(10)), tailor::ShapeMismatch);
   // All labels 0: still a two-class model, probability 1 for class 0.
   const auto model = forest.fit(d.X, Vector::Zero(40));

@@ -256,7 +256,7 @@ TEST_CASE("cross_fit rejects bad input and propagates learner errors", "[cross_f
                     Catch::Contains("cross_fit_predict: X(13, 1) = nan, expected a finite value"));
   CHECK_THROWS_WITH(cross_fit_predict(Broken{}, d.X, d.y, none, folds),
                     Catch::Contains("cross_fit_predict: the model fitted without fold 0 returned 6 "
-                                    "predictions for 5 rows"));
+                                    "rows of predictions for 5 rows"));
 
   const Eigen::VectorXd half{{0, 1, 0.5, 1}};
   const Folds two{.num_folds = 2, .fold = {0, 1, 0, 1}};

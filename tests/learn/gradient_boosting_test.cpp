@@ -300,6 +300,17 @@ TEST_CASE("GradientBoosting: save -> load gives identical predictions", "[boosti
   std::istringstream corrupt_in(corrupt);
   CHECK_THROWS_WITH(GradientBoostingRegressionModel::load(corrupt_in),
                     Catch::Contains("tree structure"));
+
+  // A version-1 file stored num_threads after the baseline; it still loads (and is dropped).
+  const std::string tag = "learn::GradientBoostingRegressor";
+  const std::size_t version_at = 8 + 4 + 8 + tag.size();
+  const std::size_t baseline_end = version_at + 4 + 1 + 8 + 8;  // loss, num_features, baseline
+  std::string v1 = bytes;
+  REQUIRE(v1[version_at] == 2);
+  v1[version_at] = 1;
+  v1.insert(baseline_end, std::string("\x03\0\0\0\0\0\0\0", 8));  // num_threads = 3
+  std::istringstream v1_in(v1);
+  CHECK(GradientBoostingRegressionModel::load(v1_in).predict(X) == regression.predict(X));
 }
 
 TEST_CASE("GradientBoosting rejects bad input with precise messages", "[boosting]") {

@@ -58,7 +58,7 @@ TEST_CASE("cross-fitting works with every base learner", "[learn]") {
   const Matrix p_logistic =
       learn::cross_fit_predict_proba(learn::LogisticRegression{}, d.X, d.label, none, folds, 2);
   const Matrix p_forest = learn::cross_fit_predict_proba(
-      learn::ClassificationForest({.num_trees = 50, .seed = 1}), d.X, d.label, none, folds, 2);
+      learn::ClassificationForest({.forest = {.num_trees = 50, .seed = 1}}), d.X, d.label, none, folds, 2);
   const Matrix p_boost = learn::cross_fit_predict_proba(
       learn::GradientBoostingClassifier({.max_iter = 30, .seed = 1}), d.X, d.label, none, folds, 2);
   for (const Matrix* p : {&p_logistic, &p_forest, &p_boost}) {

@@ -219,6 +219,20 @@ TEST_CASE("RegressionForest: save -> load gives identical predictions", "[regres
   CHECK_THROWS_AS(RegressionForestModel::load(wrong), tailor::FormatError);
 }
 
+TEST_CASE("RegressionForest: one ForestParams, defaults applied once", "[regression_forest]") {
+  const auto defaults = RegressionForest().forest_params();
+  CHECK(defaults.num_trees == 500);
+  CHECK(defaults.min_node_size == 5);
+  CHECK(defaults.max_depth == 0);
+  CHECK(defaults.honesty);
+  CHECK(defaults.max_bins == 256);
+  CHECK_FALSE(defaults.poisson_mtry);
+  CHECK(defaults.resolve_mtry(4, "test") == 4);  // grf: min(ceil(sqrt(p) + 20), p)
+  CHECK(defaults.resolve_mtry(900, "test") == 50);
+  CHECK_THROWS_WITH(RegressionForest({.mtry = 5}).fit(Matrix::Zero(10, 3), Vector::Zero(10)),
+                    Catch::Contains("RegressionForest: mtry = 5, expected at most the 3 features"));
+}
+
 TEST_CASE("RegressionForest: bad input", "[regression_forest]") {
   using tailor::DataError;
   using tailor::InvalidArgument;

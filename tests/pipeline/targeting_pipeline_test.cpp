@@ -254,10 +254,11 @@ TEST_CASE("targeting pipeline: a causal forest as the effect model", "[pipeline]
   const CausalData data(s.X, s.w, s.y);
   using Forest = pipeline::TargetingPipeline<cate::CausalForest>;
   const auto result =
-      Forest({.effect = cate::CausalForest(
-                  {.num_trees = 100, .nuisance_num_trees = 50, .seed = 2, .num_threads = 2}),
-              .num_folds = 2,
-              .seed = 1})
+      Forest(
+          {.effect = cate::CausalForest({.forest = {.num_trees = 100, .seed = 2, .num_threads = 2},
+                                         .nuisance_num_trees = 50}),
+           .num_folds = 2,
+           .seed = 1})
           .fit(data);
   Index agree = 0;
   for (Index i = 0; i < 800; ++i) agree += (result.treat[i] == 1) == (s.X(i, 0) > 0.0) ? 1 : 0;

@@ -206,6 +206,28 @@ TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
   const std::string bytes = buffer.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() - 9));
   CHECK_THROWS_AS(KMeansModel::load(truncated), FormatError);
+
+  // The free functions write the same bytes; re-saving a loaded model gives identical bytes.
+  std::stringstream original(bytes), again;
+  tailor::save(tailor::load<KMeansModel>(original), again);
+  CHECK(again.str() == bytes);
+
+  // A version-1 file (which stored num_threads) still loads.
+  std::stringstream v1;
+  {
+    tailor::BinaryWriter w(v1);
+    w.write_header("segment::KMeansModel", 1);
+    w.write(m.centers());
+    w.write(std::vector<std::int64_t>(m.labels().begin(), m.labels().end()));
+    w.write(m.inertia());
+    w.write(m.iterations());
+    w.write(m.converged());
+    w.write(m.restart_inertia());
+    w.write(Index{3});  // num_threads
+  }
+  const auto old = tailor::load<KMeansModel>(v1);
+  CHECK(old.centers() == m.centers());
+  CHECK(old.predict(b.X) == m.predict(b.X));
 }
 
 TEST_CASE("KMeans rejects bad input", "[segment][kmeans]") {
@@ -228,7 +250,7 @@ TEST_CASE("KMeans rejects bad input", "[segment][kmeans]") {
   CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, w),
                     Catch::Contains("KMeans: weights[2] = -1, expected a value >= 0"));
   CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, Vector::Ones(4)),
-                    Catch::Contains("weights has 4 entries, expected 5"));
+                    Catch::Contains("weights has 4 rows, expected 5"));
   CHECK_THROWS_WITH(KMeans({.num_clusters = 2}).fit(X, Vector::Zero(5)),
                     Catch::Contains("weights sum to 0"));
   CHECK_THROWS_WITH(MiniBatchKMeans({.batch_size = 0}), Catch::Contains("batch_size = 0"));

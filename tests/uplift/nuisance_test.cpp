@@ -45,8 +45,8 @@ TEST_CASE("cross_fit_nuisance: recovers e, mu0, mu1 and debiases the curves", "[
   CHECK((nu.mu1 - mu0_true - d.tau).cwiseAbs().mean() < 0.1);
   // The whole-population lift with estimated nuisances ≈ ATE = 1; the naive one is biased.
   const double naive = lift_curve(d.y, d.w, d.tau).final_value();
-  const double dr = lift_curve(d.y, d.w, d.tau, nu.to_options()).final_value();
-  const double ipw = lift_curve(d.y, d.w, d.tau, nu.to_options(false)).final_value();
+  const double dr = lift_curve(d.y, d.w, d.tau, evaluation_options(nu)).final_value();
+  const double ipw = lift_curve(d.y, d.w, d.tau, evaluation_options(nu, false)).final_value();
   CHECK(naive > 1.4);
   CHECK(dr == Approx(1.0).margin(0.08));
   CHECK(ipw == Approx(1.0).margin(0.15));
@@ -62,6 +62,35 @@ TEST_CASE("cross_fit_nuisance: recovers e, mu0, mu1 and debiases the curves", "[
                                               learn::Ridge(), {.num_folds = 4, .clip = 0.3});
   CHECK(clipped.propensity.minCoeff() >= 0.3);
   CHECK(clipped.propensity.maxCoeff() <= 0.7);
+}
+
+TEST_CASE("cross_fit_nuisance: sample weights reach every nuisance model", "[uplift]") {
+  // A third of the rows is contaminated (outcome +10, treatment flipped to 1) and carries weight
+  // 0: the weighted nuisances recover the clean μ̂₀, μ̂₁ and ê; unweighted ones cannot.
+  Design d = simulate(3000, 5);
+  Vector weights = Vector::Ones(3000);
+  Vector y = d.y;
+  Vector w = d.w;
+  for (Index i = 0; i < 3000; i += 3) {
+    y[i] += 10.0;
+    w[i] = 1.0;
+    weights[i] = 0.0;
+  }
+  const NuisanceParams params{.num_folds = 3, .seed = 4, .num_threads = 2};
+  const Nuisance weighted =
+      cross_fit_nuisance(d.X, w, y, learn::LogisticRegression(), learn::Ridge(), params, weights);
+  const Nuisance unweighted =
+      cross_fit_nuisance(d.X, w, y, learn::LogisticRegression(), learn::Ridge(), params);
+  const Vector mu0_true = 2.0 * d.X.col(0) + d.X.col(1);
+  CHECK((weighted.mu0 - mu0_true).cwiseAbs().mean() < 0.1);
+  CHECK((weighted.mu1 - mu0_true - d.tau).cwiseAbs().mean() < 0.15);
+  CHECK((weighted.propensity - d.e).cwiseAbs().mean() < 0.05);
+  CHECK((unweighted.mu1 - mu0_true - d.tau).cwiseAbs().mean() > 2.0);
+  CHECK((unweighted.propensity - d.e).cwiseAbs().mean() > 0.1);
+  CHECK_THROWS_WITH(
+      cross_fit_nuisance(d.X, w, y, learn::LogisticRegression(), learn::Ridge(), params,
+                         Vector::Constant(3000, -1.0)),
+      Catch::Contains("cross_fit_nuisance: sample_weights[0] = -1, expected a value >= 0"));
 }
 
 TEST_CASE("cross_fit_nuisance: bad input", "[uplift]") {

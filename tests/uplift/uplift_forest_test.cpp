@@ -61,14 +61,11 @@ bool identical(const Vector& a, const Vector& b) {
 }
 
 UpliftForestParams small_params(UpliftCriterion criterion) {
-  return {.num_trees = 40,
-          .criterion = criterion,
-          .min_node_size = 40,
-          .min_treated_per_leaf = 10,
-          .min_control_per_leaf = 10,
-          .max_depth = 6,
-          .seed = 7,
-          .num_threads = 2};
+  return {
+      .forest = {.num_trees = 40, .min_node_size = 40, .max_depth = 6, .seed = 7, .num_threads = 2},
+      .criterion = criterion,
+      .min_treated_per_leaf = 10,
+      .min_control_per_leaf = 10};
 }
 
 }  // namespace
@@ -256,7 +253,7 @@ TEST_CASE("UpliftForest: ED and CTS on a continuous outcome, honest trees", "[up
   for (auto c : {UpliftCriterion::ED, UpliftCriterion::CTS}) {
     for (bool honesty : {false, true}) {
       auto params = small_params(c);
-      params.honesty = honesty;
+      params.forest.honesty = honesty;
       const Vector tau_hat = UpliftForest(params).fit(data).predict(test.X);
       INFO(to_string(c) << (honesty ? " honest" : "") << ": corr "
                         << correlation(tau_hat, test.tau));
@@ -282,16 +279,16 @@ TEST_CASE("UpliftForest: deterministic for a seed and any num_threads; save/load
   const CausalData weighted(train.X, train.w, train.y, {.sample_weights = v});
   for (auto c : {UpliftCriterion::KL, UpliftCriterion::CTS}) {
     auto params = small_params(c);
-    params.honesty = c == UpliftCriterion::CTS;
-    params.num_threads = 1;
+    params.forest.honesty = c == UpliftCriterion::CTS;
+    params.forest.num_threads = 1;
     const Vector one = UpliftForest(params).fit(data).predict(train.X);
-    params.num_threads = 2;
+    params.forest.num_threads = 2;
     const Vector two = UpliftForest(params).fit(data).predict(train.X);
-    params.num_threads = 4;
+    params.forest.num_threads = 4;
     const auto model = UpliftForest(params).fit(data);
     CHECK(identical(one, two));
     CHECK(identical(one, model.predict(train.X)));
-    params.seed = 8;
+    params.forest.seed = 8;
     CHECK_FALSE(identical(one, UpliftForest(params).fit(data).predict(train.X)));
 
     std::stringstream buffer;
@@ -303,9 +300,9 @@ TEST_CASE("UpliftForest: deterministic for a seed and any num_threads; save/load
     CHECK(loaded.fallback_treated_mean() == model.fallback_treated_mean());
 
     // Weighted fits are as deterministic and round-trip as well.
-    params.seed = 7;
+    params.forest.seed = 7;
     const auto weighted_model = UpliftForest(params).fit(weighted);
-    params.num_threads = 1;
+    params.forest.num_threads = 1;
     CHECK(identical(UpliftForest(params).fit(weighted).predict(train.X),
                     weighted_model.predict(train.X)));
     std::stringstream weighted_buffer;
@@ -330,8 +327,10 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
                         Catch::Contains("criterion KL"));
   CHECK_THROWS_AS(UpliftForest({.criterion = UpliftCriterion::ChiSquared}).fit(continuous),
                   DataError);
-  CHECK_NOTHROW(UpliftForest({.num_trees = 2, .criterion = UpliftCriterion::ED}).fit(continuous));
-  CHECK_NOTHROW(UpliftForest({.num_trees = 2, .criterion = UpliftCriterion::CTS}).fit(continuous));
+  CHECK_NOTHROW(
+      UpliftForest({.forest = {.num_trees = 2}, .criterion = UpliftCriterion::ED}).fit(continuous));
+  CHECK_NOTHROW(UpliftForest({.forest = {.num_trees = 2}, .criterion = UpliftCriterion::CTS})
+                    .fit(continuous));
 
   // One arm empty, NaN: rejected by CausalData before the forest sees them.
   const Vector all_treated = Vector::Ones(train.y.size());
@@ -342,17 +341,25 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
   CHECK_THROWS_WITH(CausalData(X_nan, train.w, train.y),
                     Catch::Contains("CausalData: X(5, 2) = nan, expected a finite value"));
 
-  // Options.
-  CHECK_THROWS_WITH(UpliftForest({.num_trees = 0}),
-                    Catch::Contains("UpliftForest: num_trees = 0, expected at least 1"));
+  // Options. Unset forest fields keep the uplift forest's (CausalML's) defaults.
+  const auto defaults = UpliftForest({.forest = {.seed = 3}}).forest_params();
+  CHECK(defaults.num_trees == 100);
+  CHECK(defaults.min_node_size == 100);
+  CHECK(defaults.max_depth == 10);
+  CHECK_FALSE(defaults.honesty);
+  CHECK(defaults.resolve_mtry(50, "test") == 10);
+  CHECK(defaults.seed == 3);
+  CHECK_THROWS_WITH(UpliftForest({.forest = {.num_trees = 0}}),
+                    Catch::Contains("UpliftForest: forest.num_trees = 0, expected at least 1"));
   CHECK_THROWS_WITH(UpliftForest({.min_treated_per_leaf = 0}),
                     Catch::Contains("min_treated_per_leaf = 0, expected at least 1"));
   CHECK_THROWS_WITH(UpliftForest({.min_control_per_leaf = -1}),
                     Catch::Contains("min_control_per_leaf = -1"));
-  CHECK_THROWS_WITH(UpliftForest({.sample_fraction = 1.5}),
+  CHECK_THROWS_WITH(UpliftForest({.forest = {.sample_fraction = 1.5}}),
                     Catch::Contains("sample_fraction = 1.5, expected a value in (0, 1]"));
-  CHECK_THROWS_WITH(UpliftForest({.honesty_fraction = 1.0}), Catch::Contains("honesty_fraction"));
-  CHECK_THROWS_WITH(UpliftForest({.max_bins = 1}), Catch::Contains("max_bins = 1"));
+  CHECK_THROWS_WITH(UpliftForest({.forest = {.honesty_fraction = 1.0}}),
+                    Catch::Contains("honesty_fraction"));
+  CHECK_THROWS_WITH(UpliftForest({.forest = {.max_bins = 1}}), Catch::Contains("max_bins = 1"));
   CHECK_THROWS_WITH(UpliftForest({.n_reg = -1.0}),
                     Catch::Contains("UpliftForest: n_reg = -1, expected a finite value >= 0"));
   CHECK_THROWS_WITH(UpliftForest({.n_reg = std::numeric_limits<double>::quiet_NaN()}),
@@ -360,11 +367,11 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
   CHECK_THROWS_WITH(UpliftForest({.criterion = static_cast<UpliftCriterion>(7)}),
                     Catch::Contains("criterion = 7, expected KL, ED, ChiSquared or CTS"));
   const CausalData data(train.X, train.w, train.y);
-  CHECK_THROWS_WITH(UpliftForest({.mtry = 6}).fit(data),
+  CHECK_THROWS_WITH(UpliftForest({.forest = {.mtry = 6}}).fit(data),
                     Catch::Contains("mtry = 6, expected at most the 5 features of X"));
 
   // Prediction input.
-  const auto model = UpliftForest({.num_trees = 3, .min_node_size = 20}).fit(data);
+  const auto model = UpliftForest({.forest = {.num_trees = 3, .min_node_size = 20}}).fit(data);
   CHECK_THROWS_WITH(model.predict(Matrix::Zero(2, 4)),
                     Catch::Contains("UpliftForestModel::predict: X has 4 columns, expected 5"));
   Matrix test_nan = Matrix::Zero(3, 5);

@@ -20,7 +20,9 @@
 #include <span>
 #include <vector>
 
+#include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/types.hpp"
 
 namespace tailor::cate {
@@ -32,12 +34,8 @@ enum class TargetSample {
   control,  ///< ATC: E[Y(1) − Y(0) | W = 0]
 };
 
-/// Per-row nuisance estimates for the training rows (cross-fitted where the method allows).
-struct NuisanceEstimates {
-  Vector mu0;         ///< μ̂₀(xᵢ) = E[Y | X = xᵢ, W = 0]
-  Vector mu1;         ///< μ̂₁(xᵢ) = E[Y | X = xᵢ, W = 1]
-  Vector propensity;  ///< êᵢ = P(W = 1 | X = xᵢ), after clipping
-};
+/// The library's one binary-treatment nuisance type (core/data.hpp).
+using tailor::NuisanceEstimates;
 
 /// The doubly-robust scores Γᵢ (see the header comment); their mean is the AIPW ATE.
 inline Vector aipw_scores(const VectorRef& y, const VectorRef& w, const NuisanceEstimates& nu) {
@@ -65,7 +63,7 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
   for (Index i = 0; i < n; ++i) {
     const double e = nu.propensity[i];
     if (!(e > 0.0 && e < 1.0)) {
-      tailor::detail::raise<DataError>(
+      raise<DataError>(
           "{}: propensity[{}] = {}, expected a value strictly between 0 and 1 (clip it)", kContext,
           i, e);
     }
@@ -102,8 +100,8 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
   Index m = 0;
   for (Index i : rows) {
     if (i < 0 || i >= n) {
-      tailor::detail::raise<InvalidArgument>(
-          "{}: rows contains {}, expected a row index in [0, {})", kContext, i, n);
+      raise<InvalidArgument>("{}: rows contains {}, expected a row index in [0, {})", kContext, i,
+                             n);
     }
     double a = 0.0, d = 0.0;
     score(i, a, d);
@@ -113,11 +111,10 @@ inline Estimate aipw_average_effect(const VectorRef& y, const VectorRef& w,
     if (v > 0.0) ++m;
   }
   if (!(den > 0.0)) {
-    tailor::detail::raise<DataError>("{}: the target sample has no {} rows with positive weight",
-                                     kContext,
-                                     target == TargetSample::treated   ? "treated"
-                                     : target == TargetSample::control ? "control"
-                                                                       : "");
+    raise<DataError>("{}: the target sample has no {} rows with positive weight", kContext,
+                     target == TargetSample::treated   ? "treated"
+                     : target == TargetSample::control ? "control"
+                                                       : "");
   }
   const double estimate = num / den;
   double ss = 0.0;

@@ -52,9 +52,11 @@
 #include <Eigen/Cholesky>
 
 #include "tailor/cate/average_effect.hpp"
+#include "tailor/cate/detail/causal_splitting.hpp"
 #include "tailor/cate/overlap.hpp"
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"
 #include "tailor/core/random.hpp"
@@ -63,27 +65,22 @@
 #include "tailor/learn/binning.hpp"
 #include "tailor/learn/regression_forest.hpp"
 #include "tailor/learn/tree/forest.hpp"
+#include "tailor/learn/tree/forest_params.hpp"
 #include "tailor/learn/tree/trainer.hpp"
-
-// Last: it opens tailor::cate::detail and learn::tree::detail, and overlap.hpp / forest.hpp
-// name tailor::detail::raise as plain `tailor::detail::raise`, which those namespaces would shadow.
-#include "tailor/cate/detail/causal_splitting.hpp"
 
 namespace tailor::cate {
 
-/// Settings of CausalForest (grf's causal_forest defaults).
+/// Settings of CausalForest (grf's causal_forest defaults). The tree settings are the shared
+/// learn::ForestParams, with the causal forest's defaults for unset fields (kDefaults): 2000
+/// trees (a multiple of ci_group_size), grf's Poisson(mtry) features per split, honesty,
+/// min_node_size 5 (with stabilize_splits also the minimum number of rows with Z = W − Ŵ below,
+/// and at or above, the parent's mean Z per child: grf's rule), sample_fraction 0.5 (at most 0.5
+/// when ci_group_size ≥ 2: each tree subsamples its group's half-sample), and max_bins by n:
+/// ⌊n/100⌋ rounded up to a power of two in [256, 1024] (grf splits at every distinct value; at
+/// n = 10⁵ 256 bins left √PEHE ~1% above grf's where 1024 matched it). forest.bootstrap must stay
+/// false and forest.compute_oob true (the little bags and the out-of-bag τ̂ need them).
 struct CausalForestParams {
-  Index num_trees = 2000;  ///< a multiple of ci_group_size
-  /// Features tried per split; 0 = grf's default min(⌈√p + 20⌉, p).
-  Index mtry = 0;
-  /// Rows per tree as a fraction of n (without replacement); at most 0.5 when ci_group_size ≥ 2
-  /// (each tree subsamples its group's half-sample).
-  double sample_fraction = 0.5;
-  /// Minimum splitting rows per child; with stabilize_splits also the minimum number of rows
-  /// with Z = W − Ŵ below, and at or above, the parent's mean Z per child (grf's rule).
-  Index min_node_size = 5;
-  bool honesty = true;            ///< separate splitting and estimation rows (Wager & Athey 2018)
-  double honesty_fraction = 0.5;  ///< share of each tree's sample that places splits, in (0, 1)
+  learn::ForestParams forest = {};
   /// Trees per half-sample for the little-bags variance (grf: 2); 1 = no variance estimates.
   Index ci_group_size = 2;
   /// Each child's treatment variation Σw(Z − Z̄)² must be ≥ alpha × the parent's, in [0, 0.25).
@@ -92,16 +89,8 @@ struct CausalForestParams {
   bool stabilize_splits = true;    ///< balance children in Z (grf's default)
   /// Trees of each nuisance regression forest (Ŷ, Ŵ); 0 = grf's max(50, num_trees/4).
   Index nuisance_num_trees = 0;
-  /// Quantile bins per feature, 2..4096 (learn/binning.hpp); 0 = ⌊n/100⌋ rounded up to a power of
-  /// two and clamped to [256, 1024] (256 below n = 25,700, 1024 from n = 51,300):
-  /// grf splits at every distinct value, and at n = 10⁵ (Nie–Wager A) 256 bins left √PEHE ~1%
-  /// above grf's where 1024 matched it; at n = 10⁴ 256 bins match grf and fit faster.
-  Index max_bins = 0;
   double propensity_clip = 0.01;  ///< Ŵ clipped into [clip, 1 − clip] for AIPW weights
   double overlap_epsilon = 0.05;  ///< band of OverlapDiagnostics::share_outside
-  std::uint64_t seed = 0;
-  Index num_threads = 0;                ///< 0 = all cores (fit and predict)
-  ProgressCallback progress = nullptr;  ///< stages "outcome trees", "treatment trees", "trees"
 };
 
 /// Optional user-supplied nuisance estimates for the training rows (length 0 = estimate).
@@ -154,8 +143,8 @@ inline std::vector<Estimate> least_squares_hc3(const MatrixRef& A, const VectorR
   const Matrix gram = A.transpose() * v.asDiagonal() * A;
   const Eigen::LDLT<Matrix> solver(gram);
   if (solver.info() != Eigen::Success || !(solver.vectorD().array() > 1e-12 * gram.trace()).all()) {
-    tailor::detail::raise<DataError>(
-        "{}: the regressors are collinear (or constant), expected a full-rank design", context);
+    raise<DataError>("{}: the regressors are collinear (or constant), expected a full-rank design",
+                     context);
   }
   const Vector beta = solver.solve(A.transpose() * v.asDiagonal() * y);
   const Vector residual = y - A * beta;
@@ -258,7 +247,7 @@ class CausalForestModel {
   Estimate average_effect(std::span<const Index> rows,
                           TargetSample target = TargetSample::all) const {
     if (rows.empty()) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "CausalForestModel::average_effect: rows is empty, expected at least one training row "
           "index");
     }
@@ -318,10 +307,7 @@ class CausalForestModel {
     out.write(oob_predictions_);
     detail::write_overlap(out, diagnostics_);
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
   /// cores (num_threads = 0); they are identical for any thread count.
@@ -330,19 +316,17 @@ class CausalForestModel {
     learn::tree::Forest forest = learn::tree::Forest::load(in);
     const std::string& where = in.context();
     if (forest.num_channels() != detail::kCausalWidth - 1) {
-      tailor::detail::raise<FormatError>("{}: causal forest has {} channels, expected {}", where,
-                                         forest.num_channels(), detail::kCausalWidth - 1);
+      raise<FormatError>("{}: causal forest has {} channels, expected {}", where,
+                         forest.num_channels(), detail::kCausalWidth - 1);
     }
     const auto group = in.read<std::int64_t>("ci_group_size");
     if (group < 1 || forest.num_trees() % group != 0) {
-      tailor::detail::raise<FormatError>(
-          "{}: ci_group_size = {}, expected a divisor (>= 1) of the {} trees", where, group,
-          forest.num_trees());
+      raise<FormatError>("{}: ci_group_size = {}, expected a divisor (>= 1) of the {} trees", where,
+                         group, forest.num_trees());
     }
     const auto clip = in.read<double>("propensity_clip");
     if (!(clip >= 0.0 && clip < 0.5)) {
-      tailor::detail::raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)",
-                                         where, clip);
+      raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)", where, clip);
     }
     Vector y = in.read<Vector>("y");
     Vector w = in.read<Vector>("w");
@@ -353,11 +337,11 @@ class CausalForestModel {
     const Index n = y.size();
     if (n < 1 || w.size() != n || (weights.size() != 0 && weights.size() != n) ||
         outcome.size() != n || treatment.size() != n || oob.size() != n) {
-      tailor::detail::raise<FormatError>("{}: training vectors have inconsistent lengths", where);
+      raise<FormatError>("{}: training vectors have inconsistent lengths", where);
     }
     for (Index i = 0; i < n; ++i) {
       if (!(treatment[i] >= 0.0 && treatment[i] <= 1.0) || !(w[i] == 0.0 || w[i] == 1.0)) {
-        tailor::detail::raise<FormatError>("{}: training row {} is corrupt", where, i);
+        raise<FormatError>("{}: training row {} is corrupt", where, i);
       }
     }
     OverlapDiagnostics d = detail::read_overlap(in);
@@ -365,12 +349,7 @@ class CausalForestModel {
                              std::move(w), std::move(weights), std::move(outcome),
                              std::move(treatment), std::move(oob), clip, std::move(d), 0);
   }
-  static CausalForestModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
+  static CausalForestModel load(std::istream& in) { return tailor::load<CausalForestModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "cate::CausalForest";
@@ -382,12 +361,11 @@ class CausalForestModel {
     namespace cd = detail;
     const Index p = forest_.num_features();
     if (X.cols() != p) {
-      tailor::detail::raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(),
-                                           p);
+      raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), p);
     }
     check_finite(context, "X", X);
     if (variance && ci_group_size_ < 2) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "{}: the forest was grown with ci_group_size = {}, expected >= 2 for variance "
           "estimates",
           context, ci_group_size_);
@@ -489,36 +467,36 @@ class CausalForest {
   using Params = CausalForestParams;
   using Model = CausalForestModel;
 
-  explicit CausalForest(Params params = {}) : params_(std::move(params)) {
+  static constexpr learn::ForestDefaults kDefaults{
+      .num_trees = 2000, .max_bins = 0, .poisson_mtry = true};
+
+  explicit CausalForest(Params params = {})
+      : params_(std::move(params)),
+        forest_(
+            learn::resolve_forest_params(params_.forest, kDefaults, "CausalForest", "forest.")) {
     constexpr const char* kContext = "CausalForest";
     const Params& p = params_;
+    const learn::ResolvedForestParams& f = forest_;
     check_param(p.ci_group_size >= 1, kContext, "ci_group_size", p.ci_group_size, "at least 1");
-    check_param(p.num_trees >= 1 && p.num_trees % p.ci_group_size == 0, kContext, "num_trees",
-                p.num_trees,
+    check_param(f.num_trees % p.ci_group_size == 0, kContext, "forest.num_trees", f.num_trees,
                 fmt::format("a positive multiple of ci_group_size = {}", p.ci_group_size));
-    check_param(p.mtry >= 0, kContext, "mtry", p.mtry, "0 (default) or a positive count");
-    const double max_fraction = p.ci_group_size >= 2 ? 0.5 : 1.0;
-    check_param(
-        p.sample_fraction > 0.0 && p.sample_fraction <= max_fraction, kContext, "sample_fraction",
-        p.sample_fraction,
-        p.ci_group_size >= 2 ? "a value in (0, 0.5] when ci_group_size >= 2" : "a value in (0, 1]");
-    check_param(p.min_node_size >= 1, kContext, "min_node_size", p.min_node_size, "at least 1");
-    check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, kContext, "honesty_fraction",
-                p.honesty_fraction, "a value in (0, 1)");
+    check_param(!(p.ci_group_size >= 2 && f.sample_fraction > 0.5), kContext,
+                "forest.sample_fraction", f.sample_fraction,
+                "a value in (0, 0.5] when ci_group_size >= 2");
+    check_param(!f.bootstrap, kContext, "forest.bootstrap", f.bootstrap,
+                "false (the little bags subsample without replacement)");
+    check_param(f.compute_oob, kContext, "forest.compute_oob", f.compute_oob,
+                "true (the training rows' effects are out of bag)");
     check_param(p.alpha >= 0.0 && p.alpha < 0.25, kContext, "alpha", p.alpha,
                 "a value in [0, 0.25)");
     check_param(p.imbalance_penalty >= 0.0 && std::isfinite(p.imbalance_penalty), kContext,
                 "imbalance_penalty", p.imbalance_penalty, "a finite value >= 0");
     check_param(p.nuisance_num_trees >= 0, kContext, "nuisance_num_trees", p.nuisance_num_trees,
                 "0 (default) or a positive count");
-    check_param(p.max_bins == 0 || (p.max_bins >= 2 && p.max_bins <= learn::kMaxBins), kContext,
-                "max_bins", p.max_bins, "0 (auto) or a value in [2, 4096]");
     check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, kContext, "propensity_clip",
                 p.propensity_clip, "a value in [0, 0.5)");
     check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, kContext, "overlap_epsilon",
                 p.overlap_epsilon, "a value in [0, 0.5)");
-    check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
-                "0 (all cores) or a positive count");
   }
 
   /// Fits on `data`; `supplied` may give Ŷ and/or Ŵ for the training rows (else estimated;
@@ -538,50 +516,36 @@ class CausalForest {
     for (Index i = 0; i < supplied.propensity.size(); ++i) {
       const double e = supplied.propensity[i];
       if (e < 0.0 || e > 1.0) {
-        tailor::detail::raise<DataError>(
-            "{}: supplied propensity[{}] = {}, expected a probability in [0, 1]", kContext, i, e);
+        raise<DataError>("{}: supplied propensity[{}] = {}, expected a probability in [0, 1]",
+                         kContext, i, e);
       }
     }
-    const Index p_features = data.num_features();
-    const Index mtry =
-        p.mtry == 0
-            ? std::min<Index>(
-                  static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(p_features)) + 20.0)),
-                  p_features)
-            : p.mtry;
-    if (mtry > p_features) {
-      tailor::detail::raise<InvalidArgument>("{}: mtry = {}, expected at most the {} features of X",
-                                             kContext, mtry, p_features);
-    }
+    const learn::ResolvedForestParams& f = forest_;
+    const Index mtry = f.resolve_mtry(data.num_features(), kContext);
     const Vector& weights = data.sample_weights();
-    const Index max_bins =
-        p.max_bins > 0 ? p.max_bins
-                       : std::clamp<Index>(
-                             static_cast<Index>(std::bit_ceil(static_cast<std::uint64_t>(n / 100))),
-                             256, 1024);
+    const Index max_bins = f.resolve_max_bins(n);
     const learn::BinnedMatrix binned =
-        learn::BinMapper::fit(data.X(),
-                              {.max_bins = max_bins, .seed = p.seed, .num_threads = p.num_threads})
-            .transform(data.X(), p.num_threads);
+        learn::BinMapper::fit(data.X(), f.binning(n)).transform(data.X(), f.num_threads);
 
     // 1. Nuisances: out-of-bag regression forests (grf's args.orthog), supplied, or known.
     const Index nuisance_trees =
-        p.nuisance_num_trees > 0 ? p.nuisance_num_trees : std::max<Index>(50, p.num_trees / 4);
+        p.nuisance_num_trees > 0 ? p.nuisance_num_trees : std::max<Index>(50, f.num_trees / 4);
     auto nuisance_forest = [&](const VectorRef& target, std::uint64_t stream,
                                std::string_view stage) {
       learn::ForestParams fp{.num_trees = nuisance_trees,
                              .mtry = mtry,
-                             .sample_fraction = p.sample_fraction,
+                             .sample_fraction = f.sample_fraction,
                              .min_node_size = 5,
                              .honesty = true,
                              .honesty_fraction = 0.5,
                              .max_bins = max_bins,
                              .compute_oob = true,
-                             .seed = Rng(p.seed, stream)(),
-                             .num_threads = p.num_threads,
+                             .poisson_mtry = false,
+                             .seed = Rng(f.seed, stream)(),
+                             .num_threads = f.num_threads,
                              .progress = nullptr};
-      if (p.progress) {
-        fp.progress = [callback = p.progress, stage](const Progress& progress) {
+      if (f.progress) {
+        fp.progress = [callback = f.progress, stage](const Progress& progress) {
           callback(Progress{stage, progress.done, progress.total});
         };
       }
@@ -607,27 +571,15 @@ class CausalForest {
     // 2. The causal forest on the centered data.
     const Vector centered_treatment = data.w() - treatment;
     const Vector centered_outcome = data.y() - outcome;
-    const detail::CausalSplittingRule rule{.min_node_size = p.min_node_size,
+    const detail::CausalSplittingRule rule{.min_node_size = f.min_node_size,
                                            .alpha = p.alpha,
                                            .imbalance_penalty = p.imbalance_penalty,
                                            .stabilize_splits = p.stabilize_splits};
-    learn::tree::TrainerOptions options{.num_trees = p.num_trees,
-                                        .mtry = mtry,
-                                        .sample_fraction = p.sample_fraction,
-                                        .bootstrap = false,
-                                        .min_node_size = p.min_node_size,
-                                        .max_depth = 0,
-                                        .honesty = p.honesty,
-                                        .honesty_fraction = p.honesty_fraction,
-                                        .compute_oob = true,
-                                        .histogram_subtraction = true,
-                                        .ci_group_size = p.ci_group_size,
-                                        .poisson_mtry = true,
-                                        .seed = p.seed,
-                                        .num_threads = p.num_threads,
-                                        .progress = nullptr};
-    if (p.progress) {
-      options.progress = [callback = p.progress](const Progress& progress) {
+    learn::tree::TrainerOptions options = f.trainer_options(data.num_features(), kContext);
+    options.ci_group_size = p.ci_group_size;
+    options.progress = nullptr;
+    if (f.progress) {
+      options.progress = [callback = f.progress](const Progress& progress) {
         callback(Progress{"trees", progress.done, progress.total});
       };
     }
@@ -651,7 +603,7 @@ class CausalForest {
     if (!missing.empty()) {
       const Model full(trained.forest, p.ci_group_size, Vector(data.y()), Vector(data.w()),
                        Vector(weights), outcome, treatment, Vector::Zero(n), p.propensity_clip,
-                       diagnostics, p.num_threads);
+                       diagnostics, f.num_threads);
       const Matrix rows = data.X()(missing, Eigen::all);
       const Vector fill = full.predict(rows);
       for (std::size_t k = 0; k < missing.size(); ++k)
@@ -659,13 +611,16 @@ class CausalForest {
     }
     return Model(std::move(trained.forest), p.ci_group_size, Vector(data.y()), Vector(data.w()),
                  Vector(weights), std::move(outcome), std::move(treatment), std::move(oob),
-                 p.propensity_clip, std::move(diagnostics), p.num_threads);
+                 p.propensity_clip, std::move(diagnostics), f.num_threads);
   }
 
   const Params& params() const { return params_; }
+  /// The tree settings with the causal forest's defaults applied.
+  const learn::ResolvedForestParams& forest_params() const { return forest_; }
 
  private:
   Params params_;
+  learn::ResolvedForestParams forest_;
 };
 
 }  // namespace tailor::cate

@@ -27,8 +27,8 @@ class DRLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
-  explicit DRLearner(MetaLearnerParams params = {}, Outcome outcome = {},
-                     Propensity propensity = {})
+  explicit DRLearner(MetaLearnerParams params = {}, Outcome outcome = Outcome(),
+                     Propensity propensity = Propensity())
       : Base("DRLearner", params, outcome, std::move(propensity),
              detail::default_effect<Effect>(outcome)) {}
   DRLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)

@@ -20,9 +20,9 @@
 // fits instead of 3K, and the T/X-learners reuse those same fits as their first stage (the
 // X-learner: 5 forests instead of 5 + 3K). num_folds is then unused.
 //
-// Save/load: a fitted model whose base-learner models have save(BinaryWriter&) and a static
-// load(BinaryReader&) (detail::SerializableModel: the forests, boosting, Ridge, logistic
-// regression) gets save(std::ostream&) / Model::load(std::istream&) in tailor's versioned binary
+// Save/load: a fitted model whose base-learner models are tailor::Serializable
+// (core/serialization.hpp: the forests, boosting, Ridge, logistic regression) is itself
+// Serializable (tailor::save(model, out), tailor::load<Model>(in)) in tailor's versioned binary
 // format (core/serialization.hpp): its own header, the training summary below (y, w, sample
 // weights, cross-fitted nuisances, overlap diagnostics), then each base-learner model with its
 // own header, so a file of another method or another base learner throws FormatError. Models
@@ -46,11 +46,13 @@
 #include "tailor/cate/overlap.hpp"
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/folds.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/concepts.hpp"
+#include "tailor/learn/cross_fit.hpp"
 
 namespace tailor::cate {
 
@@ -95,9 +97,9 @@ inline constexpr bool supports_out_of_bag =
 /// false) is refused up front rather than after its first fit.
 template <class L>
 void check_computes_oob(const L& learner, const char* context, const char* which) {
-  if constexpr (requires { learner.params().compute_oob; }) {
-    if (!learner.params().compute_oob) {
-      tailor::detail::raise<InvalidArgument>(
+  if constexpr (requires { learner.forest_params().compute_oob; }) {
+    if (!learner.forest_params().compute_oob) {
+      raise<InvalidArgument>(
           "{}: nuisance_fit = out_of_bag, but the {} learner has compute_oob = false, expected "
           "true (or nuisance_fit = cross_fit)",
           context, which);
@@ -157,39 +159,28 @@ template <learn::Classifier C>
 Vector cross_fit_propensity(const C& learner, const CausalData& data, const Folds& folds,
                             Index num_threads) {
   if (data.has_propensity()) return data.propensity();
-  const Index n = data.num_rows();
-  Vector out(n);
-  parallel_for(0, folds.num_folds, num_threads, [&](Index k) {
-    const std::vector<Index> train = folds.train_rows(k);
-    const std::vector<Index> test = folds.test_rows(k);
-    const Matrix Xtrain = data.X()(train, Eigen::all);
-    const Vector wtrain = data.w()(train);
-    const auto model = learner.fit(Xtrain, wtrain, weights_of(data, train));
-    const Matrix Xtest = data.X()(test, Eigen::all);
-    const Vector p = positive_probability(model, Xtest);
-    for (std::size_t t = 0; t < test.size(); ++t) out[test[t]] = p[static_cast<Index>(t)];
-  });
-  return out;
+  return learn::cross_fit(
+             "propensity", folds, 1, num_threads,
+             [&](Index, Index, const std::vector<Index>& train, const std::vector<Index>& test) {
+               const auto model = learner.fit(data.X()(train, Eigen::all), data.w()(train),
+                                              weights_of(data, train));
+               return Matrix(positive_probability(model, data.X()(test, Eigen::all)));
+             })
+      .col(0);
 }
 
-/// Out-of-fold arm outcome models: μ̂_a fitted on the other folds' rows of arm a.
+/// Out-of-fold arm outcome models: μ̂_a fitted on the other folds' rows of arm a (part a).
 template <learn::Regressor R>
 std::pair<Vector, Vector> cross_fit_arm_outcomes(const R& learner, const CausalData& data,
                                                  const Folds& folds, Index num_threads) {
-  const Index n = data.num_rows();
-  Vector mu0(n), mu1(n);
-  parallel_for(0, 2 * folds.num_folds, num_threads, [&](Index task) {
-    const Index k = task / 2;
-    const double arm = static_cast<double>(task % 2);
-    const std::vector<Index> train = rows_where(data.w(), arm, folds.train_rows(k));
-    const std::vector<Index> test = folds.test_rows(k);
-    const auto model = fit_on(learner, data.X(), data.y(), data, train);
-    const Matrix Xtest = data.X()(test, Eigen::all);
-    const Vector pred = model.predict(Xtest);
-    Vector& out = arm == 1.0 ? mu1 : mu0;
-    for (std::size_t t = 0; t < test.size(); ++t) out[test[t]] = pred[static_cast<Index>(t)];
-  });
-  return {std::move(mu0), std::move(mu1)};
+  const Matrix mu = learn::cross_fit(
+      "outcome", folds, 2, num_threads,
+      [&](Index, Index arm, const std::vector<Index>& train, const std::vector<Index>& test) {
+        const auto model = fit_on(learner, data.X(), data.y(), data,
+                                  rows_where(data.w(), static_cast<double>(arm), train));
+        return Matrix(model.predict(data.X()(test, Eigen::all)));
+      });
+  return {mu.col(0), mu.col(1)};
 }
 
 /// The effect (second-stage) learner: a copy of the outcome learner when the types agree.
@@ -219,7 +210,7 @@ class MetaLearnerBase {
     validate(params_, name);
     if (params_.nuisance_fit == NuisanceFit::out_of_bag) {
       if constexpr (!supports_out_of_bag<Outcome, Propensity>) {
-        tailor::detail::raise<InvalidArgument>(
+        raise<InvalidArgument>(
             "{}: nuisance_fit = out_of_bag, expected outcome and propensity learners whose "
             "models give out-of-bag predictions (learn::RegressionForest, "
             "learn::ClassificationForest); use NuisanceFit::cross_fit with these learners",
@@ -240,34 +231,6 @@ class MetaLearnerBase {
 /// Folds stratified on treatment, so every fold's training part has both arms.
 inline Folds treatment_folds(const CausalData& data, const MetaLearnerParams& params) {
   return stratified_kfold(data.w(), params.num_folds, params.seed);
-}
-
-}  // namespace detail
-
-namespace detail {
-
-/// A fitted model that can be embedded in another model's file: save(BinaryWriter&) and a
-/// static load(BinaryReader&) returning the model (tailor's fitted learn:: models all qualify).
-template <class M>
-concept SerializableModel = requires(const M& model, BinaryWriter& out, BinaryReader& in) {
-  model.save(out);
-  { M::load(in) } -> std::same_as<M>;
-};
-
-/// Writes a model to a stream in its own binary file (header + payload).
-template <class Model>
-void save_model_to_stream(const Model& model, std::ostream& out) {
-  BinaryWriter writer(out);
-  model.save(writer);
-}
-
-/// Reads a model file from a stream; trailing bytes after the model are a FormatError.
-template <class Model>
-Model load_model_from_stream(std::istream& in) {
-  BinaryReader reader(in);
-  Model model = Model::load(reader);
-  reader.expect_end();
-  return model;
 }
 
 }  // namespace detail
@@ -297,7 +260,7 @@ class EffectSummary {
   Estimate average_effect(std::span<const Index> rows,
                           TargetSample target = TargetSample::all) const {
     if (rows.empty()) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "average_effect: rows is empty, expected at least one training row index");
     }
     return aipw_average_effect(y_, w_, nuisances_, target, rows, sample_weights_);
@@ -332,7 +295,7 @@ class EffectSummary {
         (s.sample_weights_.size() != 0 && s.sample_weights_.size() != n) ||
         s.nuisances_.mu0.size() != n || s.nuisances_.mu1.size() != n ||
         s.nuisances_.propensity.size() != n) {
-      tailor::detail::raise<FormatError>(
+      raise<FormatError>(
           "{}: training summary has inconsistent lengths (y {}, w {}, sample_weights {}, mu0 {}, "
           "mu1 {}, propensity {}), expected {} each (sample_weights: 0 or {})",
           where, n, s.w_.size(), s.sample_weights_.size(), s.nuisances_.mu0.size(),
@@ -345,7 +308,7 @@ class EffectSummary {
       if (!(s.w_[i] == 0.0 || s.w_[i] == 1.0) || !(e >= 0.0 && e <= 1.0) ||
           !std::isfinite(s.y_[i]) || !std::isfinite(s.nuisances_.mu0[i]) ||
           !std::isfinite(s.nuisances_.mu1[i]) || !weight_ok) {
-        tailor::detail::raise<FormatError>("{}: training summary row {} is corrupt", where, i);
+        raise<FormatError>("{}: training summary row {} is corrupt", where, i);
       }
     }
     s.diagnostics_ = detail::read_overlap(in);
@@ -371,23 +334,23 @@ class SecondStageModel : public EffectSummary {
 
   /// Versioned binary save (header "cate::SecondStageModel" v1: the training summary, then the
   /// effect model). R- and DR-learner models are this one type, so they share the tag.
-  void save(BinaryWriter& out) const requires detail::SerializableModel<EffectModel> {
+  void save(BinaryWriter& out) const requires Serializable<EffectModel> {
     out.write_header(kTypeTag, kVersion);
     save_summary(out);
     tau_.save(out);
   }
-  void save(std::ostream& out) const requires detail::SerializableModel<EffectModel> {
-    detail::save_model_to_stream(*this, out);
+  void save(std::ostream& out) const requires Serializable<EffectModel> {
+    tailor::save(*this, out);
   }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
-  static SecondStageModel load(BinaryReader& in) requires detail::SerializableModel<EffectModel> {
+  static SecondStageModel load(BinaryReader& in) requires Serializable<EffectModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     EffectModel tau = EffectModel::load(in);
     return SecondStageModel(std::move(tau), std::move(summary));
   }
-  static SecondStageModel load(std::istream& in) requires detail::SerializableModel<EffectModel> {
-    return detail::load_model_from_stream<SecondStageModel>(in);
+  static SecondStageModel load(std::istream& in) requires Serializable<EffectModel> {
+    return tailor::load<SecondStageModel>(in);
   }
 
  private:
@@ -420,7 +383,7 @@ EffectSummary summarize(const R& outcome, const C& propensity, const CausalData&
 /// Throws when an out-of-bag value is missing (every tree sampled the row).
 inline void check_oob_value(double value, Index row, const char* which) {
   if (!std::isfinite(value)) {
-    tailor::detail::raise<DataError>(
+    raise<DataError>(
         "out-of-bag nuisances: {} has no out-of-bag prediction for training row {} (every tree "
         "sampled it), expected a finite value; use more trees or nuisance_fit = cross_fit",
         which, row);
@@ -455,7 +418,7 @@ requires supports_out_of_bag<R, C> OutOfBagNuisances<R, C> fit_out_of_bag(
                       const std::vector<Index>& other, const char* which) {
     const Vector oob = model.oob_predictions();
     if (oob.size() != static_cast<Index>(own.size())) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "out-of-bag nuisances: {} gave {} out-of-bag predictions, expected {} (one per "
           "training row; was it fitted with compute_oob = false?)",
           which, oob.size(), own.size());
@@ -483,7 +446,7 @@ requires supports_out_of_bag<R, C> OutOfBagNuisances<R, C> fit_out_of_bag(
     e_model.emplace(propensity.fit(data.X(), data.w(), weights_of(data)));
     const Matrix oob = e_model->oob_proba();
     if (oob.rows() != n || oob.cols() < 2) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "out-of-bag nuisances: the propensity model gave {}×{} out-of-bag probabilities, "
           "expected {}×2 (was it fitted with compute_oob = false?)",
           oob.rows(), oob.cols(), n);

@@ -79,8 +79,7 @@ inline OverlapDiagnostics diagnose_overlap(const VectorRef& w, const VectorRef& 
   for (Index i = 0; i < w.size(); ++i) {
     const double e = propensity[i];
     if (e < 0.0 || e > 1.0) {
-      tailor::detail::raise<DataError>("{}: propensity[{}] = {}, expected a probability in [0, 1]",
-                                       kContext, i, e);
+      raise<DataError>("{}: propensity[{}] = {}, expected a probability in [0, 1]", kContext, i, e);
     }
     if (e < epsilon || e > 1.0 - epsilon) ++outside;
     if (clip > 0.0 && (e < clip || e > 1.0 - clip)) ++d.num_clipped;

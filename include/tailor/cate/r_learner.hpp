@@ -29,7 +29,8 @@ class RLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
-  explicit RLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+  explicit RLearner(MetaLearnerParams params = {}, Outcome outcome = Outcome(),
+                    Propensity propensity = Propensity())
       : Base("RLearner", params, outcome, std::move(propensity),
              detail::default_effect<Effect>(outcome)) {}
   RLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)

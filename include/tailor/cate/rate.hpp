@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/random.hpp"
 #include "tailor/core/types.hpp"
@@ -226,17 +227,16 @@ class RankAverageTreatmentEffect {
     check_param(params_.num_threads >= 0, kContext, "num_threads", params_.num_threads,
                 "0 (all cores) or a positive count");
     if (params_.q_grid.empty()) {
-      tailor::detail::raise<InvalidArgument>(
-          "{}: q_grid is empty, expected at least one share in (0, 1]", kContext);
+      raise<InvalidArgument>("{}: q_grid is empty, expected at least one share in (0, 1]",
+                             kContext);
     }
     for (std::size_t k = 0; k < params_.q_grid.size(); ++k) {
       const double q = params_.q_grid[k];
       if (!(q > 0.0 && q <= 1.0)) {
-        tailor::detail::raise<InvalidArgument>("{}: q_grid[{}] = {}, expected a value in (0, 1]",
-                                               kContext, k, q);
+        raise<InvalidArgument>("{}: q_grid[{}] = {}, expected a value in (0, 1]", kContext, k, q);
       }
       if (k > 0 && !(q > params_.q_grid[k - 1])) {
-        tailor::detail::raise<InvalidArgument>(
+        raise<InvalidArgument>(
             "{}: q_grid[{}] = {}, expected a value greater than q_grid[{}] = {} (strictly "
             "increasing)",
             kContext, k, q, k - 1, params_.q_grid[k - 1]);
@@ -283,20 +283,8 @@ class RankAverageTreatmentEffect {
   static void check_inputs(const VectorRef& dr_scores, const VectorRef& sample_weights) {
     check_nonempty(kContext, "dr_scores", dr_scores.size());
     check_finite(kContext, "dr_scores", dr_scores);
-    if (sample_weights.size() == 0) return;
-    check_rows(kContext, "sample_weights", sample_weights.size(), dr_scores.size(),
-               "the length of dr_scores");
-    for (Index i = 0; i < sample_weights.size(); ++i) {
-      const double v = sample_weights[i];
-      if (!(std::isfinite(v) && v >= 0.0)) {
-        tailor::detail::raise<DataError>(
-            "{}: sample_weights[{}] = {}, expected a finite value >= 0", kContext, i, v);
-      }
-    }
-    if (!(sample_weights.sum() > 0.0)) {
-      tailor::detail::raise<DataError>(
-          "{}: sample_weights sum to 0, expected at least one positive weight", kContext);
-    }
+    check_weights(kContext, "sample_weights", sample_weights, dr_scores.size(),
+                  "the length of dr_scores");
   }
 
   static void check_priority(std::string_view name, const VectorRef& priority, Index n) {

@@ -45,23 +45,23 @@ class SLearnerModel : public EffectSummary {
   const OutcomeModel& outcome_model() const { return model_; }
 
   /// Versioned binary save (header "cate::SLearner" v1: the training summary, then μ̂(x, w)).
-  void save(BinaryWriter& out) const requires detail::SerializableModel<OutcomeModel> {
+  void save(BinaryWriter& out) const requires Serializable<OutcomeModel> {
     out.write_header(kTypeTag, kVersion);
     save_summary(out);
     model_.save(out);
   }
-  void save(std::ostream& out) const requires detail::SerializableModel<OutcomeModel> {
-    detail::save_model_to_stream(*this, out);
+  void save(std::ostream& out) const requires Serializable<OutcomeModel> {
+    tailor::save(*this, out);
   }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
-  static SLearnerModel load(BinaryReader& in) requires detail::SerializableModel<OutcomeModel> {
+  static SLearnerModel load(BinaryReader& in) requires Serializable<OutcomeModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     OutcomeModel model = OutcomeModel::load(in);
     return SLearnerModel(std::move(model), std::move(summary));
   }
-  static SLearnerModel load(std::istream& in) requires detail::SerializableModel<OutcomeModel> {
-    return detail::load_model_from_stream<SLearnerModel>(in);
+  static SLearnerModel load(std::istream& in) requires Serializable<OutcomeModel> {
+    return tailor::load<SLearnerModel>(in);
   }
 
  private:
@@ -76,7 +76,8 @@ class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
   using Base = detail::MetaLearnerBase<Outcome, Propensity, Outcome>;
 
  public:
-  explicit SLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+  explicit SLearner(MetaLearnerParams params = {}, Outcome outcome = Outcome(),
+                    Propensity propensity = Propensity())
       : Base("SLearner", params, outcome, std::move(propensity), outcome) {}
 
   SLearnerModel<Outcome> fit(const CausalData& data) const {
@@ -93,28 +94,21 @@ class SLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
     const Folds folds = detail::treatment_folds(data, this->params_);
 
     // Out-of-fold μ̂(x, 0) and μ̂(x, 1) from the same single-model learner.
-    Vector mu0(n), mu1(n);
-    parallel_for(0, folds.num_folds, this->params_.num_threads, [&](Index k) {
-      const auto train = folds.train_rows(k);
-      const auto test = folds.test_rows(k);
-      const auto model = detail::fit_on(this->outcome_, Xw, data.y(), data, train);
-      const Matrix Xtest = data.X()(test, Eigen::all);
-      const Vector p0 = model.predict(detail::with_treatment(Xtest, 0.0));
-      const Vector p1 = model.predict(detail::with_treatment(Xtest, 1.0));
-      for (std::size_t t = 0; t < test.size(); ++t) {
-        mu0[test[t]] = p0[static_cast<Index>(t)];
-        mu1[test[t]] = p1[static_cast<Index>(t)];
-      }
-    });
+    const Matrix mu = learn::cross_fit(
+        "SLearner", folds, 1, this->params_.num_threads,
+        [&](Index, Index, const std::vector<Index>& train, const std::vector<Index>& test) {
+          const auto model = detail::fit_on(this->outcome_, Xw, data.y(), data, train);
+          const Matrix Xtest = data.X()(test, Eigen::all);
+          Matrix both(static_cast<Index>(test.size()), 2);
+          both.col(0) = model.predict(detail::with_treatment(Xtest, 0.0));
+          both.col(1) = model.predict(detail::with_treatment(Xtest, 1.0));
+          return both;
+        });
     const Vector e_raw =
         detail::cross_fit_propensity(this->propensity_, data, folds, this->params_.num_threads);
-    OverlapDiagnostics diag = diagnose_overlap(data.w(), e_raw, this->params_.overlap_epsilon,
-                                               this->params_.propensity_clip);
-    NuisanceEstimates nu{std::move(mu0), std::move(mu1),
-                         clip_propensity(e_raw, this->params_.propensity_clip)};
+    EffectSummary summary = detail::make_summary(data, mu.col(0), mu.col(1), e_raw, this->params_);
     auto model = this->outcome_.fit(Xw, data.y(), weights);
-    return SLearnerModel<Outcome>(std::move(model),
-                                  EffectSummary(data, std::move(nu), std::move(diag)));
+    return SLearnerModel<Outcome>(std::move(model), std::move(summary));
   }
 };
 

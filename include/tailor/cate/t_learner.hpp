@@ -31,25 +31,25 @@ class TLearnerModel : public EffectSummary {
   const OutcomeModel& treated_model() const { return mu1_; }
 
   /// Versioned binary save (header "cate::TLearner" v1: the training summary, μ̂₀, μ̂₁).
-  void save(BinaryWriter& out) const requires detail::SerializableModel<OutcomeModel> {
+  void save(BinaryWriter& out) const requires Serializable<OutcomeModel> {
     out.write_header(kTypeTag, kVersion);
     save_summary(out);
     mu0_.save(out);
     mu1_.save(out);
   }
-  void save(std::ostream& out) const requires detail::SerializableModel<OutcomeModel> {
-    detail::save_model_to_stream(*this, out);
+  void save(std::ostream& out) const requires Serializable<OutcomeModel> {
+    tailor::save(*this, out);
   }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
-  static TLearnerModel load(BinaryReader& in) requires detail::SerializableModel<OutcomeModel> {
+  static TLearnerModel load(BinaryReader& in) requires Serializable<OutcomeModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     OutcomeModel mu0 = OutcomeModel::load(in);
     OutcomeModel mu1 = OutcomeModel::load(in);
     return TLearnerModel(std::move(mu0), std::move(mu1), std::move(summary));
   }
-  static TLearnerModel load(std::istream& in) requires detail::SerializableModel<OutcomeModel> {
-    return detail::load_model_from_stream<TLearnerModel>(in);
+  static TLearnerModel load(std::istream& in) requires Serializable<OutcomeModel> {
+    return tailor::load<TLearnerModel>(in);
   }
 
  private:
@@ -64,7 +64,7 @@ class TLearner : public detail::MetaLearnerBase<Outcome, Propensity, Outcome> {
   using Base = detail::MetaLearnerBase<Outcome, Propensity, Outcome>;
 
  public:
-  explicit TLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+  explicit TLearner(MetaLearnerParams params = {}, Outcome outcome = Outcome(), Propensity propensity = Propensity())
       : Base("TLearner", params, outcome, std::move(propensity), outcome) {}
 
   TLearnerModel<Outcome> fit(const CausalData& data) const {

@@ -53,8 +53,8 @@ class XLearnerModel : public EffectSummary {
 
   /// Versioned binary save (header "cate::XLearner" v1: the training summary, the clip and
   /// constant propensity, τ̂₀, τ̂₁, then the propensity model when one was fitted).
-  void save(BinaryWriter& out) const requires detail::SerializableModel<EffectModel> &&
-      detail::SerializableModel<PropensityModel> {
+  void save(BinaryWriter& out) const requires Serializable<EffectModel> &&
+      Serializable<PropensityModel> {
     out.write_header(kTypeTag, kVersion);
     save_summary(out);
     out.write(clip_);
@@ -64,24 +64,24 @@ class XLearnerModel : public EffectSummary {
     out.write(propensity_.has_value());
     if (propensity_) propensity_->save(out);
   }
-  void save(std::ostream& out) const requires detail::SerializableModel<EffectModel> &&
-      detail::SerializableModel<PropensityModel> {
-    detail::save_model_to_stream(*this, out);
+  void save(std::ostream& out) const requires Serializable<EffectModel> &&
+      Serializable<PropensityModel> {
+    tailor::save(*this, out);
   }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
-  static XLearnerModel load(BinaryReader& in) requires detail::SerializableModel<EffectModel> &&
-      detail::SerializableModel<PropensityModel> {
+  static XLearnerModel load(BinaryReader& in) requires Serializable<EffectModel> &&
+      Serializable<PropensityModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     const auto clip = in.read<double>("propensity_clip");
     if (!(clip >= 0.0 && clip < 0.5)) {
-      tailor::detail::raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)",
-                                         in.context(), clip);
+      raise<FormatError>("{}: propensity_clip = {}, expected a value in [0, 0.5)", in.context(),
+                         clip);
     }
     const auto constant = in.read<double>("constant_propensity");
     if (!(constant >= 0.0 && constant <= 1.0)) {
-      tailor::detail::raise<FormatError>(
-          "{}: constant_propensity = {}, expected a probability in [0, 1]", in.context(), constant);
+      raise<FormatError>("{}: constant_propensity = {}, expected a probability in [0, 1]",
+                         in.context(), constant);
     }
     EffectModel tau0 = EffectModel::load(in);
     EffectModel tau1 = EffectModel::load(in);
@@ -90,9 +90,9 @@ class XLearnerModel : public EffectSummary {
     return XLearnerModel(std::move(tau0), std::move(tau1), std::move(propensity), constant, clip,
                          std::move(summary));
   }
-  static XLearnerModel load(std::istream& in) requires detail::SerializableModel<EffectModel> &&
-      detail::SerializableModel<PropensityModel> {
-    return detail::load_model_from_stream<XLearnerModel>(in);
+  static XLearnerModel load(std::istream& in) requires Serializable<EffectModel> &&
+      Serializable<PropensityModel> {
+    return tailor::load<XLearnerModel>(in);
   }
 
  private:
@@ -112,7 +112,8 @@ class XLearner : public detail::MetaLearnerBase<Outcome, Propensity, Effect> {
  public:
   /// Outcome and propensity learners; the effect learner is a copy of the outcome learner when
   /// the types agree, else a default-constructed Effect.
-  explicit XLearner(MetaLearnerParams params = {}, Outcome outcome = {}, Propensity propensity = {})
+  explicit XLearner(MetaLearnerParams params = {}, Outcome outcome = Outcome(),
+                    Propensity propensity = Propensity())
       : Base("XLearner", params, outcome, std::move(propensity),
              detail::default_effect<Effect>(outcome)) {}
   XLearner(MetaLearnerParams params, Outcome outcome, Propensity propensity, Effect effect)

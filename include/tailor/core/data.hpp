@@ -67,26 +67,23 @@ Eigen::Ref<const Plain> view_of(const Eigen::Ref<const Plain>& ref,
 inline void check_optional_rows(std::string_view context, std::string_view name,
                                 const Eigen::VectorXd& values, Index n) {
   if (values.size() != 0 && values.size() != n) {
-    detail::raise<ShapeMismatch>("{}: {} has {} rows, expected {} (the rows of X) or 0 (absent)",
-                                 context, name, values.size(), n);
+    raise<ShapeMismatch>("{}: {} has {} rows, expected {} (the rows of X) or 0 (absent)", context,
+                         name, values.size(), n);
   }
   check_finite(context, name, values);
 }
 
-/// Checks sample weights: ≥ 0 and a positive total.
-inline void check_sample_weights(std::string_view context, const Eigen::VectorXd& weights) {
-  for (Index i = 0; i < weights.size(); ++i) {
-    if (weights[i] < 0.0) {
-      detail::raise<DataError>("{}: sample_weights[{}] = {}, expected a value >= 0", context, i,
-                               weights[i]);
-    }
-  }
-  if (weights.size() > 0 && !(weights.sum() > 0.0)) {
-    detail::raise<DataError>("{}: sample_weights sum to 0, expected a positive total", context);
-  }
-}
-
 }  // namespace detail
+
+/// Per-row nuisance estimates of a binary-treatment problem, one entry per row: the one nuisance
+/// type that the meta-learners and the causal forest (cate/), the uplift curves (uplift/) and the
+/// doubly robust policy scores (policy/, pipeline/) exchange. Cross-fitted or out of bag where a
+/// method estimates them (learn/cross_fit.hpp), so no row's value comes from a model that saw it.
+struct NuisanceEstimates {
+  Vector mu0;         ///< μ̂₀(xᵢ) = E[Y | X = xᵢ, W = 0]
+  Vector mu1;         ///< μ̂₁(xᵢ) = E[Y | X = xᵢ, W = 1]
+  Vector propensity;  ///< êᵢ = P(W = 1 | X = xᵢ), after clipping
+};
 
 /// Optional parts of a CausalData; a vector of length 0 means "absent".
 struct CausalDataOptions {
@@ -148,7 +145,7 @@ class CausalData {
     const Index n = X_.rows();
     check_nonempty(kContext, "X", n);
     if (X_.cols() == 0) {
-      detail::raise<DataError>("{}: X has 0 columns, expected at least 1 feature", kContext);
+      raise<DataError>("{}: X has 0 columns, expected at least 1 feature", kContext);
     }
     check_rows(kContext, "w", w_.rows(), n, "the rows of X");
     check_rows(kContext, "y", y_.rows(), n, "the rows of X");
@@ -157,14 +154,14 @@ class CausalData {
     check_finite(kContext, "X", X_);
     check_finite(kContext, "w", w_);
     check_finite(kContext, "y", y_);
-    detail::check_sample_weights(kContext, sample_weights_);
+    check_weights(kContext, "sample_weights", sample_weights_, n);
 
     Index treated = 0;
     Index weighted_treated = 0;  // rows with positive weight in each arm
     Index weighted_control = 0;
     for (Index i = 0; i < n; ++i) {
       if (w_[i] != 0.0 && w_[i] != 1.0) {
-        detail::raise<DataError>("{}: w[{}] = {}, expected 0 or 1", kContext, i, w_[i]);
+        raise<DataError>("{}: w[{}] = {}, expected 0 or 1", kContext, i, w_[i]);
       }
       const bool is_treated = w_[i] == 1.0;
       treated += is_treated ? 1 : 0;
@@ -174,22 +171,20 @@ class CausalData {
     }
     num_treated_ = treated;
     if (treated == 0 || treated == n) {
-      detail::raise<DataError>(
+      raise<DataError>(
           "{}: w is constant (all {} rows have w = {}), expected both treated (w = 1) and "
           "control (w = 0) rows",
           kContext, n, treated == n ? 1 : 0);
     }
     if (weighted_treated < 2 || weighted_control < 2) {
-      detail::raise<DataError>(
-          "{}: {} treated and {} control rows{}, expected at least 2 in each arm", kContext,
-          weighted_treated, weighted_control,
-          has_sample_weights() ? " with positive sample weight" : "");
+      raise<DataError>("{}: {} treated and {} control rows{}, expected at least 2 in each arm",
+                       kContext, weighted_treated, weighted_control,
+                       has_sample_weights() ? " with positive sample weight" : "");
     }
     for (Index i = 0; i < propensity_.size(); ++i) {
       if (!(propensity_[i] > 0.0 && propensity_[i] < 1.0)) {
-        detail::raise<DataError>(
-            "{}: propensity[{}] = {}, expected a value strictly between 0 and 1", kContext, i,
-            propensity_[i]);
+        raise<DataError>("{}: propensity[{}] = {}, expected a value strictly between 0 and 1",
+                         kContext, i, propensity_[i]);
       }
     }
   }
@@ -268,18 +263,18 @@ class BanditData {
       const Index a = action_[i];
       if (a < 0 || (num_actions_ > 0 && a >= num_actions_)) {
         if (num_actions_ > 0) {
-          detail::raise<DataError>("{}: action[{}] = {}, expected an action in 0..{}", kContext, i,
-                                   a, num_actions_ - 1);
+          raise<DataError>("{}: action[{}] = {}, expected an action in 0..{}", kContext, i, a,
+                           num_actions_ - 1);
         }
-        detail::raise<DataError>("{}: action[{}] = {}, expected an action >= 0", kContext, i, a);
+        raise<DataError>("{}: action[{}] = {}, expected an action >= 0", kContext, i, a);
       }
       max_action = std::max(max_action, a);
     }
     if (num_actions_ == 0) num_actions_ = max_action + 1;
     for (Index i = 0; i < n; ++i) {
       if (!(propensity_[i] > 0.0 && propensity_[i] <= 1.0)) {
-        detail::raise<DataError>("{}: propensity[{}] = {}, expected a probability in (0, 1]",
-                                 kContext, i, propensity_[i]);
+        raise<DataError>("{}: propensity[{}] = {}, expected a probability in (0, 1]", kContext, i,
+                         propensity_[i]);
       }
     }
   }

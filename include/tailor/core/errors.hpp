@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -51,15 +52,13 @@ class NumericalError : public Error {
   using Error::Error;
 };
 
-namespace detail {
-
-/// Throws E with a fmt-formatted message.
+/// Throws E (a tailor::Error) with a fmt-formatted message: raise<DataError>("{}: w[{}] = {},
+/// expected 0 or 1", context, i, w[i]). The format string is checked at compile time.
 template <class E, class... Args>
 [[noreturn]] void raise(fmt::format_string<Args...> format, Args&&... args) {
+  static_assert(std::is_base_of_v<Error, E>, "tailor::raise<E>: E must derive from tailor::Error");
   throw E(fmt::format(format, std::forward<Args>(args)...));
 }
-
-}  // namespace detail
 
 /// Throws DataError naming the first non-finite entry of `values`:
 /// "CausalData: X(3, 2) = nan, expected a finite value".
@@ -73,10 +72,9 @@ void check_finite(std::string_view context, std::string_view name,
       const double x = static_cast<double>(v(i, j));
       if (!std::isfinite(x)) {
         if constexpr (Derived::ColsAtCompileTime == 1) {
-          detail::raise<DataError>("{}: {}[{}] = {}, expected a finite value", context, name, i, x);
+          raise<DataError>("{}: {}[{}] = {}, expected a finite value", context, name, i, x);
         } else {
-          detail::raise<DataError>("{}: {}({}, {}) = {}, expected a finite value", context, name, i,
-                                   j, x);
+          raise<DataError>("{}: {}({}, {}) = {}, expected a finite value", context, name, i, j, x);
         }
       }
     }
@@ -88,15 +86,43 @@ void check_finite(std::string_view context, std::string_view name,
 inline void check_rows(std::string_view context, std::string_view name, Eigen::Index actual,
                        Eigen::Index expected, std::string_view expected_what) {
   if (actual != expected) {
-    detail::raise<ShapeMismatch>("{}: {} has {} rows, expected {} ({})", context, name, actual,
-                                 expected, expected_what);
+    raise<ShapeMismatch>("{}: {} has {} rows, expected {} ({})", context, name, actual, expected,
+                         expected_what);
   }
 }
 
 /// Throws DataError when a data set has no rows: "CausalData: X has 0 rows, expected at least 1".
 inline void check_nonempty(std::string_view context, std::string_view name, Eigen::Index rows) {
   if (rows <= 0) {
-    detail::raise<DataError>("{}: {} has 0 rows, expected at least 1", context, name);
+    raise<DataError>("{}: {} has 0 rows, expected at least 1", context, name);
+  }
+}
+
+/// Checks optional sample weights: length 0 (unit weights) or `n` (else ShapeMismatch:
+/// "Ridge::fit: weights has 9 rows, expected 10 (the rows of X) or 0 (unit weights)"), every
+/// entry finite and >= 0, and a positive total (else DataError naming the entry or the sum).
+/// The one check of weights in tailor.
+inline void check_weights(std::string_view context, std::string_view name,
+                          const Eigen::Ref<const Eigen::VectorXd>& weights, Eigen::Index n,
+                          std::string_view expected_what = "the rows of X") {
+  if (weights.size() == 0) return;
+  if (weights.size() != n) {
+    raise<ShapeMismatch>("{}: {} has {} rows, expected {} ({}) or 0 (unit weights)", context, name,
+                         weights.size(), n, expected_what);
+  }
+  check_finite(context, name, weights);
+  for (Eigen::Index i = 0; i < weights.size(); ++i) {
+    if (weights[i] < 0.0) {
+      raise<DataError>("{}: {}[{}] = {}, expected a value >= 0", context, name, i, weights[i]);
+    }
+  }
+  const double total = weights.sum();
+  if (!(total > 0.0)) {
+    raise<DataError>("{}: {} sum to {}, expected a positive total", context, name, total);
+  }
+  if (!std::isfinite(total)) {
+    raise<DataError>("{}: {} sum to {}, expected a finite total (rescale the weights)", context,
+                     name, total);
   }
 }
 
@@ -105,7 +131,7 @@ template <class T>
 void check_param(bool ok, std::string_view context, std::string_view name, const T& value,
                  std::string_view expected) {
   if (!ok) {
-    detail::raise<InvalidArgument>("{}: {} = {}, expected {}", context, name, value, expected);
+    raise<InvalidArgument>("{}: {} = {}, expected {}", context, name, value, expected);
   }
 }
 

@@ -65,21 +65,21 @@ struct Folds {
   void validate(std::string_view context, Index n) const {
     check_param(num_folds >= 2, context, "folds.num_folds", num_folds, "at least 2");
     if (num_rows() != n) {
-      detail::raise<ShapeMismatch>("{}: folds cover {} rows, expected {} (the rows of X)", context,
-                                   num_rows(), n);
+      raise<ShapeMismatch>("{}: folds cover {} rows, expected {} (the rows of X)", context,
+                           num_rows(), n);
     }
     std::vector<Index> sizes(static_cast<std::size_t>(num_folds), 0);
     for (Index i = 0; i < n; ++i) {
       const Index k = fold[static_cast<std::size_t>(i)];
       if (k < 0 || k >= num_folds) {
-        detail::raise<InvalidArgument>("{}: folds.fold[{}] = {}, expected a fold in 0..{}", context,
-                                       i, k, num_folds - 1);
+        raise<InvalidArgument>("{}: folds.fold[{}] = {}, expected a fold in 0..{}", context, i, k,
+                               num_folds - 1);
       }
       ++sizes[static_cast<std::size_t>(k)];
     }
     for (Index k = 0; k < num_folds; ++k) {
       if (sizes[static_cast<std::size_t>(k)] == 0) {
-        detail::raise<InvalidArgument>("{}: fold {} is empty, expected at least 1 row", context, k);
+        raise<InvalidArgument>("{}: fold {} is empty, expected at least 1 row", context, k);
       }
     }
   }
@@ -87,7 +87,7 @@ struct Folds {
  private:
   void check_fold(Index k) const {
     if (k < 0 || k >= num_folds) {
-      detail::raise<InvalidArgument>("Folds: k = {}, expected a fold in 0..{}", k, num_folds - 1);
+      raise<InvalidArgument>("Folds: k = {}, expected a fold in 0..{}", k, num_folds - 1);
     }
   }
 };
@@ -96,8 +96,8 @@ namespace detail {
 inline void check_num_folds(std::string_view context, Index n, Index num_folds) {
   check_param(num_folds >= 2, context, "num_folds", num_folds, "at least 2");
   if (num_folds > n) {
-    detail::raise<InvalidArgument>("{}: num_folds = {}, expected at most n = {} (one row per fold)",
-                                   context, num_folds, n);
+    raise<InvalidArgument>("{}: num_folds = {}, expected at most n = {} (one row per fold)",
+                           context, num_folds, n);
   }
 }
 }  // namespace detail
@@ -144,8 +144,8 @@ inline Folds stratified_kfold(const VectorRef& labels, Index num_folds, std::uin
     while (stop < rows.size() && labels[rows[stop]] == label) ++stop;
     const auto stratum_size = static_cast<Index>(stop - start);
     if (stratum_size < num_folds) {
-      detail::raise<DataError>("{}: label {} has {} rows, expected at least num_folds = {}",
-                               kContext, label, stratum_size, num_folds);
+      raise<DataError>("{}: label {} has {} rows, expected at least num_folds = {}", kContext,
+                       label, stratum_size, num_folds);
     }
     std::span<Index> stratum(rows.data() + start, stop - start);
     shuffle(stratum, rng);

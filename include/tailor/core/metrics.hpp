@@ -36,37 +36,22 @@ namespace detail {
 inline void check_pair(std::string_view context, std::string_view name_a, const VectorRef& a,
                        std::string_view name_b, const VectorRef& b, const VectorRef& weights) {
   if (a.size() == 0) {
-    tailor::detail::raise<DataError>("{}: {} has 0 entries, expected at least 1", context, name_a);
+    raise<DataError>("{}: {} has 0 entries, expected at least 1", context, name_a);
   }
   if (b.size() != a.size()) {
-    tailor::detail::raise<ShapeMismatch>("{}: {} has {} entries, expected {} (the length of {})",
-                                         context, name_b, b.size(), a.size(), name_a);
+    raise<ShapeMismatch>("{}: {} has {} entries, expected {} (the length of {})", context, name_b,
+                         b.size(), a.size(), name_a);
   }
   check_finite(context, name_a, a);
   check_finite(context, name_b, b);
-  if (weights.size() == 0) return;
-  if (weights.size() != a.size()) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: weights has {} entries, expected {} (the length of {}) or 0 (unit weights)", context,
-        weights.size(), a.size(), name_a);
-  }
-  check_finite(context, "weights", weights);
-  for (Index i = 0; i < weights.size(); ++i) {
-    if (weights[i] < 0.0) {
-      tailor::detail::raise<DataError>("{}: weights[{}] = {}, expected a value >= 0", context, i,
-                                       weights[i]);
-    }
-  }
-  if (!(weights.sum() > 0.0)) {
-    tailor::detail::raise<DataError>("{}: weights sum to 0, expected a positive total", context);
-  }
+  check_weights(context, "weights", weights, a.size(), fmt::format("the length of {}", name_a));
 }
 
 /// Throws DataError unless every entry of `y` is exactly 0 or 1.
 inline void check_binary(std::string_view context, std::string_view name, const VectorRef& y) {
   for (Index i = 0; i < y.size(); ++i) {
     if (y[i] != 0.0 && y[i] != 1.0) {
-      tailor::detail::raise<DataError>("{}: {}[{}] = {}, expected 0 or 1", context, name, i, y[i]);
+      raise<DataError>("{}: {}[{}] = {}, expected 0 or 1", context, name, i, y[i]);
     }
   }
 }
@@ -75,8 +60,7 @@ inline void check_binary(std::string_view context, std::string_view name, const 
 inline void check_probability(std::string_view context, std::string_view name, const VectorRef& p) {
   for (Index i = 0; i < p.size(); ++i) {
     if (!(p[i] >= 0.0 && p[i] <= 1.0)) {
-      tailor::detail::raise<DataError>("{}: {}[{}] = {}, expected a probability in [0, 1]", context,
-                                       name, i, p[i]);
+      raise<DataError>("{}: {}[{}] = {}, expected a probability in [0, 1]", context, name, i, p[i]);
     }
   }
 }
@@ -148,7 +132,7 @@ inline double roc_auc(const VectorRef& y_true, const VectorRef& score,
   }
   const double total_negative = negative_below;
   if (!(total_positive > 0.0) || !(total_negative > 0.0)) {
-    tailor::detail::raise<DataError>(
+    raise<DataError>(
         "roc_auc: y_true has positive weight {} and negative weight {}, expected both classes "
         "present with positive weight",
         total_positive, total_negative);
@@ -242,21 +226,18 @@ inline double adjusted_rand_index(std::span<const Index> labels_a,
                                   std::span<const Index> labels_b) {
   constexpr std::string_view kContext = "adjusted_rand_index";
   if (labels_a.empty()) {
-    tailor::detail::raise<DataError>("{}: labels_a has 0 entries, expected at least 1", kContext);
+    raise<DataError>("{}: labels_a has 0 entries, expected at least 1", kContext);
   }
   if (labels_b.size() != labels_a.size()) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: labels_b has {} entries, expected {} (the length of labels_a)", kContext,
-        labels_b.size(), labels_a.size());
+    raise<ShapeMismatch>("{}: labels_b has {} entries, expected {} (the length of labels_a)",
+                         kContext, labels_b.size(), labels_a.size());
   }
   for (std::size_t i = 0; i < labels_a.size(); ++i) {
     if (labels_a[i] < 0) {
-      tailor::detail::raise<DataError>("{}: labels_a[{}] = {}, expected a label >= 0", kContext, i,
-                                       labels_a[i]);
+      raise<DataError>("{}: labels_a[{}] = {}, expected a label >= 0", kContext, i, labels_a[i]);
     }
     if (labels_b[i] < 0) {
-      tailor::detail::raise<DataError>("{}: labels_b[{}] = {}, expected a label >= 0", kContext, i,
-                                       labels_b[i]);
+      raise<DataError>("{}: labels_b[{}] = {}, expected a label >= 0", kContext, i, labels_b[i]);
     }
   }
   const auto n = static_cast<double>(labels_a.size());

@@ -44,6 +44,17 @@ __extension__ using uint128 = unsigned __int128;
 inline constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace detail
 
+/// The stream scheme. A method's `seed` names a family of independent streams Rng(seed, s).
+/// Streams below 2⁶³ number the method's repeated tasks (tree t, fold k, restart r, resample b),
+/// so a task's draws never depend on the thread that runs it. Every other purpose of the same
+/// seed draws from its own reserved stream at or above 2⁶³, listed here, so it never shares a
+/// stream with task 0 (before this scheme, a forest's quantile subsample and its tree 0 both
+/// drew from stream 0).
+namespace stream {
+inline constexpr std::uint64_t kReserved = std::uint64_t{1} << 63;
+inline constexpr std::uint64_t binning = kReserved | 1;  ///< BinMapper's quantile subsample
+}  // namespace stream
+
 /// xoshiro256** with tailor's distributions. Meets std::uniform_random_bit_generator.
 class Rng {
  public:
@@ -235,13 +246,13 @@ class Rng {
     double total = 0.0;
     for (std::size_t k = 0; k < weights.size(); ++k) {
       if (!(weights[k] >= 0.0) || !std::isfinite(weights[k])) {
-        detail::raise<InvalidArgument>(
+        raise<InvalidArgument>(
             "Rng::categorical: weights[{}] = {}, expected a finite value >= 0", k, weights[k]);
       }
       total += weights[k];
     }
     if (!(total > 0.0)) {
-      detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "Rng::categorical: weights sum to {}, expected a positive total", total);
     }
     const double target = uniform() * total;
@@ -295,7 +306,7 @@ inline std::vector<Index> permutation(Index n, Rng& rng) {
 inline std::vector<Index> sample_without_replacement(Index n, Index k, Rng& rng) {
   check_param(n >= 0, "sample_without_replacement", "n", n, "a value >= 0");
   if (k < 0 || k > n) {
-    detail::raise<InvalidArgument>(
+    raise<InvalidArgument>(
         "sample_without_replacement: k = {}, expected a value in [0, n = {}]", k, n);
   }
   std::vector<Index> pool(static_cast<std::size_t>(n));

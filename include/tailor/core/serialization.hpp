@@ -18,7 +18,8 @@
 //
 // Complexity: O(bytes) time; reading allocates O(bytes actually present).
 //
-// Usage:
+// Usage: tailor::save(model, stream) and tailor::load<Model>(stream) for any fitted model (the
+// Serializable concept below); a model's own save/load are written with BinaryWriter/Reader:
 //   tailor::BinaryWriter out(stream);
 //   out.write_header("learn::RegressionForest", 1);
 //   out.write(num_trees); out.write(thresholds); out.write(leaf_values_matrix);
@@ -34,6 +35,7 @@
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -204,7 +206,7 @@ class BinaryWriter {
   void write_bytes(const char* data, std::size_t count) {
     if (count == 0) return;
     out_.write(data, static_cast<std::streamsize>(count));
-    if (!out_) detail::raise<Error>("{}: write failed after {} bytes", context_, bytes_written_);
+    if (!out_) raise<Error>("{}: write failed after {} bytes", context_, bytes_written_);
     bytes_written_ += count;
   }
 
@@ -243,28 +245,28 @@ class BinaryReader {
     std::array<char, 8> magic{};
     read_bytes(magic.data(), magic.size(), "magic");
     if (magic != kSerializationMagic) {
-      detail::raise<FormatError>("{}: not a tailor binary file (bad magic bytes)", context_);
+      raise<FormatError>("{}: not a tailor binary file (bad magic bytes)", context_);
     }
     const auto format = read<std::uint32_t>("format version");
     if (format != kSerializationFormatVersion) {
-      detail::raise<FormatError>("{}: unsupported format version {}, expected {}", context_, format,
-                                 kSerializationFormatVersion);
+      raise<FormatError>("{}: unsupported format version {}, expected {}", context_, format,
+                         kSerializationFormatVersion);
     }
     const std::uint64_t tag_length = read_count("type tag", 1);
     if (tag_length > kMaxTypeTagLength) {
-      detail::raise<FormatError>("{}: type tag length {} exceeds the maximum {}", context_,
-                                 tag_length, kMaxTypeTagLength);
+      raise<FormatError>("{}: type tag length {} exceeds the maximum {}", context_, tag_length,
+                         kMaxTypeTagLength);
     }
     std::string tag(static_cast<std::size_t>(tag_length), '\0');
     read_bytes(tag.data(), tag.size(), "type tag");
     if (tag != expected_type_tag) {
-      detail::raise<FormatError>("{}: expected type tag '{}', found '{}'", context_,
-                                 expected_type_tag, tag);
+      raise<FormatError>("{}: expected type tag '{}', found '{}'", context_, expected_type_tag,
+                         tag);
     }
     const auto version = read<std::uint32_t>("model version");
     if (version == 0 || version > max_model_version) {
-      detail::raise<FormatError>("{}: unsupported {} version {}, expected 1 to {}", context_,
-                                 expected_type_tag, version, max_model_version);
+      raise<FormatError>("{}: unsupported {} version {}, expected 1 to {}", context_,
+                         expected_type_tag, version, max_model_version);
     }
     return version;
   }
@@ -279,8 +281,7 @@ class BinaryReader {
     } else if constexpr (std::is_same_v<T, bool>) {
       const auto byte = read<std::uint8_t>(what);
       if (byte > 1) {
-        detail::raise<FormatError>("{}: '{}' = {}, expected a boolean 0 or 1", context_, what,
-                                   byte);
+        raise<FormatError>("{}: '{}' = {}, expected a boolean 0 or 1", context_, what, byte);
       }
       return byte == 1;
     } else if constexpr (std::is_arithmetic_v<T>) {
@@ -311,13 +312,13 @@ class BinaryReader {
   void expect_end() {
     if (size_known_) {
       if (remaining_ != 0) {
-        detail::raise<FormatError>("{}: {} unexpected trailing bytes after the model data",
-                                   context_, remaining_);
+        raise<FormatError>("{}: {} unexpected trailing bytes after the model data", context_,
+                           remaining_);
       }
       return;
     }
     if (in_.peek() != std::char_traits<char>::eof()) {
-      detail::raise<FormatError>("{}: unexpected trailing bytes after the model data", context_);
+      raise<FormatError>("{}: unexpected trailing bytes after the model data", context_);
     }
   }
 
@@ -339,7 +340,7 @@ class BinaryReader {
     const auto count = read<std::uint64_t>(what);
     const std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max() / element_size;
     if (count > max_count) {
-      detail::raise<FormatError>("{}: corrupt length {} for '{}'", context_, count, what);
+      raise<FormatError>("{}: corrupt length {} for '{}'", context_, count, what);
     }
     require(count * element_size, what);
     return count;
@@ -347,8 +348,8 @@ class BinaryReader {
 
   void require(std::uint64_t needed, std::string_view what) const {
     if (size_known_ && needed > remaining_) {
-      detail::raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)",
-                                 context_, what, needed, remaining_);
+      raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)", context_,
+                         what, needed, remaining_);
     }
   }
 
@@ -358,8 +359,8 @@ class BinaryReader {
     in_.read(data, static_cast<std::streamsize>(count));
     const auto got = static_cast<std::uint64_t>(in_.gcount());
     if (got != count) {
-      detail::raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)",
-                                 context_, what, count, got);
+      raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)", context_,
+                         what, count, got);
     }
     bytes_read_ += count;
     if (size_known_) remaining_ -= count;
@@ -438,12 +439,11 @@ class BinaryReader {
                              ? cols <= max_index
                              : cols == static_cast<std::uint64_t>(M::ColsAtCompileTime);
     if (!rows_ok || !cols_ok) {
-      detail::raise<FormatError>("{}: '{}' has shape {} x {}, expected {} x {}", context_, what,
-                                 rows, cols, shape_text(M::RowsAtCompileTime),
-                                 shape_text(M::ColsAtCompileTime));
+      raise<FormatError>("{}: '{}' has shape {} x {}, expected {} x {}", context_, what, rows, cols,
+                         shape_text(M::RowsAtCompileTime), shape_text(M::ColsAtCompileTime));
     }
     if (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / sizeof(Scalar) / cols) {
-      detail::raise<FormatError>("{}: corrupt shape {} x {} for '{}'", context_, rows, cols, what);
+      raise<FormatError>("{}: corrupt shape {} x {} for '{}'", context_, rows, cols, what);
     }
     const std::uint64_t count = rows * cols;
     require(count * sizeof(Scalar), what);
@@ -481,14 +481,14 @@ void save_to_file(const std::filesystem::path& path, std::string_view type_tag,
                   std::uint32_t model_version, WritePayload&& write_payload) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
-    detail::raise<Error>("cannot open '{}' for writing: {}", path.string(),
-                         std::generic_category().message(errno));
+    raise<Error>("cannot open '{}' for writing: {}", path.string(),
+                 std::generic_category().message(errno));
   }
   BinaryWriter writer(out, path.string());
   writer.write_header(type_tag, model_version);
   std::forward<WritePayload>(write_payload)(writer);
   out.flush();
-  if (!out) detail::raise<Error>("{}: write failed", path.string());
+  if (!out) raise<Error>("{}: write failed", path.string());
 }
 
 /// Opens `path`, checks the header against `type_tag` / `max_model_version`, and returns
@@ -499,8 +499,8 @@ auto load_from_file(const std::filesystem::path& path, std::string_view type_tag
                     std::uint32_t max_model_version, ReadPayload&& read_payload) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    detail::raise<Error>("cannot open '{}' for reading: {}", path.string(),
-                         std::generic_category().message(errno));
+    raise<Error>("cannot open '{}' for reading: {}", path.string(),
+                 std::generic_category().message(errno));
   }
   BinaryReader reader(in, path.string());
   const std::uint32_t version = reader.read_header(type_tag, max_model_version);
@@ -512,6 +512,32 @@ auto load_from_file(const std::filesystem::path& path, std::string_view type_tag
     reader.expect_end();
     return result;
   }
+}
+
+/// A fitted model in tailor's file format: save(BinaryWriter&) writes its own header and payload
+/// (nested models each with their own header), static load(BinaryReader&) reads and validates
+/// them. Every fitted model of the library meets it.
+template <class M>
+concept Serializable = requires(const M& model, BinaryWriter& out, BinaryReader& in) {
+  model.save(out);
+  { M::load(in) } -> std::same_as<M>;
+};
+
+/// Writes `model` to `out` as one model file (header + payload): tailor::save(model, stream).
+template <Serializable M>
+void save(const M& model, std::ostream& out) {
+  BinaryWriter writer(out);
+  model.save(writer);
+}
+
+/// Reads one model file of type M from `in`: auto m = tailor::load<M>(stream). A foreign, corrupt
+/// or truncated file, or bytes after the model, throw FormatError.
+template <Serializable M>
+M load(std::istream& in) {
+  BinaryReader reader(in);
+  M model = M::load(reader);
+  reader.expect_end();
+  return model;
 }
 
 }  // namespace tailor

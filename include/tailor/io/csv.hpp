@@ -63,9 +63,7 @@
 
 namespace tailor::io {
 
-namespace detail {
-using tailor::detail::raise;
-}  // namespace detail
+namespace detail {}  // namespace detail
 
 /// What read_csv does with a missing value in a numeric column.
 enum class MissingPolicy {
@@ -111,8 +109,7 @@ class Table {
   const Eigen::VectorXd& numeric(std::string_view name) const {
     const Column& column = columns_[index_of(name)];
     if (column.type != ColumnType::numeric) {
-      tailor::detail::raise<InvalidArgument>("{}: column '{}' is a string column, expected numeric",
-                                             source_, name);
+      raise<InvalidArgument>("{}: column '{}' is a string column, expected numeric", source_, name);
     }
     return column.numbers;
   }
@@ -121,8 +118,7 @@ class Table {
   const std::vector<std::string>& strings(std::string_view name) const {
     const Column& column = columns_[index_of(name)];
     if (column.type != ColumnType::string) {
-      tailor::detail::raise<InvalidArgument>("{}: column '{}' is a numeric column, expected string",
-                                             source_, name);
+      raise<InvalidArgument>("{}: column '{}' is a numeric column, expected string", source_, name);
     }
     return column.texts;
   }
@@ -204,20 +200,19 @@ class Table {
   std::size_t index_of(std::string_view name) const {
     const std::size_t j = find(name);
     if (j == npos) {
-      tailor::detail::raise<InvalidArgument>("{}: no column '{}' (columns: {})", source_, name,
-                                             fmt::join(names_, ", "));
+      raise<InvalidArgument>("{}: no column '{}' (columns: {})", source_, name,
+                             fmt::join(names_, ", "));
     }
     return j;
   }
 
   void check_new_column(const std::string& name, std::size_t length) const {
     if (find(name) != npos) {
-      tailor::detail::raise<InvalidArgument>("{}: column '{}' already exists", source_, name);
+      raise<InvalidArgument>("{}: column '{}' already exists", source_, name);
     }
     if (!names_.empty() && length != num_rows_) {
-      tailor::detail::raise<ShapeMismatch>(
-          "{}: column '{}' has {} rows, expected {} (the table's rows)", source_, name, length,
-          num_rows_);
+      raise<ShapeMismatch>("{}: column '{}' has {} rows, expected {} (the table's rows)", source_,
+                           name, length, num_rows_);
     }
   }
 
@@ -906,7 +901,7 @@ class CsvRow {
         if (info_->options.missing == MissingPolicy::nan) {
           return std::numeric_limits<double>::quiet_NaN();
         }
-        tailor::detail::raise<FormatError>(
+        raise<FormatError>(
             "{}:{}:{} (column '{}'): {}; set CsvOptions::missing = MissingPolicy::nan to read "
             "it as NaN",
             info_->source, line_, index + 1, info_->names[index],
@@ -914,9 +909,8 @@ class CsvRow {
       case detail::CsvFieldKind::text:
         break;
     }
-    tailor::detail::raise<FormatError>("{}:{}:{} (column '{}'): '{}' is not a number",
-                                       info_->source, line_, index + 1, info_->names[index],
-                                       value_text);
+    raise<FormatError>("{}:{}:{} (column '{}'): '{}' is not a number", info_->source, line_,
+                       index + 1, info_->names[index], value_text);
   }
 
  private:
@@ -924,9 +918,9 @@ class CsvRow {
 
   const detail::CsvField& field(std::size_t index) const {
     if (index >= fields_.size()) {
-      tailor::detail::raise<InvalidArgument>(
-          "{}:{}: field index {} out of range, the row has {} fields",
-          info_ == nullptr ? std::string("<no row>") : info_->source, line_, index, fields_.size());
+      raise<InvalidArgument>("{}:{}: field index {} out of range, the row has {} fields",
+                             info_ == nullptr ? std::string("<no row>") : info_->source, line_,
+                             index, fields_.size());
     }
     return fields_[index];
   }
@@ -962,8 +956,7 @@ class CsvReader {
     info_->options = std::move(options);
     file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
     if (!*file_) {
-      tailor::detail::raise<Error>("cannot open '{}': {}", path.string(),
-                                   std::generic_category().message(errno));
+      raise<Error>("cannot open '{}': {}", path.string(), std::generic_category().message(errno));
     }
     buffer_.resize(std::max<std::size_t>(buffer_size, 64));
     start();
@@ -1009,10 +1002,9 @@ class CsvReader {
     }
     row.line_ = scanner_.record_line();
     if (row.fields_.size() != info_->names.size()) {
-      tailor::detail::raise<FormatError>("{}:{}:{}: expected {} fields, found {}", info_->source,
-                                         row.line_,
-                                         std::min(row.fields_.size(), info_->names.size()) + 1,
-                                         info_->names.size(), row.fields_.size());
+      raise<FormatError>("{}:{}:{}: expected {} fields, found {}", info_->source, row.line_,
+                         std::min(row.fields_.size(), info_->names.size()) + 1, info_->names.size(),
+                         row.fields_.size());
     }
     // Resolve doubled quotes into the row's scratch buffer (rare), then repoint the views.
     row.scratch_.clear();
@@ -1090,7 +1082,7 @@ class CsvReader {
     if (file_->eof()) {
       eof_ = true;
     } else if (!*file_) {
-      tailor::detail::raise<Error>("{}: read failed", info_->source);
+      raise<Error>("{}: read failed", info_->source);
     }
   }
 
@@ -1148,7 +1140,7 @@ inline void write_csv(const Table& table, std::ostream& out, char separator = ',
   buffer.reserve(kFlushBytes + 1024);
   const auto flush = [&] {
     out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (!out) tailor::detail::raise<Error>("write_csv: writing '{}' failed", table.source());
+    if (!out) raise<Error>("write_csv: writing '{}' failed", table.source());
     buffer.clear();
   };
   for (std::size_t j = 0; j < names.size(); ++j) {
@@ -1182,12 +1174,12 @@ inline void write_csv(const Table& table, std::ostream& out, char separator = ',
 inline void write_csv(const Table& table, const std::filesystem::path& path, char separator = ',') {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
-    tailor::detail::raise<Error>("cannot open '{}' for writing: {}", path.string(),
-                                 std::generic_category().message(errno));
+    raise<Error>("cannot open '{}' for writing: {}", path.string(),
+                 std::generic_category().message(errno));
   }
   write_csv(table, out, separator);
   out.flush();
-  if (!out) tailor::detail::raise<Error>("write_csv: writing '{}' failed", path.string());
+  if (!out) raise<Error>("write_csv: writing '{}' failed", path.string());
 }
 
 }  // namespace tailor::io

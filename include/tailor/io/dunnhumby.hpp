@@ -109,8 +109,8 @@ inline std::string_view to_string(Flavour flavour) {
 inline Flavour parse_flavour(std::string_view text) {
   if (text == "original") return Flavour::original;
   if (text == "completejourney") return Flavour::completejourney;
-  tailor::detail::raise<InvalidArgument>(
-      "dunnhumby: flavour = '{}', expected 'original' or 'completejourney'", text);
+  raise<InvalidArgument>("dunnhumby: flavour = '{}', expected 'original' or 'completejourney'",
+                         text);
 }
 
 /// The files of one download. Optional files are empty paths when absent.
@@ -169,15 +169,15 @@ struct HouseholdFeatures {
     for (std::size_t j = 0; j < feature_names.size(); ++j) {
       if (feature_names[j] == name) return static_cast<Index>(j);
     }
-    tailor::detail::raise<InvalidArgument>("HouseholdFeatures: no feature '{}' (features: {})",
-                                           name, fmt::join(feature_names, ", "));
+    raise<InvalidArgument>("HouseholdFeatures: no feature '{}' (features: {})", name,
+                           fmt::join(feature_names, ", "));
   }
 
   /// Row index of household `key`; InvalidArgument when absent.
   Index row(std::int64_t key) const {
     const auto it = std::lower_bound(household_keys.begin(), household_keys.end(), key);
     if (it == household_keys.end() || *it != key) {
-      tailor::detail::raise<InvalidArgument>("HouseholdFeatures: no household {}", key);
+      raise<InvalidArgument>("HouseholdFeatures: no household {}", key);
     }
     return static_cast<Index>(it - household_keys.begin());
   }
@@ -219,8 +219,6 @@ struct CampaignMember {
 };
 
 namespace detail {
-
-using tailor::detail::raise;
 
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -621,7 +619,7 @@ inline Table read_demographics(const Files& files, const std::vector<std::int64_
 inline int date_to_day(std::string_view date, std::string_view origin_date = "2017-01-01") {
   const auto days = detail::parse_date(date);
   if (!days) {
-    tailor::detail::raise<InvalidArgument>("dunnhumby: date = '{}', expected YYYY-MM-DD", date);
+    raise<InvalidArgument>("dunnhumby: date = '{}', expected YYYY-MM-DD", date);
   }
   return static_cast<int>(*days - detail::origin_days(origin_date) + 1);
 }
@@ -637,7 +635,7 @@ inline Flavour detect_flavour(const std::filesystem::path& dir) {
   if (exists("transactions.csv") || exists("transactions_sample.csv")) {
     return Flavour::completejourney;
   }
-  tailor::detail::raise<Error>(
+  raise<Error>(
       "dunnhumby: '{}' holds neither transaction_data.csv (original release) nor "
       "transactions.csv / transactions_sample.csv (completejourney)",
       dir.string());
@@ -656,7 +654,7 @@ inline Files locate_files(const std::filesystem::path& dir, Flavour flavour) {
     for (const char* name : names) {
       const fs::path gz = dir / (std::string(name) + ".gz");
       if (fs::exists(gz)) {
-        tailor::detail::raise<Error>(
+        raise<Error>(
             "dunnhumby: '{}' is gzip-compressed; tailor reads plain CSV (it does not link zlib): "
             "decompress it first, e.g. gzip -dk '{}'",
             gz.string(), gz.string());
@@ -664,8 +662,8 @@ inline Files locate_files(const std::filesystem::path& dir, Flavour flavour) {
     }
     if (required) {
       std::vector<std::string> list(names.begin(), names.end());
-      tailor::detail::raise<Error>("dunnhumby: no {} file in '{}' (expected {})", role,
-                                   dir.string(), fmt::join(list, " or "));
+      raise<Error>("dunnhumby: no {} file in '{}' (expected {})", role, dir.string(),
+                   fmt::join(list, " or "));
     }
     return {};
   };
@@ -870,8 +868,7 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
         }
       });
   if (rows_read == 0 || acc.empty()) {
-    tailor::detail::raise<DataError>("{}: '{}' has no transaction rows", kContext,
-                                     files.transactions.string());
+    raise<DataError>("{}: '{}' has no transaction rows", kContext, files.transactions.string());
   }
   const bool any_in_window = rows_in_window > 0;
   const int first_day =

@@ -39,7 +39,7 @@ struct Replication {
 namespace detail {
 inline Replication from_matrix(const Matrix& m, Index first_column, const std::string& source) {
   if (m.cols() != first_column + 30) {
-    tailor::detail::raise<FormatError>("{}: {} columns, expected {} (t, yf, ycf, mu0, mu1, x1..x25)",
+    raise<FormatError>("{}: {} columns, expected {} (t, yf, ycf, mu0, mu1, x1..x25)",
                                        source, m.cols(), first_column + 30);
   }
   Replication r;
@@ -51,7 +51,7 @@ inline Replication from_matrix(const Matrix& m, Index first_column, const std::s
   r.X = m.rightCols(25);
   for (Index i = 0; i < r.t.size(); ++i) {
     if (r.t[i] != 0.0 && r.t[i] != 1.0) {
-      tailor::detail::raise<FormatError>("{}: row {}: t = {}, expected 0 or 1", source, i + 1,
+      raise<FormatError>("{}: row {}: t = {}, expected 0 or 1", source, i + 1,
                                          r.t[i]);
     }
   }
@@ -86,7 +86,7 @@ inline Replication read_test_units(const std::filesystem::path& long_csv, int re
     if (reps[i] == rep) rows.push_back(i);
   }
   if (rows.empty()) {
-    tailor::detail::raise<FormatError>("{}: no rows for rep = {}", long_csv.string(), rep);
+    raise<FormatError>("{}: no rows for rep = {}", long_csv.string(), rep);
   }
   std::vector<std::string> names{"t", "yf", "ycf", "mu0", "mu1"};
   for (int j = 1; j <= 25; ++j) names.push_back(fmt::format("x{}", j));
@@ -113,7 +113,7 @@ inline Split split_replication(const Replication& full, const Replication& test)
       if (same) match = i;
     }
     if (match < 0) {
-      tailor::detail::raise<FormatError>("ihdp: test unit {} not found in the replication", u + 1);
+      raise<FormatError>("ihdp: test unit {} not found in the replication", u + 1);
     }
     is_test[static_cast<std::size_t>(match)] = true;
   }

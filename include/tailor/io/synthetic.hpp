@@ -53,7 +53,7 @@ class TextFile {
   explicit TextFile(const std::filesystem::path& path) : path_(path) {
     file_ = std::fopen(path.string().c_str(), "wb");
     if (file_ == nullptr) {
-      tailor::detail::raise<Error>("synthetic: cannot open '{}' for writing", path.string());
+      raise<Error>("synthetic: cannot open '{}' for writing", path.string());
     }
   }
   TextFile(const TextFile&) = delete;
@@ -73,14 +73,14 @@ class TextFile {
     flush();
     const int rc = std::fclose(file_);
     file_ = nullptr;
-    if (rc != 0) tailor::detail::raise<Error>("synthetic: cannot close '{}'", path_.string());
+    if (rc != 0) raise<Error>("synthetic: cannot close '{}'", path_.string());
   }
 
  private:
   void flush() {
     if (buffer_.size() == 0) return;
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-      tailor::detail::raise<Error>("synthetic: cannot write '{}'", path_.string());
+      raise<Error>("synthetic: cannot write '{}'", path_.string());
     }
     buffer_.clear();
   }
@@ -112,7 +112,7 @@ inline void create_directory(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir)) {
-    tailor::detail::raise<Error>("synthetic: cannot create directory '{}'", dir.string());
+    raise<Error>("synthetic: cannot create directory '{}'", dir.string());
   }
 }
 

@@ -140,8 +140,8 @@ class BinMapper {
   double upper_bound(Index feature, Index bin) const {
     check_feature(feature);
     if (bin < 0 || bin >= num_bins(feature)) {
-      tailor::detail::raise<InvalidArgument>("BinMapper::upper_bound: bin = {}, expected 0 to {}",
-                                             bin, num_bins(feature) - 1);
+      raise<InvalidArgument>("BinMapper::upper_bound: bin = {}, expected 0 to {}", bin,
+                             num_bins(feature) - 1);
     }
     return bounds_[static_cast<std::size_t>(offsets_[static_cast<std::size_t>(feature)] + bin)];
   }
@@ -150,8 +150,7 @@ class BinMapper {
   BinCode bin_of(Index feature, double value) const {
     check_feature(feature);
     if (std::isnan(value)) {
-      tailor::detail::raise<DataError>(
-          "BinMapper::bin_of: feature {} value is nan, expected a number", feature);
+      raise<DataError>("BinMapper::bin_of: feature {} value is nan, expected a number", feature);
     }
     return bin_unchecked(feature, value);
   }
@@ -194,33 +193,30 @@ class BinMapper {
 
   void check_feature(Index feature) const {
     if (feature < 0 || feature >= num_features()) {
-      tailor::detail::raise<InvalidArgument>("BinMapper: feature = {}, expected 0 to {}", feature,
-                                             num_features() - 1);
+      raise<InvalidArgument>("BinMapper: feature = {}, expected 0 to {}", feature,
+                             num_features() - 1);
     }
   }
 
   void validate(const std::string& context) const {
     if (offsets_.size() < 2 || offsets_.front() != 0 ||
         offsets_.back() != static_cast<Index>(bounds_.size())) {
-      tailor::detail::raise<FormatError>("{}: learn::BinMapper has inconsistent bin offsets",
-                                         context);
+      raise<FormatError>("{}: learn::BinMapper has inconsistent bin offsets", context);
     }
     for (std::size_t j = 0; j + 1 < offsets_.size(); ++j) {
       const Index count = offsets_[j + 1] - offsets_[j];
       if (count < 1 || count > kMaxBins || offsets_[j + 1] > static_cast<Index>(bounds_.size())) {
-        tailor::detail::raise<FormatError>(
-            "{}: learn::BinMapper feature {} has {} bins, expected 1 to {}", context, j, count,
-            kMaxBins);
+        raise<FormatError>("{}: learn::BinMapper feature {} has {} bins, expected 1 to {}", context,
+                           j, count, kMaxBins);
       }
       const double* b = bounds_.data() + offsets_[j];
       if (!std::isinf(b[count - 1]) || b[count - 1] < 0) {
-        tailor::detail::raise<FormatError>(
-            "{}: learn::BinMapper feature {} has a finite last bound", context, j);
+        raise<FormatError>("{}: learn::BinMapper feature {} has a finite last bound", context, j);
       }
       for (Index k = 0; k + 1 < count; ++k) {
         if (!std::isfinite(b[k]) || (k > 0 && !(b[k - 1] < b[k]))) {
-          tailor::detail::raise<FormatError>(
-              "{}: learn::BinMapper feature {} bounds are not finite and increasing", context, j);
+          raise<FormatError>("{}: learn::BinMapper feature {} bounds are not finite and increasing",
+                             context, j);
         }
       }
     }
@@ -238,8 +234,8 @@ class BinnedMatrix {
       : mapper_(std::move(mapper)), rows_(rows), codes_(std::move(codes)) {
     check_param(mapper_ != nullptr, "BinnedMatrix", "mapper", "null", "a BinMapper");
     if (static_cast<Index>(codes_.size()) != rows_ * mapper_->num_features()) {
-      tailor::detail::raise<ShapeMismatch>("BinnedMatrix: {} codes, expected rows {} x features {}",
-                                           codes_.size(), rows_, mapper_->num_features());
+      raise<ShapeMismatch>("BinnedMatrix: {} codes, expected rows {} x features {}", codes_.size(),
+                           rows_, mapper_->num_features());
     }
   }
 
@@ -276,7 +272,7 @@ inline BinMapper BinMapper::fit(const MatrixRef& X, const BinningParams& params)
   // Rows whose values define the quantiles: all, or a seeded subsample (sorted for locality).
   std::vector<Index> sample;
   if (n > params.max_sample_rows) {
-    Rng rng(params.seed);
+    Rng rng(params.seed, stream::binning);
     sample = sample_without_replacement(n, params.max_sample_rows, rng);
     std::sort(sample.begin(), sample.end());
   }
@@ -343,8 +339,8 @@ inline BinMapper BinMapper::fit(const MatrixRef& X, const BinningParams& params)
 
 inline BinnedMatrix BinMapper::transform(const MatrixRef& X, Index num_threads) const {
   if (X.cols() != num_features()) {
-    tailor::detail::raise<ShapeMismatch>("BinMapper::transform: X has {} columns, expected {}",
-                                         X.cols(), num_features());
+    raise<ShapeMismatch>("BinMapper::transform: X has {} columns, expected {}", X.cols(),
+                         num_features());
   }
   check_finite("BinMapper::transform", "X", X);
   const Index n = X.rows();

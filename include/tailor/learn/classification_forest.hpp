@@ -60,13 +60,12 @@ class ClassificationForestModel
   /// probabilities (if any) one column per class.
   static void check_loaded(const tree::Forest& forest, const Matrix& oob, const BinaryReader& in) {
     if (forest.num_channels() < 3) {
-      tailor::detail::raise<FormatError>(
-          "{}: classification forest has {} channels, expected at least 3", in.context(),
-          forest.num_channels());
+      raise<FormatError>("{}: classification forest has {} channels, expected at least 3",
+                         in.context(), forest.num_channels());
     }
     if (oob.size() != 0 && oob.cols() != forest.num_channels() - 1) {
-      tailor::detail::raise<FormatError>("{}: oob_proba has {} columns, expected {}", in.context(),
-                                         oob.cols(), forest.num_channels() - 1);
+      raise<FormatError>("{}: oob_proba has {} columns, expected {}", in.context(), oob.cols(),
+                         forest.num_channels() - 1);
     }
   }
 
@@ -89,22 +88,11 @@ class ClassificationForestModel
   }
 };
 
-/// ForestParams' fields (see learn/tree/forest_params.hpp) plus the class options.
+/// The shared tree settings (grf's defaults: 500 honest trees, min_node_size 5, 256 bins) plus
+/// the class options.
 struct ClassificationForestParams {
-  Index num_trees = 500;
-  Index mtry = 0;  ///< 0 = grf's min(⌈√p + 20⌉, p)
-  double sample_fraction = 0.5;
-  bool bootstrap = false;
-  Index min_node_size = 5;
-  Index max_depth = 0;
-  bool honesty = true;
-  double honesty_fraction = 0.5;
-  Index max_bins = 256;
-  bool compute_oob = true;
-  std::uint64_t seed = 0;
-  Index num_threads = 0;
-  ProgressCallback progress = nullptr;  ///< optional, stage "trees"
-  Index num_classes = 0;                ///< 0 = max label + 1 (at least 2)
+  ForestParams forest = {};
+  Index num_classes = 0;  ///< 0 = max label + 1 (at least 2)
   tree::ClassSplittingRule::Criterion criterion =
       tree::ClassSplittingRule::Criterion::gini;  ///< gini (grf, CART) or entropy
 };
@@ -114,11 +102,13 @@ class ClassificationForest {
  public:
   using Criterion = tree::ClassSplittingRule::Criterion;
   using Model = ClassificationForestModel;
-
   using Params = ClassificationForestParams;
+  static constexpr ForestDefaults kDefaults{};
 
-  explicit ClassificationForest(Params params = {}) : params_(std::move(params)) {
-    detail::validate_forest_params(forest_params(), "ClassificationForest");
+  explicit ClassificationForest(Params params = {})
+      : params_(std::move(params)),
+        forest_(
+            resolve_forest_params(params_.forest, kDefaults, "ClassificationForest", "forest.")) {
     check_param(params_.num_classes == 0 || params_.num_classes >= 2, "ClassificationForest",
                 "num_classes", params_.num_classes, "0 (from the labels) or at least 2");
   }
@@ -128,10 +118,8 @@ class ClassificationForest {
     check_nonempty("ClassificationForest", "X", X.rows());
     check_finite("ClassificationForest", "X", X);
     detail::check_forest_targets("ClassificationForest", X.rows(), y, weights);
-    const BinnedMatrix binned = BinMapper::fit(X, {.max_bins = params_.max_bins,
-                                                   .seed = params_.seed,
-                                                   .num_threads = params_.num_threads})
-                                    .transform(X, params_.num_threads);
+    const BinnedMatrix binned =
+        BinMapper::fit(X, forest_.binning(X.rows())).transform(X, forest_.num_threads);
     return fit(binned, y, weights);
   }
 
@@ -139,35 +127,21 @@ class ClassificationForest {
   Model fit(const BinnedMatrix& X, const VectorRef& y, const VectorRef& weights = Vector()) const {
     detail::check_forest_targets("ClassificationForest", X.rows(), y, weights);
     const Index K = num_classes_of(y);
-    const tree::TrainerOptions options =
-        detail::trainer_options(forest_params(), X.cols(), "ClassificationForest");
+    const tree::TrainerOptions options = forest_.trainer_options(X.cols(), "ClassificationForest");
     tree::TrainedForest trained =
         tree::train_forest(X, tree::ClassRelabeling{y, weights, K},
                            tree::ClassSplittingRule{K, params_.criterion}, weights, options);
     Matrix oob;
-    if (params_.compute_oob) oob = Model::to_proba(trained.oob_mean);
-    return Model(std::move(trained.forest), std::move(oob), params_.num_threads);
+    if (forest_.compute_oob) oob = Model::to_proba(trained.oob_mean);
+    return Model(std::move(trained.forest), std::move(oob), forest_.num_threads);
   }
 
+  /// The parameters as given (unset forest fields: see ForestParams).
   const Params& params() const { return params_; }
+  /// The tree settings with the defaults applied.
+  const ResolvedForestParams& forest_params() const { return forest_; }
 
  private:
-  ForestParams forest_params() const {
-    return {.num_trees = params_.num_trees,
-            .mtry = params_.mtry,
-            .sample_fraction = params_.sample_fraction,
-            .bootstrap = params_.bootstrap,
-            .min_node_size = params_.min_node_size,
-            .max_depth = params_.max_depth,
-            .honesty = params_.honesty,
-            .honesty_fraction = params_.honesty_fraction,
-            .max_bins = params_.max_bins,
-            .compute_oob = params_.compute_oob,
-            .seed = params_.seed,
-            .num_threads = params_.num_threads,
-            .progress = params_.progress};
-  }
-
   /// Checks that labels are integers in [0, K) and returns K.
   Index num_classes_of(const VectorRef& y) const {
     double largest = 0.0;
@@ -176,8 +150,8 @@ class ClassificationForest {
       if (v < 0.0 || v != std::floor(v) ||
           (params_.num_classes > 0 && v >= static_cast<double>(params_.num_classes)) || v > 1e6) {
         const Index upper = params_.num_classes > 0 ? params_.num_classes - 1 : 1'000'000;
-        tailor::detail::raise<DataError>(
-            "ClassificationForest: y[{}] = {}, expected an integer label 0..{}", i, v, upper);
+        raise<DataError>("ClassificationForest: y[{}] = {}, expected an integer label 0..{}", i, v,
+                         upper);
       }
       largest = std::max(largest, v);
     }
@@ -186,6 +160,7 @@ class ClassificationForest {
   }
 
   Params params_;
+  ResolvedForestParams forest_;
 };
 
 }  // namespace tailor::learn

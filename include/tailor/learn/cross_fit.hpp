@@ -7,6 +7,9 @@
 // (Chernozhukov et al., "Double/debiased machine learning", Econometrics J. 2018; Newey &
 // Robins 2018). The K fits run in parallel over folds; each fold's result depends only on the
 // learner, the data and the folds, so the output is identical for every num_threads.
+// cross_fit() below is the one cross-fitting loop of the library: the meta-learners' arm
+// outcome models and propensities (cate/), the uplift curves' nuisances (uplift/) and the
+// off-policy reward models (ope/) all call it, with a "part" per model fitted in each fold.
 // Cost: K fits on (K−1)/K of the rows plus K predictions; extra memory one copy of X.
 #pragma once
 
@@ -51,27 +54,67 @@ inline void check_cross_fit_inputs(std::string_view context, const MatrixRef& X,
                                    const VectorRef& weights, const Folds& folds) {
   check_nonempty(context, "X", X.rows());
   check_rows(context, "y", y.rows(), X.rows(), "the rows of X");
-  if (weights.size() != 0) {
-    check_rows(context, "weights", weights.rows(), X.rows(),
-               "the rows of X; or 0 for unit weights");
-  }
+  check_weights(context, "weights", weights, X.rows());
   folds.validate(context, X.rows());
   check_finite(context, "X", X);
   check_finite(context, "y", y);
-  check_finite(context, "weights", weights);
-}
-
-/// Runs fit_and_predict(k) for every fold k in parallel (one task per fold, so the work done
-/// for a fold never depends on the thread count); returns the results in fold order.
-template <class Result, class F>
-std::vector<Result> for_each_fold(const Folds& folds, Index num_threads, F&& fit_and_predict) {
-  std::vector<Result> results(static_cast<std::size_t>(folds.num_folds));
-  parallel_for(0, folds.num_folds, num_threads,
-               [&](Index k) { results[static_cast<std::size_t>(k)] = fit_and_predict(k); });
-  return results;
 }
 
 }  // namespace detail
+
+/// The one cross-fitting loop. For every fold k and every part q in 0..num_parts−1 (one model
+/// per part: an arm's outcome model, a propensity model, ...) it calls
+///   fit_predict(k, q, train, test) -> Eigen::MatrixXd with test.size() rows,
+/// where train / test are the rows outside / inside fold k, and writes the result into rows
+/// `test` of part q's block of columns. A part's width is the widest result any fold returned for
+/// it; narrower results (a classifier that saw fewer classes in one fold) are zero-padded on the
+/// right. The output is n × (sum of the part widths), part 0's columns first.
+/// The K·num_parts tasks run in parallel (num_threads, 0 = all cores); each task depends only on
+/// (k, q) and the callable, so the result is identical for every num_threads when the fits are
+/// deterministic. Throws ShapeMismatch, naming `context`, when a task returns the wrong number of
+/// rows; exceptions of fit_predict propagate.
+template <class FitPredict>
+Eigen::MatrixXd cross_fit(std::string_view context, const Folds& folds, Index num_parts,
+                          Index num_threads, FitPredict&& fit_predict) {
+  check_param(num_parts >= 1, context, "num_parts", num_parts, "at least 1");
+  resolve_num_threads(num_threads);
+  const Index K = folds.num_folds;
+  std::vector<std::vector<Index>> test_rows(static_cast<std::size_t>(K));
+  for (Index k = 0; k < K; ++k) test_rows[static_cast<std::size_t>(k)] = folds.test_rows(k);
+  std::vector<Eigen::MatrixXd> results(static_cast<std::size_t>(K * num_parts));
+  parallel_for(0, K * num_parts, num_threads, [&](Index task) {
+    const Index k = task / num_parts;
+    const Index q = task % num_parts;
+    const std::vector<Index>& test = test_rows[static_cast<std::size_t>(k)];
+    Eigen::MatrixXd result = fit_predict(k, q, folds.train_rows(k), test);
+    if (result.rows() != static_cast<Index>(test.size())) {
+      raise<ShapeMismatch>(
+          "{}: the model fitted without fold {} returned {} rows of predictions for {} rows",
+          context, k, result.rows(), test.size());
+    }
+    results[static_cast<std::size_t>(task)] = std::move(result);
+  });
+  std::vector<Index> offset(static_cast<std::size_t>(num_parts) + 1, 0);
+  for (Index q = 0; q < num_parts; ++q) {
+    Index width = 0;
+    for (Index k = 0; k < K; ++k) {
+      width = std::max(width, results[static_cast<std::size_t>(k * num_parts + q)].cols());
+    }
+    offset[static_cast<std::size_t>(q) + 1] = offset[static_cast<std::size_t>(q)] + width;
+  }
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(folds.num_rows(), offset.back());
+  for (Index k = 0; k < K; ++k) {
+    const std::vector<Index>& test = test_rows[static_cast<std::size_t>(k)];
+    for (Index q = 0; q < num_parts; ++q) {
+      const Eigen::MatrixXd& result = results[static_cast<std::size_t>(k * num_parts + q)];
+      const Index first = offset[static_cast<std::size_t>(q)];
+      for (std::size_t r = 0; r < test.size(); ++r) {
+        out.row(test[r]).segment(first, result.cols()) = result.row(static_cast<Index>(r));
+      }
+    }
+  }
+  return out;
+}
 
 /// Out-of-fold predictions of a Regressor: entry i is predicted by the model fitted on all rows
 /// outside row i's fold. `weights` of length 0 means unit weights. Folds are fitted in
@@ -86,30 +129,15 @@ Eigen::VectorXd cross_fit_predict(const L& learner, MatrixRef X, VectorRef y, Ve
   constexpr std::string_view kContext = "cross_fit_predict";
   resolve_num_threads(num_threads);  // rejects negative counts before any work
   detail::check_cross_fit_inputs(kContext, X, y, weights, folds);
-  const auto predictions = detail::for_each_fold<Eigen::VectorXd>(folds, num_threads, [&](Index k) {
-    const std::vector<Index> train = folds.train_rows(k);
-    const std::vector<Index> test = folds.test_rows(k);
-    const Eigen::MatrixXd X_train = detail::take_rows(X, train);
-    const Eigen::VectorXd y_train = detail::take_entries(y, train);
-    const Eigen::VectorXd w_train = detail::take_entries(weights, train);
-    const auto model = learner.fit(X_train, y_train, w_train);
-    Eigen::VectorXd fold_prediction = model.predict(detail::take_rows(X, test));
-    if (fold_prediction.size() != static_cast<Index>(test.size())) {
-      tailor::detail::raise<ShapeMismatch>(
-          "{}: the model fitted without fold {} returned {} predictions for {} rows", kContext, k,
-          fold_prediction.size(), test.size());
-    }
-    return fold_prediction;
-  });
-  Eigen::VectorXd out(X.rows());
-  for (Index k = 0; k < folds.num_folds; ++k) {
-    const std::vector<Index> test = folds.test_rows(k);
-    const Eigen::VectorXd& fold_prediction = predictions[static_cast<std::size_t>(k)];
-    for (std::size_t r = 0; r < test.size(); ++r) {
-      out[test[r]] = fold_prediction[static_cast<Index>(r)];
-    }
-  }
-  return out;
+  return cross_fit(kContext, folds, 1, num_threads,
+                   [&](Index, Index, const std::vector<Index>& train,
+                       const std::vector<Index>& test) -> Eigen::MatrixXd {
+                     const auto model =
+                         learner.fit(detail::take_rows(X, train), detail::take_entries(y, train),
+                                     detail::take_entries(weights, train));
+                     return model.predict(detail::take_rows(X, test));
+                   })
+      .col(0);
 }
 
 /// Out-of-fold class probabilities of a Classifier: row i of the n × C result is
@@ -128,37 +156,22 @@ Eigen::MatrixXd cross_fit_predict_proba(const L& learner, MatrixRef X, VectorRef
   Index num_classes = 0;
   for (Index i = 0; i < y.size(); ++i) {
     if (!(y[i] >= 0.0) || y[i] != std::floor(y[i])) {
-      tailor::detail::raise<DataError>("{}: y[{}] = {}, expected a class label 0, 1, 2, ...",
-                                       kContext, i, y[i]);
+      raise<DataError>("{}: y[{}] = {}, expected a class label 0, 1, 2, ...", kContext, i, y[i]);
     }
     num_classes = std::max(num_classes, static_cast<Index>(y[i]) + 1);
   }
-  const auto probabilities =
-      detail::for_each_fold<Eigen::MatrixXd>(folds, num_threads, [&](Index k) {
-        const std::vector<Index> train = folds.train_rows(k);
-        const std::vector<Index> test = folds.test_rows(k);
-        const Eigen::MatrixXd X_train = detail::take_rows(X, train);
-        const Eigen::VectorXd y_train = detail::take_entries(y, train);
-        const Eigen::VectorXd w_train = detail::take_entries(weights, train);
-        const auto model = learner.fit(X_train, y_train, w_train);
-        Eigen::MatrixXd fold_proba = model.predict_proba(detail::take_rows(X, test));
-        if (fold_proba.rows() != static_cast<Index>(test.size())) {
-          tailor::detail::raise<ShapeMismatch>(
-              "{}: the model fitted without fold {} returned {} rows of probabilities for {} rows",
-              kContext, k, fold_proba.rows(), test.size());
-        }
-        return fold_proba;
+  Eigen::MatrixXd proba = cross_fit(
+      kContext, folds, 1, num_threads,
+      [&](Index, Index, const std::vector<Index>& train, const std::vector<Index>& test) {
+        const auto model = learner.fit(detail::take_rows(X, train), detail::take_entries(y, train),
+                                       detail::take_entries(weights, train));
+        return Eigen::MatrixXd(model.predict_proba(detail::take_rows(X, test)));
       });
-  for (const auto& p : probabilities) num_classes = std::max(num_classes, p.cols());
-  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(X.rows(), num_classes);
-  for (Index k = 0; k < folds.num_folds; ++k) {
-    const std::vector<Index> test = folds.test_rows(k);
-    const Eigen::MatrixXd& fold_proba = probabilities[static_cast<std::size_t>(k)];
-    for (std::size_t r = 0; r < test.size(); ++r) {
-      out.row(test[r]).head(fold_proba.cols()) = fold_proba.row(static_cast<Index>(r));
-    }
+  if (const Index seen = proba.cols(); seen < num_classes) {
+    proba.conservativeResize(Eigen::NoChange, num_classes);  // classes no fold model knows
+    proba.rightCols(num_classes - seen).setZero();
   }
-  return out;
+  return proba;
 }
 
 }  // namespace tailor::learn

@@ -160,7 +160,6 @@ class BoostedEnsemble {
     out.write(static_cast<std::uint8_t>(loss_));
     out.write(static_cast<std::int64_t>(num_features_));
     out.write(baseline_);
-    out.write(static_cast<std::int64_t>(num_threads_));
     out.write(validation_loss_);
     out.write(static_cast<std::uint64_t>(trees_.size()));
     for (const BoostingTree& tree : trees_) {
@@ -172,10 +171,12 @@ class BoostedEnsemble {
     }
   }
 
-  static BoostedEnsemble load_payload(BinaryReader& in, BoostingLoss expected_loss) {
+  /// Version 1 files also stored num_threads, a runtime setting: it is read and dropped (a loaded
+  /// model predicts on all cores; predictions are identical for any thread count).
+  static BoostedEnsemble load_payload(BinaryReader& in, BoostingLoss expected_loss,
+                                      std::uint32_t version) {
     const auto corrupt = [&](std::string_view what) {
-      tailor::detail::raise<FormatError>("{}: corrupt gradient boosting model ({})", in.context(),
-                                         what);
+      raise<FormatError>("{}: corrupt gradient boosting model ({})", in.context(), what);
     };
     BoostedEnsemble model;
     const auto loss = in.read<std::uint8_t>("loss");
@@ -183,9 +184,10 @@ class BoostedEnsemble {
     model.loss_ = expected_loss;
     model.num_features_ = in.read<std::int64_t>("num_features");
     model.baseline_ = in.read<double>("baseline");
-    model.num_threads_ = in.read<std::int64_t>("num_threads");
+    if (version == 1 && in.read<std::int64_t>("num_threads") < 0) corrupt("num_threads");
+    model.num_threads_ = 0;
     model.validation_loss_ = in.read<std::vector<double>>("validation_loss");
-    if (model.num_features_ < 1 || !std::isfinite(model.baseline_) || model.num_threads_ < 0) {
+    if (model.num_features_ < 1 || !std::isfinite(model.baseline_)) {
       corrupt("header values");
     }
     const auto num_trees = in.read<std::uint64_t>("num_trees");
@@ -275,8 +277,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
   const Index p = X.cols();
   const Index threads = resolve_num_threads(params.num_threads);
   if (n >= static_cast<Index>(std::numeric_limits<std::uint32_t>::max())) {
-    tailor::detail::raise<InvalidArgument>("{}: X has {} rows, expected fewer than 2^32", context,
-                                           n);
+    raise<InvalidArgument>("{}: X has {} rows, expected fewer than 2^32", context, n);
   }
   // Stream numbers of the seed's Rng: 2m, 2m+1 per iteration m; these two are out of that range.
   constexpr std::uint64_t kValidationStream = ~std::uint64_t{0};
@@ -307,7 +308,7 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
     std::sort(train_rows.begin(), train_rows.end());
     std::sort(validation_rows.begin(), validation_rows.end());
     if (train_rows.empty() || validation_rows.empty()) {
-      tailor::detail::raise<DataError>(
+      raise<DataError>(
           "{}: {} rows cannot be split into training and validation parts "
           "(validation_fraction = {}), expected more rows or early_stopping disabled",
           context, n, params.validation_fraction);
@@ -393,20 +394,19 @@ inline BoostedEnsemble fit_boosting(const GradientBoostingParams& params, Boosti
   const Index n_train = train.rows();
   const double train_weight = train.w.sum();
   if (!(train_weight > 0.0)) {
-    tailor::detail::raise<DataError>("{}: the training rows have total weight 0", context);
+    raise<DataError>("{}: the training rows have total weight 0", context);
   }
   if (stop_early && !(validation.w.sum() > 0.0)) {
-    tailor::detail::raise<DataError>(
-        "{}: the validation rows have total weight 0, expected a positive total", context);
+    raise<DataError>("{}: the validation rows have total weight 0, expected a positive total",
+                     context);
   }
 
   // F₀: the constant minimizing the weighted training loss.
   double baseline = train.w.dot(train.y) / train_weight;
   if (loss == BoostingLoss::log_loss) {
     if (!(baseline > 0.0 && baseline < 1.0)) {
-      tailor::detail::raise<DataError>(
-          "{}: the training rows hold only class {}, expected both classes 0 and 1", context,
-          baseline > 0.0 ? 1 : 0);
+      raise<DataError>("{}: the training rows hold only class {}, expected both classes 0 and 1",
+                       context, baseline > 0.0 ? 1 : 0);
     }
     baseline = std::log(baseline / (1.0 - baseline));
   }
@@ -573,24 +573,16 @@ class BoostingModelBase {
     out.write_header(Derived::kTypeTag, kVersion);
     ensemble_.save_payload(out);
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(static_cast<const Derived&>(*this), out); }
   static Derived load(BinaryReader& in) {
-    in.read_header(Derived::kTypeTag, kVersion);
-    return Derived(BoostedEnsemble::load_payload(in, Derived::kLoss));
+    const std::uint32_t version = in.read_header(Derived::kTypeTag, kVersion);
+    return Derived(BoostedEnsemble::load_payload(in, Derived::kLoss, version));
   }
-  static Derived load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
+  static Derived load(std::istream& in) { return tailor::load<Derived>(in); }
 
  protected:
   explicit BoostingModelBase(BoostedEnsemble ensemble) : ensemble_(std::move(ensemble)) {}
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;  ///< 2: num_threads no longer stored
   BoostedEnsemble ensemble_;
 };
 

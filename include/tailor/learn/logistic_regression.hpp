@@ -106,10 +106,7 @@ class LogisticRegressionModel {
     out.write(converged_);
     out.write(static_cast<std::int64_t>(iterations_));
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Loads what save wrote; a corrupt or foreign file throws FormatError.
   static LogisticRegressionModel load(BinaryReader& in) {
     in.read_header(kTypeTag, kVersion);
@@ -119,17 +116,13 @@ class LogisticRegressionModel {
     const auto iterations = in.read<std::int64_t>("iterations");
     if (coefficients.size() < 1 || !coefficients.allFinite() || !std::isfinite(intercept) ||
         iterations < 0) {
-      tailor::detail::raise<FormatError>(
-          "{}: corrupt learn::LogisticRegression ({} coefficients, iterations {})", in.context(),
-          coefficients.size(), iterations);
+      raise<FormatError>("{}: corrupt learn::LogisticRegression ({} coefficients, iterations {})",
+                         in.context(), coefficients.size(), iterations);
     }
     return LogisticRegressionModel(std::move(coefficients), intercept, converged, iterations);
   }
   static LogisticRegressionModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
+    return tailor::load<LogisticRegressionModel>(in);
   }
 
  private:
@@ -233,7 +226,7 @@ class LogisticRegression {
         hessian.diagonal().array() += shift;
         llt.compute(hessian);
         if (llt.info() != Eigen::Success) {
-          tailor::detail::raise<NumericalError>(
+          raise<NumericalError>(
               "LogisticRegression::fit: the Hessian could not be factored at iteration {}",
               iteration);
         }
@@ -261,7 +254,7 @@ class LogisticRegression {
       if (!accepted) break;  // the objective cannot decrease further in floating point
     }
     if (!theta.allFinite()) {
-      tailor::detail::raise<NumericalError>("LogisticRegression::fit: the solution is not finite");
+      raise<NumericalError>("LogisticRegression::fit: the solution is not finite");
     }
     const double intercept = offset == 1 ? theta[0] : 0.0;
     return LogisticRegressionModel(theta.tail(p), intercept, converged, iteration);

@@ -56,53 +56,56 @@ class RegressionForestModel : public detail::ForestModelBase<RegressionForestMod
   /// A loaded forest must carry the two regression channels [Σw, Σwy].
   static void check_loaded(const tree::Forest& forest, const Vector&, const BinaryReader& in) {
     if (forest.num_channels() != 2) {
-      tailor::detail::raise<FormatError>("{}: regression forest has {} channels, expected 2",
-                                         in.context(), forest.num_channels());
+      raise<FormatError>("{}: regression forest has {} channels, expected 2", in.context(),
+                         forest.num_channels());
     }
   }
 };
 
-/// Random forest regression (meets tailor::learn::Regressor).
+/// Random forest regression (meets tailor::learn::Regressor). Params is the shared
+/// ForestParams with grf's regression defaults: 500 honest trees, min_node_size 5, 256 bins.
 class RegressionForest {
  public:
   using Params = ForestParams;
   using Model = RegressionForestModel;
+  static constexpr ForestDefaults kDefaults{};
 
-  explicit RegressionForest(Params params = {}) : params_(std::move(params)) {
-    detail::validate_forest_params(params_, "RegressionForest");
-  }
+  explicit RegressionForest(Params params = {})
+      : params_(std::move(params)),
+        forest_(resolve_forest_params(params_, kDefaults, "RegressionForest")) {}
 
   /// Bins X (params.max_bins) and fits. weights: length 0 (unit) or n values >= 0.
   Model fit(const MatrixRef& X, const VectorRef& y, const VectorRef& weights = Vector()) const {
     check_nonempty("RegressionForest", "X", X.rows());
     check_finite("RegressionForest", "X", X);
     detail::check_forest_targets("RegressionForest", X.rows(), y, weights);
-    const BinnedMatrix binned = BinMapper::fit(X, {.max_bins = params_.max_bins,
-                                                   .seed = params_.seed,
-                                                   .num_threads = params_.num_threads})
-                                    .transform(X, params_.num_threads);
+    const BinnedMatrix binned =
+        BinMapper::fit(X, forest_.binning(X.rows())).transform(X, forest_.num_threads);
     return fit(binned, y, weights);
   }
 
   /// Fits on already binned features (one BinnedMatrix can serve several forests).
   Model fit(const BinnedMatrix& X, const VectorRef& y, const VectorRef& weights = Vector()) const {
     detail::check_forest_targets("RegressionForest", X.rows(), y, weights);
-    const tree::TrainerOptions options =
-        detail::trainer_options(params_, X.cols(), "RegressionForest");
+    const tree::TrainerOptions options = forest_.trainer_options(X.cols(), "RegressionForest");
     tree::TrainedForest trained =
         tree::train_forest(X, tree::RegressionRelabeling{y, weights},
                            tree::RegressionSplittingRule{}, weights, options);
     Vector oob;
-    if (params_.compute_oob) {
+    if (forest_.compute_oob) {
       oob = (trained.oob_mean.col(1).array() / trained.oob_mean.col(0).array()).matrix();
     }
-    return Model(std::move(trained.forest), std::move(oob), params_.num_threads);
+    return Model(std::move(trained.forest), std::move(oob), forest_.num_threads);
   }
 
+  /// The parameters as given (unset fields: see ForestParams).
   const Params& params() const { return params_; }
+  /// The parameters with the defaults applied (num_trees, max_bins, ... as used).
+  const ResolvedForestParams& forest_params() const { return forest_; }
 
  private:
   Params params_;
+  ResolvedForestParams forest_;
 };
 
 }  // namespace tailor::learn

@@ -60,28 +60,20 @@ class RidgeModel {
     out.write(coefficients_);
     out.write(intercept_);
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Loads what save wrote; a corrupt or foreign file throws FormatError.
   static RidgeModel load(BinaryReader& in) {
     in.read_header(kTypeTag, kVersion);
     auto coefficients = in.read<Vector>("coefficients");
     const auto intercept = in.read<double>("intercept");
     if (coefficients.size() < 1 || !coefficients.allFinite() || !std::isfinite(intercept)) {
-      tailor::detail::raise<FormatError>(
+      raise<FormatError>(
           "{}: learn::Ridge has {} non-finite or missing coefficients, expected finite values",
           in.context(), coefficients.size());
     }
     return RidgeModel(std::move(coefficients), intercept);
   }
-  static RidgeModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
+  static RidgeModel load(std::istream& in) { return tailor::load<RidgeModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "learn::Ridge";
@@ -153,7 +145,7 @@ class Ridge {
     if (params_.alpha > 0.0) {
       Eigen::LLT<Matrix, Eigen::Lower> llt(gram);
       if (llt.info() != Eigen::Success) {
-        tailor::detail::raise<NumericalError>(
+        raise<NumericalError>(
             "Ridge::fit: Cholesky factorization of X'WX + alpha I failed (alpha = {})",
             params_.alpha);
       }
@@ -163,7 +155,7 @@ class Ridge {
       const Vector d = ldlt.vectorD();
       const double largest = d.cwiseAbs().maxCoeff();
       if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * largest)) {
-        tailor::detail::raise<NumericalError>(
+        raise<NumericalError>(
             "Ridge::fit: X'WX is singular (alpha = 0 with collinear or constant features), "
             "expected alpha > 0");
       }
@@ -171,7 +163,7 @@ class Ridge {
     }
     Vector beta = gamma.array() / scale.array();
     if (!beta.allFinite()) {
-      tailor::detail::raise<NumericalError>("Ridge::fit: the solution is not finite");
+      raise<NumericalError>("Ridge::fit: the solution is not finite");
     }
     const double intercept = params_.fit_intercept ? y_center - center.dot(beta) : 0.0;
     return RidgeModel(std::move(beta), intercept);

@@ -62,6 +62,7 @@
 
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/random.hpp"
 #include "tailor/core/types.hpp"
@@ -327,33 +328,30 @@ inline void check_estimator_inputs(const BanditData& data, const TargetPolicy& p
   const Index num_actions = data.num_actions();
   check_rows(context, "policy", policy.num_rows(), n, "the rows of the data");
   if (policy.num_actions() != num_actions) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: policy has {} actions, expected {} (the actions of the data)", context,
-        policy.num_actions(), num_actions);
+    raise<ShapeMismatch>("{}: policy has {} actions, expected {} (the actions of the data)",
+                         context, policy.num_actions(), num_actions);
   }
   const Eigen::VectorXd& p = nuisances.propensity;
   if (p.size() != 0) {
     check_rows(context, "nuisances.propensity", p.size(), n, "the rows of the data; or 0");
     for (Index i = 0; i < n; ++i) {
       if (!(p[i] > 0.0 && p[i] <= 1.0)) {
-        tailor::detail::raise<DataError>(
-            "{}: nuisances.propensity[{}] = {}, expected a probability in (0, 1]", context, i,
-            p[i]);
+        raise<DataError>("{}: nuisances.propensity[{}] = {}, expected a probability in (0, 1]",
+                         context, i, p[i]);
       }
     }
   }
   const Eigen::MatrixXd& q = nuisances.reward;
   if (need_reward && q.size() == 0) {
-    tailor::detail::raise<InvalidArgument>(
+    raise<InvalidArgument>(
         "{}: {} needs a reward model, but nuisances.reward is empty (see cross_fit_reward_model)",
         context, estimator);
   }
   if (q.size() != 0) {
     check_rows(context, "nuisances.reward", q.rows(), n, "the rows of the data");
     if (q.cols() != num_actions) {
-      tailor::detail::raise<ShapeMismatch>(
-          "{}: nuisances.reward has {} columns, expected {} (one per action)", context, q.cols(),
-          num_actions);
+      raise<ShapeMismatch>("{}: nuisances.reward has {} columns, expected {} (one per action)",
+                           context, q.cols(), num_actions);
     }
     if (check_model_values) check_finite(context, "nuisances.reward", q);
   }
@@ -475,7 +473,7 @@ inline decltype(auto) dispatch_kernel(Estimator estimator, bool deterministic, F
 }
 
 inline void raise_no_weight(std::string_view context, std::string_view estimator) {
-  tailor::detail::raise<DataError>(
+  raise<DataError>(
       "{}: {} is undefined: the policy gives probability 0 to every logged action (sum of "
       "importance weights = 0), expected a positive sum",
       context, estimator);
@@ -625,9 +623,8 @@ inline BootstrapInterval bootstrap_interval(std::span<const Scores> parts,
               "a value in (0, 1)");
   resolve_num_threads(options.num_threads);
   if (parts.empty() || parts.size() != coefficients.size()) {
-    tailor::detail::raise<InvalidArgument>(
-        "{}: {} parts and {} coefficients, expected the same positive number", kContext,
-        parts.size(), coefficients.size());
+    raise<InvalidArgument>("{}: {} parts and {} coefficients, expected the same positive number",
+                           kContext, parts.size(), coefficients.size());
   }
   const Index n = parts[0].num_rows();
   check_nonempty(kContext, "parts[0]", n);

@@ -20,6 +20,7 @@
 
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/ope/estimators.hpp"
 #include "tailor/ope/policy.hpp"
@@ -82,8 +83,8 @@ struct EvaluationReport {
         return entry;
       }
     }
-    tailor::detail::raise<InvalidArgument>("EvaluationReport: no difference for policy '{}' and {}",
-                                           policy, estimator_name(estimator));
+    raise<InvalidArgument>("EvaluationReport: no difference for policy '{}' and {}", policy,
+                           estimator_name(estimator));
   }
 
   /// A fixed-width table: policy, estimator, value, se, normal CI, bootstrap CI.
@@ -115,8 +116,8 @@ struct EvaluationReport {
     for (const auto& entry : entries) {
       if (entry.policy == policy && entry.estimator == estimator) return entry;
     }
-    tailor::detail::raise<InvalidArgument>("EvaluationReport: no {} for policy '{}' and {}", what,
-                                           policy, estimator_name(estimator));
+    raise<InvalidArgument>("EvaluationReport: no {} for policy '{}' and {}", what, policy,
+                           estimator_name(estimator));
   }
 };
 
@@ -128,17 +129,16 @@ inline EvaluationReport evaluate(const BanditData& data, const std::vector<Named
                                  const EvaluationOptions& options = {}) {
   constexpr std::string_view kContext = "ope::evaluate";
   if (policies.empty()) {
-    tailor::detail::raise<InvalidArgument>("{}: no policies, expected at least 1", kContext);
+    raise<InvalidArgument>("{}: no policies, expected at least 1", kContext);
   }
   for (std::size_t j = 0; j < policies.size(); ++j) {
     if (policies[j].name.empty()) {
-      tailor::detail::raise<InvalidArgument>("{}: policies[{}] has an empty name", kContext, j);
+      raise<InvalidArgument>("{}: policies[{}] has an empty name", kContext, j);
     }
     for (std::size_t k = 0; k < j; ++k) {
       if (policies[k].name == policies[j].name) {
-        tailor::detail::raise<InvalidArgument>(
-            "{}: policies[{}] and policies[{}] are both named '{}'", kContext, k, j,
-            policies[j].name);
+        raise<InvalidArgument>("{}: policies[{}] and policies[{}] are both named '{}'", kContext, k,
+                               j, policies[j].name);
       }
     }
   }
@@ -153,8 +153,8 @@ inline EvaluationReport evaluate(const BanditData& data, const std::vector<Named
       if (policies[j].name == options.baseline) baseline = j;
     }
     if (!baseline) {
-      tailor::detail::raise<InvalidArgument>(
-          "{}: baseline = '{}', expected one of the policy names", kContext, options.baseline);
+      raise<InvalidArgument>("{}: baseline = '{}', expected one of the policy names", kContext,
+                             options.baseline);
     }
   }
   std::vector<Estimator> estimators = options.estimators;

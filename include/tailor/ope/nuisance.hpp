@@ -87,9 +87,8 @@ Eigen::VectorXd predict_reward(const Model& model, const Eigen::MatrixXd& X,
   if constexpr (learn::Classifier<L>) {
     const Eigen::MatrixXd proba = model.predict_proba(X);
     if (proba.cols() < 2) {
-      tailor::detail::raise<DataError>(
-          "{}: the reward classifier knows {} class(es), expected 2 (rewards 0 and 1)", context,
-          proba.cols());
+      raise<DataError>("{}: the reward classifier knows {} class(es), expected 2 (rewards 0 and 1)",
+                       context, proba.cols());
     }
     return proba.col(1);
   } else {
@@ -133,33 +132,34 @@ Eigen::MatrixXd cross_fit_reward_model(const L& learner, const BanditData& data,
   const Index num_actions = data.num_actions();
   const Folds folds = kfold(n, options.num_folds, options.seed);
   const MatrixRef& X = data.X();
-  std::vector<Eigen::MatrixXd> fold_predictions(static_cast<std::size_t>(folds.num_folds));
-  parallel_for(0, folds.num_folds, options.num_threads, [&](Index k) {
-    const std::vector<Index> train = folds.train_rows(k);
-    const std::vector<Index> test = folds.test_rows(k);
-    const auto num_test = static_cast<Index>(test.size());
-    Eigen::MatrixXd q(num_test, num_actions);
-    if (options.encoding == RewardModelEncoding::pooled) {
-      std::vector<Index> train_actions(train.size());
-      for (std::size_t r = 0; r < train.size(); ++r) train_actions[r] = data.action()[train[r]];
-      const Eigen::MatrixXd features =
-          detail::pooled_features(X, train, train_actions, num_actions);
-      const Eigen::VectorXd reward = learn::detail::take_entries(data.reward(), train);
-      const auto model = learner.fit(features, reward, Eigen::VectorXd());
-      for (Index a = 0; a < num_actions; ++a) {
-        const std::vector<Index> same(test.size(), a);
-        q.col(a) = detail::predict_reward<L>(
-            model, detail::pooled_features(X, test, same, num_actions), kContext);
-      }
-    } else {
-      const Eigen::MatrixXd X_test = learn::detail::take_rows(X, test);
-      for (Index a = 0; a < num_actions; ++a) {
+  // One cross-fitting part per model: the pooled model, or one per action.
+  const bool pooled = options.encoding == RewardModelEncoding::pooled;
+  const Eigen::MatrixXd out = learn::cross_fit(
+      kContext, folds, pooled ? 1 : num_actions, options.num_threads,
+      [&](Index k, Index part, const std::vector<Index>& train, const std::vector<Index>& test) {
+        const auto num_test = static_cast<Index>(test.size());
+        if (pooled) {
+          std::vector<Index> train_actions(train.size());
+          for (std::size_t r = 0; r < train.size(); ++r) train_actions[r] = data.action()[train[r]];
+          const Eigen::MatrixXd features =
+              detail::pooled_features(X, train, train_actions, num_actions);
+          const Eigen::VectorXd reward = learn::detail::take_entries(data.reward(), train);
+          const auto model = learner.fit(features, reward, Eigen::VectorXd());
+          Eigen::MatrixXd q(num_test, num_actions);
+          for (Index a = 0; a < num_actions; ++a) {
+            const std::vector<Index> same(test.size(), a);
+            q.col(a) = detail::predict_reward<L>(
+                model, detail::pooled_features(X, test, same, num_actions), kContext);
+          }
+          return q;
+        }
+        const Index a = part;
         std::vector<Index> rows;
         for (Index i : train) {
           if (data.action()[i] == a) rows.push_back(i);
         }
         if (rows.empty()) {
-          tailor::detail::raise<DataError>(
+          raise<DataError>(
               "{}: action {} has no logged rows outside fold {}, expected at least 1 (use the "
               "pooled encoding)",
               kContext, a, k);
@@ -167,17 +167,9 @@ Eigen::MatrixXd cross_fit_reward_model(const L& learner, const BanditData& data,
         const auto model =
             learner.fit(learn::detail::take_rows(X, rows),
                         learn::detail::take_entries(data.reward(), rows), Eigen::VectorXd());
-        q.col(a) = detail::predict_reward<L>(model, X_test, kContext);
-      }
-    }
-    fold_predictions[static_cast<std::size_t>(k)] = std::move(q);
-  });
-  Eigen::MatrixXd out(n, num_actions);
-  for (Index k = 0; k < folds.num_folds; ++k) {
-    const std::vector<Index> test = folds.test_rows(k);
-    const Eigen::MatrixXd& q = fold_predictions[static_cast<std::size_t>(k)];
-    for (std::size_t r = 0; r < test.size(); ++r) out.row(test[r]) = q.row(static_cast<Index>(r));
-  }
+        return Eigen::MatrixXd(
+            detail::predict_reward<L>(model, learn::detail::take_rows(X, test), kContext));
+      });
   check_finite(kContext, "predictions", out);
   return out;
 }

@@ -43,8 +43,8 @@ class TargetPolicy {
     check_nonempty(kContext, "actions", actions.size());
     for (Index i = 0; i < actions.size(); ++i) {
       if (actions[i] < 0 || actions[i] >= num_actions) {
-        tailor::detail::raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}",
-                                         kContext, i, actions[i], num_actions - 1);
+        raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}", kContext, i,
+                         actions[i], num_actions - 1);
       }
     }
     TargetPolicy policy;
@@ -63,25 +63,23 @@ class TargetPolicy {
     constexpr std::string_view kContext = "TargetPolicy";
     check_nonempty(kContext, "probabilities", probabilities.rows());
     if (probabilities.cols() < 1) {
-      tailor::detail::raise<DataError>("{}: probabilities has 0 columns, expected one per action",
-                                       kContext);
+      raise<DataError>("{}: probabilities has 0 columns, expected one per action", kContext);
     }
     check_finite(kContext, "probabilities", probabilities);
     for (Index a = 0; a < probabilities.cols(); ++a) {
       for (Index i = 0; i < probabilities.rows(); ++i) {
         const double p = probabilities(i, a);
         if (!(p >= 0.0 && p <= 1.0)) {
-          tailor::detail::raise<DataError>(
-              "{}: probabilities({}, {}) = {}, expected a probability in [0, 1]", kContext, i, a,
-              p);
+          raise<DataError>("{}: probabilities({}, {}) = {}, expected a probability in [0, 1]",
+                           kContext, i, a, p);
         }
       }
     }
     const Eigen::VectorXd sums = probabilities.rowwise().sum();
     for (Index i = 0; i < sums.size(); ++i) {
       if (std::abs(sums[i] - 1.0) > kRowSumTolerance) {
-        tailor::detail::raise<DataError>("{}: row {} of probabilities sums to {:.10g}, expected 1",
-                                         kContext, i, sums[i]);
+        raise<DataError>("{}: row {} of probabilities sums to {:.10g}, expected 1", kContext, i,
+                         sums[i]);
       }
     }
     TargetPolicy policy;
@@ -189,13 +187,13 @@ TargetPolicy cross_fit_policy(const Folds& folds, Index num_actions, Learn&& lea
     const std::vector<Index> test = folds.test_rows(k);
     const TargetPolicy piece = learn(k, train, test);
     if (piece.num_rows() != static_cast<Index>(test.size())) {
-      tailor::detail::raise<ShapeMismatch>(
+      raise<ShapeMismatch>(
           "{}: the policy of fold {} has {} rows, expected {} (the rows of the fold)", kContext, k,
           piece.num_rows(), test.size());
     }
     if (piece.num_actions() != num_actions) {
-      tailor::detail::raise<ShapeMismatch>("{}: the policy of fold {} has {} actions, expected {}",
-                                           kContext, k, piece.num_actions(), num_actions);
+      raise<ShapeMismatch>("{}: the policy of fold {} has {} actions, expected {}", kContext, k,
+                           piece.num_actions(), num_actions);
     }
     deterministic = deterministic && piece.is_deterministic();
     for (std::size_t r = 0; r < test.size(); ++r) {

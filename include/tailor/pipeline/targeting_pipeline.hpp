@@ -44,10 +44,12 @@
 #include "tailor/cate/overlap.hpp"
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/folds.hpp"
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"
 #include "tailor/core/types.hpp"
+#include "tailor/learn/cross_fit.hpp"
 #include "tailor/ope/estimators.hpp"
 #include "tailor/ope/policy.hpp"
 #include "tailor/policy/budget.hpp"
@@ -232,7 +234,7 @@ struct TargetingResult {
     const Vector tau = predict(X);
     Vector c = costs.size() ? Vector(costs) : Vector::Constant(X.rows(), rule.cost);
     if (c.size() != X.rows()) {
-      tailor::detail::raise<ShapeMismatch>(
+      raise<ShapeMismatch>(
           "TargetingResult::recommend: costs has {} rows, expected {} (the rows of X)", c.size(),
           X.rows());
     }
@@ -257,8 +259,8 @@ struct TargetingResult {
     Vector chosen(n);
     for (Index i = 0; i < n; ++i) {
       if (decisions[i] != 0 && decisions[i] != 1) {
-        tailor::detail::raise<DataError>(
-            "TargetingResult::evaluate: decisions[{}] = {}, expected 0 or 1", i, decisions[i]);
+        raise<DataError>("TargetingResult::evaluate: decisions[{}] = {}, expected 0 or 1", i,
+                         decisions[i]);
       }
       chosen[i] = dr_scores(i, decisions[i]);
     }
@@ -344,13 +346,13 @@ class TargetingPipeline {
       for (Index i = 0; i < n; ++i) {
         const double ci = inputs.unit_costs[i];
         if (ci < 0.0 || (rule.kind == RuleKind::budget && ci <= 0.0)) {
-          tailor::detail::raise<DataError>("{}: unit_costs[{}] = {}, expected a value {}", c, i, ci,
-                                           rule.kind == RuleKind::budget ? "> 0" : ">= 0");
+          raise<DataError>("{}: unit_costs[{}] = {}, expected a value {}", c, i, ci,
+                           rule.kind == RuleKind::budget ? "> 0" : ">= 0");
         }
       }
       costs = inputs.unit_costs;
     } else if (rule.kind == RuleKind::budget && !(rule.cost > 0.0)) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "{}: the budget rule needs unit costs > 0: give TargetingInputs::unit_costs or "
           "policy.cost > 0 (policy.cost = {})",
           c, rule.cost);
@@ -361,8 +363,8 @@ class TargetingPipeline {
       check_rows(c, "segments", static_cast<Index>(inputs.segments.size()), n, "the rows of X");
       for (std::size_t i = 0; i < inputs.segments.size(); ++i) {
         if (inputs.segments[i] < 0) {
-          tailor::detail::raise<InvalidArgument>("{}: segments[{}] = {}, expected a label >= 0", c,
-                                                 i, inputs.segments[i]);
+          raise<InvalidArgument>("{}: segments[{}] = {}, expected a label >= 0", c, i,
+                                 inputs.segments[i]);
         }
       }
     }
@@ -397,18 +399,17 @@ class TargetingPipeline {
     // 3-4. Cross-fitted effects and policy: fold k's rows get τ̂ from a model fitted without
     // them, and the rule is applied fold by fold.
     result.folds = stratified_kfold(data.w(), params_.num_folds, params_.seed);
-    result.cate = Vector::Zero(n);
     SerializedProgress progress(params_.progress);
     std::atomic<Index> done{1};
     const Index total = params_.num_folds + 1;
-    parallel_for(0, params_.num_folds, params_.num_threads, [&](Index k) {
-      const std::vector<Index> test = result.folds.test_rows(k);
-      const Vector tau = fit_fold(data, result.folds.train_rows(k), test);
-      for (std::size_t t = 0; t < test.size(); ++t) {
-        result.cate[test[t]] = tau[static_cast<Index>(t)];
-      }
-      progress("targeting folds", done.fetch_add(1) + 1, total);
-    });
+    result.cate = learn::cross_fit("TargetingPipeline", result.folds, 1, params_.num_threads,
+                                   [&](Index, Index, const std::vector<Index>& train,
+                                       const std::vector<Index>& test) {
+                                     Matrix tau = fit_fold(data, train, test);
+                                     progress("targeting folds", done.fetch_add(1) + 1, total);
+                                     return tau;
+                                   })
+                      .col(0);
     result.treat = cross_fitted_decisions(result.folds, result.cate, rule, costs);
     const ope::TargetPolicy learned = ope::TargetPolicy::deterministic(result.treat, 2);
     result.num_treated = result.treat.sum();
@@ -464,7 +465,7 @@ class TargetingPipeline {
     if (params_.segment_columns.empty()) return X;
     for (std::size_t j = 0; j < params_.segment_columns.size(); ++j) {
       if (params_.segment_columns[j] >= X.cols()) {
-        tailor::detail::raise<InvalidArgument>(
+        raise<InvalidArgument>(
             "TargetingPipeline::fit: segment_columns[{}] = {}, expected a column of X in 0..{}", j,
             params_.segment_columns[j], X.cols() - 1);
       }

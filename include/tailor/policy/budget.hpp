@@ -139,8 +139,7 @@ inline BudgetAllocation budget_policy(const VectorRef& tau, const VectorRef& cos
   check_finite(kContext, "costs", costs);
   for (Index i = 0; i < n; ++i) {
     if (!(costs[i] > 0.0)) {
-      tailor::detail::raise<DataError>("{}: costs[{}] = {}, expected a positive cost", kContext, i,
-                                       costs[i]);
+      raise<DataError>("{}: costs[{}] = {}, expected a positive cost", kContext, i, costs[i]);
     }
   }
   check_param(std::isfinite(budget) && budget >= 0.0, kContext, "budget", budget,

@@ -88,7 +88,7 @@ class PolicyTreeModel {
   /// The recommended action of every row of X (X must have num_features() columns, finite).
   IndexVector predict(const MatrixRef& X) const {
     if (X.cols() != num_features_) {
-      tailor::detail::raise<ShapeMismatch>(
+      raise<ShapeMismatch>(
           "PolicyTreeModel::predict: X has {} columns, expected {} (the training features)",
           X.cols(), num_features_);
     }
@@ -104,7 +104,7 @@ class PolicyTreeModel {
   /// The rules as indented text; `feature_names` (one per feature) defaults to x0, x1, ...
   std::string describe(const std::vector<std::string>& feature_names = {}) const {
     if (!feature_names.empty() && static_cast<Index>(feature_names.size()) != num_features_) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "PolicyTreeModel::describe: feature_names has {} names, expected {} (one per feature)",
           feature_names.size(), num_features_);
     }
@@ -145,10 +145,7 @@ class PolicyTreeModel {
     out.write(action);
     out.write(size);
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError.
   static PolicyTreeModel load(BinaryReader& in) {
@@ -168,13 +165,11 @@ class PolicyTreeModel {
     if (count == 0 || feature.size() != count || threshold.size() != count ||
         left.size() != count || right.size() != count || action.size() != count ||
         size.size() != count) {
-      tailor::detail::raise<FormatError>("{}: policy::PolicyTree node arrays are inconsistent",
-                                         in.context());
+      raise<FormatError>("{}: policy::PolicyTree node arrays are inconsistent", in.context());
     }
     if (model.num_features_ < 1 || model.num_actions_ < 2 ||
         !std::isfinite(model.training_value_)) {
-      tailor::detail::raise<FormatError>("{}: policy::PolicyTree header values are invalid",
-                                         in.context());
+      raise<FormatError>("{}: policy::PolicyTree header values are invalid", in.context());
     }
     const auto n = static_cast<Index>(count);
     std::vector<int> parents(count, 0);
@@ -189,8 +184,7 @@ class PolicyTreeModel {
                         std::isfinite(node.threshold) && node.left > self && node.left < n &&
                         node.right > self && node.right < n && node.left != node.right));
       if (!ok) {
-        tailor::detail::raise<FormatError>("{}: policy::PolicyTree node {} is invalid",
-                                           in.context(), t);
+        raise<FormatError>("{}: policy::PolicyTree node {} is invalid", in.context(), t);
       }
       if (!node.leaf) {
         ++parents[static_cast<std::size_t>(node.left)];
@@ -200,18 +194,13 @@ class PolicyTreeModel {
     }
     for (std::size_t t = 1; t < count; ++t) {
       if (parents[t] != 1) {
-        tailor::detail::raise<FormatError>("{}: policy::PolicyTree node {} has {} parents",
-                                           in.context(), t, parents[t]);
+        raise<FormatError>("{}: policy::PolicyTree node {} has {} parents", in.context(), t,
+                           parents[t]);
       }
     }
     return model;
   }
-  static PolicyTreeModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
+  static PolicyTreeModel load(std::istream& in) { return tailor::load<PolicyTreeModel>(in); }
 
  private:
   friend class PolicyTree;

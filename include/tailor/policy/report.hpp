@@ -29,6 +29,7 @@
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/types.hpp"
 
 namespace tailor::policy {
@@ -55,8 +56,7 @@ inline std::vector<GroupEffect> effects_by_group(std::string_view context, const
   check_finite(context, "scores", scores);
   for (Index i = 0; i < n; ++i) {
     if (group[i] < 0) {
-      tailor::detail::raise<DataError>("{}: group[{}] = {}, expected a non-negative label", context,
-                                       i, group[i]);
+      raise<DataError>("{}: group[{}] = {}, expected a non-negative label", context, i, group[i]);
     }
   }
   std::vector<Index> labels(group.data(), group.data() + n);

@@ -20,6 +20,7 @@
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/types.hpp"
 
 namespace tailor::policy {
@@ -30,8 +31,7 @@ namespace detail {
 inline void check_scores(std::string_view context, const MatrixRef& scores) {
   check_nonempty(context, "scores", scores.rows());
   if (scores.cols() < 1) {
-    tailor::detail::raise<InvalidArgument>("{}: scores has 0 columns, expected at least 1 action",
-                                           context);
+    raise<InvalidArgument>("{}: scores has 0 columns, expected at least 1 action", context);
   }
   check_finite(context, "scores", scores);
 }
@@ -42,8 +42,8 @@ inline void check_actions(std::string_view context, const Eigen::Ref<const Index
   check_rows(context, "actions", actions.size(), rows, "the rows of scores");
   for (Index i = 0; i < rows; ++i) {
     if (actions[i] < 0 || actions[i] >= num_actions) {
-      tailor::detail::raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}", context,
-                                       i, actions[i], num_actions - 1);
+      raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}", context, i, actions[i],
+                       num_actions - 1);
     }
   }
 }

@@ -49,12 +49,11 @@ inline Matrix double_robust_scores(const VectorRef& y, const VectorRef& w, const
   check_finite(kContext, "propensity", propensity);
   for (Index i = 0; i < n; ++i) {
     if (w[i] != 0.0 && w[i] != 1.0) {
-      tailor::detail::raise<DataError>("{}: w[{}] = {}, expected 0 or 1", kContext, i, w[i]);
+      raise<DataError>("{}: w[{}] = {}, expected 0 or 1", kContext, i, w[i]);
     }
     const double e = propensity[i];
     if (!(e > 0.0 && e < 1.0)) {
-      tailor::detail::raise<DataError>("{}: propensity[{}] = {}, expected a value in (0, 1)",
-                                       kContext, i, e);
+      raise<DataError>("{}: propensity[{}] = {}, expected a value in (0, 1)", kContext, i, e);
     }
   }
   Matrix scores(n, 2);
@@ -90,11 +89,10 @@ inline Matrix double_robust_scores(const VectorRef& y, const Eigen::Ref<const In
   check_rows(kContext, "mu", mu.rows(), n, "the length of y");
   check_rows(kContext, "propensities", propensities.rows(), n, "the length of y");
   if (num_actions < 1) {
-    tailor::detail::raise<InvalidArgument>("{}: mu has 0 columns, expected at least 1 action",
-                                           kContext);
+    raise<InvalidArgument>("{}: mu has 0 columns, expected at least 1 action", kContext);
   }
   if (propensities.cols() != num_actions) {
-    tailor::detail::raise<ShapeMismatch>(
+    raise<ShapeMismatch>(
         "{}: propensities has {} columns, expected {} (the columns of mu, one per action)",
         kContext, propensities.cols(), num_actions);
   }
@@ -103,23 +101,23 @@ inline Matrix double_robust_scores(const VectorRef& y, const Eigen::Ref<const In
   check_finite(kContext, "propensities", propensities);
   for (Index i = 0; i < n; ++i) {
     if (actions[i] < 0 || actions[i] >= num_actions) {
-      tailor::detail::raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}",
-                                       kContext, i, actions[i], num_actions - 1);
+      raise<DataError>("{}: actions[{}] = {}, expected an action in 0..{}", kContext, i, actions[i],
+                       num_actions - 1);
     }
   }
   for (Index a = 0; a < num_actions; ++a) {
     for (Index i = 0; i < n; ++i) {
       const double e = propensities(i, a);
       if (!(e >= 0.0 && e <= 1.0)) {
-        tailor::detail::raise<DataError>(
-            "{}: propensities({}, {}) = {}, expected a value in [0, 1]", kContext, i, a, e);
+        raise<DataError>("{}: propensities({}, {}) = {}, expected a value in [0, 1]", kContext, i,
+                         a, e);
       }
     }
   }
   for (Index i = 0; i < n; ++i) {
     const double e = propensities(i, actions[i]);
     if (!(e > 0.0)) {
-      tailor::detail::raise<DataError>(
+      raise<DataError>(
           "{}: propensities({}, {}) = {}, expected a value in (0, 1] (the propensity of the "
           "logged action actions[{}] = {})",
           kContext, i, actions[i], e, i, actions[i]);

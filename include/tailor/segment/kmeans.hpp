@@ -83,34 +83,19 @@ namespace detail {
 /// Validated sample weights (length 0 → all ones).
 inline Vector kmeans_weights(std::string_view context, const VectorRef& weights, Index n) {
   if (weights.size() == 0) return Vector::Ones(n);
-  if (weights.size() != n) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: weights has {} entries, expected {} (the rows of X) or 0 (unit weights)", context,
-        weights.size(), n);
-  }
-  check_finite(context, "weights", weights);
-  for (Index i = 0; i < n; ++i) {
-    if (weights[i] < 0.0) {
-      tailor::detail::raise<DataError>("{}: weights[{}] = {}, expected a value >= 0", context, i,
-                                       weights[i]);
-    }
-  }
-  if (!(weights.sum() > 0.0)) {
-    tailor::detail::raise<DataError>("{}: weights sum to 0, expected a positive total", context);
-  }
+  check_weights(context, "weights", weights, n);
   return weights;
 }
 
 inline void check_kmeans_data(std::string_view context, const MatrixRef& X, Index k) {
   check_nonempty(context, "X", X.rows());
   if (X.cols() == 0) {
-    tailor::detail::raise<DataError>("{}: X has 0 columns, expected at least 1", context);
+    raise<DataError>("{}: X has 0 columns, expected at least 1", context);
   }
   check_finite(context, "X", X);
   if (k > X.rows()) {
-    tailor::detail::raise<InvalidArgument>(
-        "{}: num_clusters = {}, expected at most the number of rows of X ({})", context, k,
-        X.rows());
+    raise<InvalidArgument>("{}: num_clusters = {}, expected at most the number of rows of X ({})",
+                           context, k, X.rows());
   }
 }
 
@@ -478,16 +463,22 @@ class KMeansModel {
     return detail::weighted_inertia(X, w, centers_, predict(X), num_threads_);
   }
 
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    writer.write_header(kTypeTag, kVersion);
-    write_payload(writer);
+  /// Writes the model (type "segment::KMeansModel" v2; tailor::save). Runtime settings
+  /// (num_threads) are not written: a loaded model uses all cores.
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    write_payload(out);
   }
-  static KMeansModel load(std::istream& in) {
-    BinaryReader reader(in);
-    reader.read_header(kTypeTag, kVersion);
-    return read_payload(reader);
+  void save(std::ostream& out) const { tailor::save(*this, out); }
+  /// Reads version 2 or 1 (whose num_threads is skipped); corrupt data throws FormatError.
+  static KMeansModel load(BinaryReader& in) {
+    return read_payload(in, in.read_header(kTypeTag, kVersion));
   }
+  static KMeansModel load(std::istream& in) { return tailor::load<KMeansModel>(in); }
+
+ private:
+  friend class SegmenterModel;  // reads version-1 Segmenter files, whose K-Means had no header
+
   void write_payload(BinaryWriter& w) const {
     w.write(centers_);
     w.write(std::vector<std::int64_t>(labels_.begin(), labels_.end()));
@@ -495,9 +486,8 @@ class KMeansModel {
     w.write(iterations_);
     w.write(converged_);
     w.write(restart_inertia_);
-    w.write(num_threads_);
   }
-  static KMeansModel read_payload(BinaryReader& r) {
+  static KMeansModel read_payload(BinaryReader& r, std::uint32_t version) {
     KMeansModel m;
     m.centers_ = r.read<Matrix>("centers");
     const auto labels = r.read<std::vector<std::int64_t>>("labels");
@@ -506,27 +496,25 @@ class KMeansModel {
     m.iterations_ = r.read<Index>("iterations");
     m.converged_ = r.read<bool>("converged");
     m.restart_inertia_ = r.read<std::vector<double>>("restart_inertia");
-    m.num_threads_ = r.read<Index>("num_threads");
-    bool ok = m.centers_.rows() >= 1 && m.centers_.cols() >= 1 && m.num_threads_ >= 0;
+    if (version == 1) (void)r.read<Index>("num_threads");  // a runtime setting, not kept
+    m.num_threads_ = 0;
+    bool ok = m.centers_.rows() >= 1 && m.centers_.cols() >= 1;
     for (Index l : m.labels_) ok = ok && l >= 0 && l < m.centers_.rows();
     if (!ok) {
-      tailor::detail::raise<FormatError>("{}: inconsistent segment::KMeansModel payload",
-                                         r.context());
+      raise<FormatError>("{}: inconsistent segment::KMeansModel payload", r.context());
     }
     return m;
   }
 
- private:
   friend class KMeans;
   friend class MiniBatchKMeans;
   static constexpr std::string_view kTypeTag = "segment::KMeansModel";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
 
   void check_input(std::string_view context, const MatrixRef& X) const {
     if (X.cols() != centers_.cols()) {
-      tailor::detail::raise<ShapeMismatch>(
-          "{}: X has {} columns, expected {} (the model's features)", context, X.cols(),
-          centers_.cols());
+      raise<ShapeMismatch>("{}: X has {} columns, expected {} (the model's features)", context,
+                           X.cols(), centers_.cols());
     }
     check_finite(context, "X", X);
   }

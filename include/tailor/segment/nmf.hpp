@@ -83,14 +83,13 @@ inline NmfPenalty nmf_penalty(const NmfParams& p, Index n, Index cols) {
 inline void check_nmf_input(std::string_view context, const MatrixRef& X) {
   check_nonempty(context, "X", X.rows());
   if (X.cols() == 0) {
-    tailor::detail::raise<DataError>("{}: X has 0 columns, expected at least 1", context);
+    raise<DataError>("{}: X has 0 columns, expected at least 1", context);
   }
   check_finite(context, "X", X);
   for (Index j = 0; j < X.cols(); ++j) {
     for (Index i = 0; i < X.rows(); ++i) {
       if (X(i, j) < 0.0) {
-        tailor::detail::raise<DataError>("{}: X({}, {}) = {}, expected a value >= 0", context, i, j,
-                                         X(i, j));
+        raise<DataError>("{}: X({}, {}) = {}, expected a value >= 0", context, i, j, X(i, j));
       }
     }
   }
@@ -148,7 +147,7 @@ inline void truncated_svd(const MatrixRef& X, Index k, Index num_threads, Matrix
   Matrix gram = tall ? blocked_cross(X, X, num_threads) : Matrix(X * X.transpose());
   Eigen::SelfAdjointEigenSolver<Matrix> eig(gram);
   if (eig.info() != Eigen::Success) {
-    tailor::detail::raise<NumericalError>("Nmf: eigendecomposition for the NNDSVD init failed");
+    raise<NumericalError>("Nmf: eigendecomposition for the NNDSVD init failed");
   }
   const Index m = gram.rows();
   S.resize(k);
@@ -296,9 +295,8 @@ class NmfModel {
     constexpr std::string_view kContext = "NmfModel::transform";
     detail::check_nmf_input(kContext, X);
     if (X.cols() != H_.cols()) {
-      tailor::detail::raise<ShapeMismatch>(
-          "{}: X has {} columns, expected {} (the model's features)", kContext, X.cols(),
-          H_.cols());
+      raise<ShapeMismatch>("{}: X has {} columns, expected {} (the model's features)", kContext,
+                           X.cols(), H_.cols());
     }
     const Index k = H_.rows();
     const auto pen = detail::nmf_penalty(params_, train_rows_, H_.cols());
@@ -343,19 +341,22 @@ class NmfModel {
     return W;
   }
 
-  /// Writes the model (tailor binary format, type "segment::NmfModel").
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    writer.write_header(kTypeTag, kVersion);
-    write_payload(writer);
+  /// Writes the model (tailor binary format, type "segment::NmfModel" v2; tailor::save).
+  /// Runtime settings (num_threads) are not written: a loaded model uses all cores.
+  void save(BinaryWriter& out) const {
+    out.write_header(kTypeTag, kVersion);
+    write_payload(out);
   }
-  static NmfModel load(std::istream& in) {
-    BinaryReader reader(in);
-    reader.read_header(kTypeTag, kVersion);
-    return read_payload(reader);
+  void save(std::ostream& out) const { tailor::save(*this, out); }
+  /// Reads version 2 or 1 (whose num_threads is skipped); corrupt data throws FormatError.
+  static NmfModel load(BinaryReader& in) {
+    return read_payload(in, in.read_header(kTypeTag, kVersion));
   }
+  static NmfModel load(std::istream& in) { return tailor::load<NmfModel>(in); }
 
-  /// Payload only (used by models that embed an NmfModel).
+ private:
+  friend class SegmenterModel;  // reads version-1 Segmenter files, whose NMF had no header
+
   void write_payload(BinaryWriter& w) const {
     w.write(params_.num_components);
     w.write(params_.solver);
@@ -366,7 +367,6 @@ class NmfModel {
     w.write(params_.tol);
     w.write(params_.max_iter);
     w.write(params_.seed);
-    w.write(params_.num_threads);
     w.write(W_);
     w.write(H_);
     w.write(train_rows_);
@@ -378,7 +378,7 @@ class NmfModel {
     w.write(iterations_);
     w.write(converged_);
   }
-  static NmfModel read_payload(BinaryReader& r) {
+  static NmfModel read_payload(BinaryReader& r, std::uint32_t version) {
     NmfModel m;
     m.params_.num_components = r.read<Index>("num_components");
     m.params_.solver = r.read<NmfSolver>("solver");
@@ -389,7 +389,7 @@ class NmfModel {
     m.params_.tol = r.read<double>("tol");
     m.params_.max_iter = r.read<Index>("max_iter");
     m.params_.seed = r.read<std::uint64_t>("seed");
-    m.params_.num_threads = r.read<Index>("num_threads");
+    if (version == 1) (void)r.read<Index>("num_threads");  // a runtime setting, not kept
     m.W_ = r.read<Matrix>("W");
     m.H_ = r.read<Matrix>("H");
     m.train_rows_ = r.read<Index>("train_rows");
@@ -404,15 +404,14 @@ class NmfModel {
         static_cast<std::uint8_t>(m.params_.init) > 3 || m.H_.rows() != m.params_.num_components ||
         m.W_.cols() != m.H_.rows() || m.H_.rows() < 1 || m.trace_.empty() ||
         m.params_.max_iter < 1) {
-      tailor::detail::raise<FormatError>("{}: inconsistent segment::NmfModel payload", r.context());
+      raise<FormatError>("{}: inconsistent segment::NmfModel payload", r.context());
     }
     return m;
   }
 
- private:
   friend class Nmf;
   static constexpr std::string_view kTypeTag = "segment::NmfModel";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
 
   NmfParams params_;
   Matrix W_, H_;
@@ -461,15 +460,14 @@ class Nmf {
     const Index p = X.cols();
     const Index k = params_.num_components;
     if (params_.init != NmfInit::random && k > std::min(n, p)) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "{}: num_components = {}, expected at most min(n, p) = {} for an NNDSVD init (use "
           "init = random)",
           c, k, std::min(n, p));
     }
     const double x_squared = X.squaredNorm();
     if (!(x_squared > 0.0)) {
-      tailor::detail::raise<DataError>("{}: X is all zeros, expected at least one positive entry",
-                                       c);
+      raise<DataError>("{}: X is all zeros, expected at least one positive entry", c);
     }
     const Index threads = params_.num_threads;
     const auto pen = detail::nmf_penalty(params_, n, p);
@@ -551,8 +549,7 @@ inline std::vector<NmfRankScanRow> nmf_rank_scan(const MatrixRef& X, Index k_min
                                                  const NmfParams& params = {}) {
   check_param(k_min >= 1, "nmf_rank_scan", "k_min", k_min, "at least 1");
   if (k_max < k_min) {
-    tailor::detail::raise<InvalidArgument>("nmf_rank_scan: k_max = {}, expected >= k_min = {}",
-                                           k_max, k_min);
+    raise<InvalidArgument>("nmf_rank_scan: k_max = {}, expected >= k_min = {}", k_max, k_min);
   }
   std::vector<NmfRankScanRow> rows;
   for (Index k = k_min; k <= k_max; ++k) {

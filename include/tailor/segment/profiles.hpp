@@ -55,8 +55,8 @@ namespace detail {
 inline void check_columns(std::string_view context, std::string_view what, const MatrixRef& M,
                           std::span<const std::string> names, Index rows) {
   if (static_cast<Index>(names.size()) != M.cols()) {
-    tailor::detail::raise<ShapeMismatch>("{}: {} names has {} entries, expected {} (its columns)",
-                                         context, what, names.size(), M.cols());
+    raise<ShapeMismatch>("{}: {} names has {} entries, expected {} (its columns)", context, what,
+                         names.size(), M.cols());
   }
   check_rows(context, what, M.rows(), rows, "the length of labels");
   check_finite(context, what, M);
@@ -78,8 +78,8 @@ inline SegmentProfiles profile_segments(const MatrixRef& X, std::span<const std:
   if (with_factors) detail::check_columns(c, "factors", factors, factor_names, n);
   for (Index i = 0; i < n; ++i) {
     if (labels[static_cast<std::size_t>(i)] < 0) {
-      tailor::detail::raise<DataError>("{}: labels[{}] = {}, expected a label >= 0", c, i,
-                                       labels[static_cast<std::size_t>(i)]);
+      raise<DataError>("{}: labels[{}] = {}, expected a label >= 0", c, i,
+                       labels[static_cast<std::size_t>(i)]);
     }
   }
   const Index p = X.cols();

@@ -49,23 +49,21 @@ inline Index cluster_codes(std::string_view context, const MatrixRef& X,
   check_nonempty(context, "X", X.rows());
   check_finite(context, "X", X);
   if (static_cast<Index>(labels.size()) != X.rows()) {
-    tailor::detail::raise<ShapeMismatch>("{}: labels has {} entries, expected {} (the rows of X)",
-                                         context, labels.size(), X.rows());
+    raise<ShapeMismatch>("{}: labels has {} entries, expected {} (the rows of X)", context,
+                         labels.size(), X.rows());
   }
   std::vector<Index> distinct(labels.begin(), labels.end());
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0) {
-      tailor::detail::raise<DataError>("{}: labels[{}] = {}, expected a label >= 0", context, i,
-                                       labels[i]);
+      raise<DataError>("{}: labels[{}] = {}, expected a label >= 0", context, i, labels[i]);
     }
   }
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   const auto m = static_cast<Index>(distinct.size());
   if (m < 2 || m > X.rows() - 1) {
-    tailor::detail::raise<InvalidArgument>(
-        "{}: labels have {} distinct values, expected between 2 and n - 1 = {}", context, m,
-        X.rows() - 1);
+    raise<InvalidArgument>("{}: labels have {} distinct values, expected between 2 and n - 1 = {}",
+                           context, m, X.rows() - 1);
   }
   codes.resize(labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i) {

@@ -56,7 +56,7 @@ class SegmenterModel {
   /// The NMF stage (throws InvalidArgument when the pipeline was fitted without NMF).
   const NmfModel& nmf() const {
     if (!nmf_) {
-      tailor::detail::raise<InvalidArgument>("SegmenterModel::nmf: fitted with use_nmf = false");
+      raise<InvalidArgument>("SegmenterModel::nmf: fitted with use_nmf = false");
     }
     return *nmf_;
   }
@@ -67,9 +67,8 @@ class SegmenterModel {
   /// Scaled features of new rows.
   Matrix scale(const MatrixRef& X) const {
     if (X.cols() != offset_.size()) {
-      tailor::detail::raise<ShapeMismatch>(
-          "SegmenterModel: X has {} columns, expected {} (the model's features)", X.cols(),
-          offset_.size());
+      raise<ShapeMismatch>("SegmenterModel: X has {} columns, expected {} (the model's features)",
+                           X.cols(), offset_.size());
     }
     check_finite("SegmenterModel", "X", X);
     return ((X.rowwise() - offset_.transpose()).array().rowwise() / divisor_.transpose().array())
@@ -89,34 +88,42 @@ class SegmenterModel {
   /// Segment of each new row.
   std::vector<Index> predict(const MatrixRef& X) const { return kmeans_.predict(embed(X)); }
 
-  void save(std::ostream& out) const {
-    BinaryWriter w(out);
+  /// Writes the model (type "segment::SegmenterModel" v2; tailor::save): the scaling, then the
+  /// NMF (if any) and K-Means models, each with its own header.
+  void save(BinaryWriter& w) const {
     w.write_header(kTypeTag, kVersion);
     w.write(scaling_);
     w.write(normalization_);
     w.write(offset_);
     w.write(divisor_);
     w.write(nmf_.has_value());
-    if (nmf_) nmf_->write_payload(w);
-    kmeans_.write_payload(w);
+    if (nmf_) nmf_->save(w);
+    kmeans_.save(w);
   }
-  static SegmenterModel load(std::istream& in) {
-    BinaryReader r(in);
-    r.read_header(kTypeTag, kVersion);
+  void save(std::ostream& out) const { tailor::save(*this, out); }
+  static SegmenterModel load(std::istream& in) { return tailor::load<SegmenterModel>(in); }
+  /// Reads version 2, or version 1 (nested payloads without headers); corrupt or foreign data
+  /// throws FormatError.
+  static SegmenterModel load(BinaryReader& r) {
+    const std::uint32_t version = r.read_header(kTypeTag, kVersion);
     SegmenterModel m;
     m.scaling_ = r.read<Scaling>("scaling");
     m.normalization_ = r.read<ScoreNormalization>("normalize_scores");
     m.offset_ = r.read<Vector>("scale_offset");
     m.divisor_ = r.read<Vector>("scale_divisor");
-    if (r.read<bool>("use_nmf")) m.nmf_ = NmfModel::read_payload(r);
-    m.kmeans_ = KMeansModel::read_payload(r);
+    if (version == 1) {
+      if (r.read<bool>("use_nmf")) m.nmf_ = NmfModel::read_payload(r, 1);
+      m.kmeans_ = KMeansModel::read_payload(r, 1);
+    } else {
+      if (r.read<bool>("use_nmf")) m.nmf_ = NmfModel::load(r);
+      m.kmeans_ = KMeansModel::load(r);
+    }
     const Index space = m.nmf_ ? m.nmf_->num_components() : m.offset_.size();
     if (static_cast<std::uint8_t>(m.scaling_) > 2 ||
         static_cast<std::uint8_t>(m.normalization_) > 2 || m.offset_.size() != m.divisor_.size() ||
         (m.nmf_ && m.nmf_->num_features() != m.offset_.size()) ||
         m.kmeans_.centers().cols() != space) {
-      tailor::detail::raise<FormatError>("{}: inconsistent segment::SegmenterModel payload",
-                                         r.context());
+      raise<FormatError>("{}: inconsistent segment::SegmenterModel payload", r.context());
     }
     return m;
   }
@@ -124,7 +131,7 @@ class SegmenterModel {
  private:
   friend class Segmenter;
   static constexpr std::string_view kTypeTag = "segment::SegmenterModel";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
 
   Matrix normalize(Matrix scores) const {
     if (normalization_ == ScoreNormalization::none) return scores;
@@ -153,7 +160,7 @@ class Segmenter {
     check_param(static_cast<std::uint8_t>(params_.normalize_scores) <= 2, c, "normalize_scores",
                 static_cast<int>(params_.normalize_scores), "none, l1 or l2");
     if (params_.use_nmf && params_.scaling == Scaling::standard) {
-      tailor::detail::raise<InvalidArgument>(
+      raise<InvalidArgument>(
           "Segmenter: scaling = standard, expected none or max_abs before NMF (standardizing "
           "creates negative entries; set use_nmf = false to cluster standardized features)");
     }

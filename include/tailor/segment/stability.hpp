@@ -85,8 +85,8 @@ inline void check_stability_params(const StabilityParams& p) {
   check_param(p.num_threads >= 0, c, "num_threads", p.num_threads,
               "0 (all cores) or a positive count");
   if (p.reference == StabilityReference::pairs && p.num_bootstrap < 2) {
-    tailor::detail::raise<InvalidArgument>(
-        "{}: num_bootstrap = {}, expected at least 2 for reference = pairs", c, p.num_bootstrap);
+    raise<InvalidArgument>("{}: num_bootstrap = {}, expected at least 2 for reference = pairs", c,
+                           p.num_bootstrap);
   }
 }
 
@@ -198,8 +198,7 @@ requires std::invocable<MakeClusterer&, Index> std::vector<KSelectionRow> k_sele
   constexpr std::string_view c = "k_selection";
   check_param(k_min >= 2, c, "k_min", k_min, "at least 2");
   if (k_max < k_min) {
-    tailor::detail::raise<InvalidArgument>("{}: k_max = {}, expected >= k_min = {}", c, k_max,
-                                           k_min);
+    raise<InvalidArgument>("{}: k_max = {}, expected >= k_min = {}", c, k_max, k_min);
   }
   detail::check_stability_params(params.stability);
   std::vector<KSelectionRow> rows;

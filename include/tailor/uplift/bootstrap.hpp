@@ -130,7 +130,7 @@ void for_each_resample(std::string_view context, const VectorRef& y, const Vecto
     try {
       body(r, data);
     } catch (const DataError& e) {
-      tailor::detail::raise<DataError>("{}: bootstrap resample {}: {}", context, r, e.what());
+      raise<DataError>("{}: bootstrap resample {}: {}", context, r, e.what());
     }
   });
 }

@@ -83,7 +83,7 @@ class ClassTransformation {
         detail::check_transformation_input(kContext, X, w, y, sample_weights, Vector());
     for (Index i = 0; i < y.size(); ++i) {
       if (y[i] != 0.0 && y[i] != 1.0) {
-        tailor::detail::raise<DataError>("{}: y[{}] = {}, expected 0 or 1", kContext, i, y[i]);
+        raise<DataError>("{}: y[{}] = {}, expected 0 or 1", kContext, i, y[i]);
       }
     }
     const Index n = X.rows();

@@ -175,7 +175,7 @@ struct RowTerms {
 inline void check_treatment(std::string_view context, const VectorRef& w) {
   for (Index i = 0; i < w.size(); ++i) {
     if (w[i] != 0.0 && w[i] != 1.0) {
-      tailor::detail::raise<DataError>("{}: w[{}] = {}, expected 0 or 1", context, i, w[i]);
+      raise<DataError>("{}: w[{}] = {}, expected 0 or 1", context, i, w[i]);
     }
   }
 }
@@ -183,9 +183,8 @@ inline void check_treatment(std::string_view context, const VectorRef& w) {
 inline void check_optional(std::string_view context, std::string_view name, const Vector& v,
                            Index n) {
   if (v.size() != 0 && v.size() != n) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: {} has {} rows, expected {} (the length of y) or 0 (absent)", context, name, v.size(),
-        n);
+    raise<ShapeMismatch>("{}: {} has {} rows, expected {} (the length of y) or 0 (absent)", context,
+                         name, v.size(), n);
   }
   check_finite(context, name, v);
 }
@@ -204,14 +203,14 @@ inline void validate_inputs(std::string_view context, const VectorRef& y, const 
   check_optional(context, "propensity", options.propensity, n);
   check_optional(context, "mu0", options.mu0, n);
   check_optional(context, "mu1", options.mu1, n);
-  check_optional(context, "sample_weights", options.sample_weights, n);
+  check_weights(context, "sample_weights", options.sample_weights, n);
   if ((options.mu0.size() == 0) != (options.mu1.size() == 0)) {
-    tailor::detail::raise<InvalidArgument>(
+    raise<InvalidArgument>(
         "{}: mu0 has {} rows and mu1 {}, expected both outcome predictions or neither", context,
         options.mu0.size(), options.mu1.size());
   }
   if (options.mu0.size() != 0 && options.propensity.size() == 0) {
-    tailor::detail::raise<InvalidArgument>(
+    raise<InvalidArgument>(
         "{}: mu0/mu1 given without propensity, expected a propensity for the doubly-robust "
         "estimator",
         context);
@@ -219,22 +218,18 @@ inline void validate_inputs(std::string_view context, const VectorRef& y, const 
   for (Index i = 0; i < options.propensity.size(); ++i) {
     const double e = options.propensity[i];
     if (!(e > 0.0 && e < 1.0)) {
-      tailor::detail::raise<DataError>(
-          "{}: propensity[{}] = {}, expected a value strictly between 0 and 1", context, i, e);
+      raise<DataError>("{}: propensity[{}] = {}, expected a value strictly between 0 and 1",
+                       context, i, e);
     }
   }
   double weight_treated = 0.0;
   double weight_control = 0.0;
   for (Index i = 0; i < n; ++i) {
     const double v = options.sample_weights.size() == 0 ? 1.0 : options.sample_weights[i];
-    if (v < 0.0) {
-      tailor::detail::raise<DataError>("{}: sample_weights[{}] = {}, expected a value >= 0",
-                                       context, i, v);
-    }
     (w[i] == 1.0 ? weight_treated : weight_control) += v;
   }
   if (!(weight_treated > 0.0) || !(weight_control > 0.0)) {
-    tailor::detail::raise<DataError>(
+    raise<DataError>(
         "{}: the treated arm (w = 1) has weight {} and the control arm (w = 0) {}, expected "
         "both arms present with positive weight",
         context, weight_treated, weight_control);
@@ -464,7 +459,7 @@ inline Curve perfect_qini_curve(const VectorRef& y, const VectorRef& w,
     return detail::compute_curve(kContext, CurveKind::qini, y, w, s, options);
   }
   if (!detail::is_binary(y)) {
-    tailor::detail::raise<InvalidArgument>(
+    raise<InvalidArgument>(
         "{}: negative_effect = false, expected a binary outcome y (0/1) for the three-point "
         "perfect curve",
         kContext);
@@ -495,7 +490,7 @@ inline double area_above_random(const Curve& c) {
 namespace detail {
 inline double normalized_ratio(std::string_view context, double actual, double perfect) {
   if (perfect == 0.0) {
-    tailor::detail::raise<DataError>(
+    raise<DataError>(
         "{}: the perfect curve has no area above the random line, expected a non-zero "
         "normalizer",
         context);
@@ -540,7 +535,7 @@ inline double causalml_score(std::string_view context, CurveKind kind, const Vec
   const Curve c = curve_from_sums(cumulative_sums(r), kind, options.empty_arm);
   const double end = c.final_value();
   if (end == 0.0) {
-    tailor::detail::raise<DataError>(
+    raise<DataError>(
         "{}: the curve ends at 0 (no overall effect), expected a non-zero final value to "
         "normalize by",
         context);

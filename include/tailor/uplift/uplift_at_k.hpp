@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/core/estimate.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/uplift/curves.hpp"
 

@@ -76,6 +76,7 @@
 #include "tailor/core/types.hpp"
 #include "tailor/learn/binning.hpp"
 #include "tailor/learn/tree/forest.hpp"
+#include "tailor/learn/tree/forest_params.hpp"
 #include "tailor/learn/tree/splitting_rule.hpp"
 #include "tailor/learn/tree/trainer.hpp"
 
@@ -108,27 +109,20 @@ inline std::string_view to_string(UpliftCriterion criterion) {
 /// has one (min_samples_leaf = 100, min_samples_treatment = 10, max_depth = 10,
 /// max_features = 10, honesty off), and subsample half of the rows per tree as grf does.
 struct UpliftForestParams {
-  Index num_trees = 100;
+  /// The shared tree settings, with CausalML's uplift-forest defaults for unset fields
+  /// (UpliftForest::kDefaults): 100 trees, mtry min(10, p), min_node_size 100 splitting rows in
+  /// each child, max_depth 10, no honesty (set honesty = true for Wager & Athey's honest trees:
+  /// splits from a honesty_fraction part of each tree's sample, leaf means from the rest), 256
+  /// bins. The uplift forest keeps no out-of-bag predictions (compute_oob is ignored).
+  learn::ForestParams forest = {};
   UpliftCriterion criterion = UpliftCriterion::KL;
   /// Divide the gain by R&J's split penalty I(A) (KL) / J(A) (ED, χ²); ignored for CTS.
   bool normalize = false;
-  Index mtry = 0;                   ///< features tried per split; 0 = min(10, p) (CausalML)
-  Index min_node_size = 100;        ///< minimum splitting rows in each child
   Index min_treated_per_leaf = 10;  ///< minimum treated splitting rows in each child
   Index min_control_per_leaf = 10;  ///< minimum control splitting rows in each child
-  Index max_depth = 10;             ///< 0 = unlimited; the root has depth 0
-  double sample_fraction = 0.5;     ///< rows per tree (without replacement), in (0, 1]
-  /// Honest trees (Wager & Athey 2018): splits from a honesty_fraction part of each tree's
-  /// sample, leaf means from the rest.
-  bool honesty = false;
-  double honesty_fraction = 0.5;
   /// Shrinks children's arm means toward the parent's when scoring splits, with the weight of
   /// n_reg rows (CausalML's n_reg; its forest default 10); 0 = off. Must be finite and ≥ 0.
   double n_reg = 10.0;
-  Index max_bins = 256;                 ///< quantile bins per feature, 2..4096
-  std::uint64_t seed = 0;               ///< tree t uses Rng(seed, t): identical for any num_threads
-  Index num_threads = 0;                ///< 0 = all cores (fit and predict)
-  ProgressCallback progress = nullptr;  ///< optional, stage "trees"
 };
 
 namespace detail {
@@ -326,8 +320,7 @@ class UpliftForestModel {
                       std::string_view context = "UpliftForestModel::predict_arms") const {
     const Index p = forest_.num_features();
     if (X.cols() != p) {
-      tailor::detail::raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(),
-                                           p);
+      raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), p);
     }
     check_finite(context, "X", X);
     const Index n = X.rows();
@@ -396,10 +389,7 @@ class UpliftForestModel {
     out.write(fallback_treated_);
     out.write(fallback_control_);
   }
-  void save(std::ostream& out) const {
-    BinaryWriter writer(out);
-    save(writer);
-  }
+  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
   /// cores (num_threads = 0); they are identical for any thread count.
@@ -409,28 +399,23 @@ class UpliftForestModel {
     const std::string& where = in.context();
     const auto criterion = in.read<std::int64_t>("criterion");
     if (criterion < 0 || criterion > static_cast<std::int64_t>(UpliftCriterion::CTS)) {
-      tailor::detail::raise<FormatError>("{}: criterion = {}, expected 0..3", where, criterion);
+      raise<FormatError>("{}: criterion = {}, expected 0..3", where, criterion);
     }
     const bool weighted = in.read<bool>("weighted");
     const Index channels = weighted ? 5 : 3;
     if (forest.num_channels() != channels) {
-      tailor::detail::raise<FormatError>("{}: uplift forest has {} channels, expected {}", where,
-                                         forest.num_channels(), channels);
+      raise<FormatError>("{}: uplift forest has {} channels, expected {}", where,
+                         forest.num_channels(), channels);
     }
     const auto treated = in.read<double>("fallback_treated");
     const auto control = in.read<double>("fallback_control");
     if (!std::isfinite(treated) || !std::isfinite(control)) {
-      tailor::detail::raise<FormatError>("{}: fallback arm means are not finite", where);
+      raise<FormatError>("{}: fallback arm means are not finite", where);
     }
     return UpliftForestModel(std::move(forest), static_cast<UpliftCriterion>(criterion), weighted,
                              treated, control, 0);
   }
-  static UpliftForestModel load(std::istream& in) {
-    BinaryReader reader(in);
-    auto model = load(reader);
-    reader.expect_end();
-    return model;
-  }
+  static UpliftForestModel load(std::istream& in) { return tailor::load<UpliftForestModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "uplift::UpliftForest";
@@ -451,29 +436,27 @@ class UpliftForest {
   using Model = UpliftForestModel;
   using Criterion = UpliftCriterion;
 
+  static constexpr learn::ForestDefaults kDefaults{.num_trees = 100,
+                                                   .min_node_size = 100,
+                                                   .max_depth = 10,
+                                                   .honesty = false,
+                                                   .mtry = learn::DefaultMtry::causalml};
+
   /// Validates the options (InvalidArgument).
-  explicit UpliftForest(Params params = {}) : params_(std::move(params)) {
+  explicit UpliftForest(Params params = {})
+      : params_(std::move(params)),
+        forest_(
+            learn::resolve_forest_params(params_.forest, kDefaults, "UpliftForest", "forest.")) {
     constexpr const char* kContext = "UpliftForest";
     const Params& p = params_;
-    check_param(p.num_trees >= 1, kContext, "num_trees", p.num_trees, "at least 1");
     check_param(static_cast<int>(p.criterion) <= static_cast<int>(UpliftCriterion::CTS), kContext,
                 "criterion", static_cast<int>(p.criterion), "KL, ED, ChiSquared or CTS");
-    check_param(p.mtry >= 0, kContext, "mtry", p.mtry, "0 (default) or a positive count");
-    check_param(p.min_node_size >= 1, kContext, "min_node_size", p.min_node_size, "at least 1");
     check_param(p.min_treated_per_leaf >= 1, kContext, "min_treated_per_leaf",
                 p.min_treated_per_leaf, "at least 1");
     check_param(p.min_control_per_leaf >= 1, kContext, "min_control_per_leaf",
                 p.min_control_per_leaf, "at least 1");
-    check_param(p.max_depth >= 0, kContext, "max_depth", p.max_depth, "0 (unlimited) or positive");
-    check_param(p.sample_fraction > 0.0 && p.sample_fraction <= 1.0, kContext, "sample_fraction",
-                p.sample_fraction, "a value in (0, 1]");
-    check_param(p.honesty_fraction > 0.0 && p.honesty_fraction < 1.0, kContext, "honesty_fraction",
-                p.honesty_fraction, "a value in (0, 1)");
     check_param(std::isfinite(p.n_reg) && p.n_reg >= 0.0, kContext, "n_reg", p.n_reg,
                 "a finite value >= 0");
-    learn::check_max_bins(kContext, p.max_bins);
-    check_param(p.num_threads >= 0, kContext, "num_threads", p.num_threads,
-                "0 (all cores) or a positive count");
   }
 
   /// Fits on randomized (or unconfounded) data. Throws DataError when the criterion needs a
@@ -489,18 +472,15 @@ class UpliftForest {
     if (p.criterion == UpliftCriterion::KL || p.criterion == UpliftCriterion::ChiSquared) {
       for (Index i = 0; i < n; ++i) {
         if (y[i] != 0.0 && y[i] != 1.0) {
-          tailor::detail::raise<DataError>(
+          raise<DataError>(
               "{}: y[{}] = {}, expected 0 or 1 (criterion {} needs a binary outcome; ED and "
               "CTS take continuous ones)",
               kContext, i, y[i], to_string(p.criterion));
         }
       }
     }
-    const Index mtry = p.mtry == 0 ? std::min<Index>(10, num_features) : p.mtry;
-    if (mtry > num_features) {
-      tailor::detail::raise<InvalidArgument>("{}: mtry = {}, expected at most the {} features of X",
-                                             kContext, mtry, num_features);
-    }
+    learn::tree::TrainerOptions options = forest_.trainer_options(num_features, kContext);
+    options.compute_oob = false;
     const Vector& weights = data.sample_weights();
     const bool weighted = weights.size() != 0;
 
@@ -517,10 +497,8 @@ class UpliftForest {
       }
     }
 
-    const learn::BinnedMatrix binned =
-        learn::BinMapper::fit(
-            data.X(), {.max_bins = p.max_bins, .seed = p.seed, .num_threads = p.num_threads})
-            .transform(data.X(), p.num_threads);
+    const learn::BinnedMatrix binned = learn::BinMapper::fit(data.X(), forest_.binning(n))
+                                           .transform(data.X(), forest_.num_threads);
     const detail::UpliftSplittingRule rule{
         .criterion = p.criterion,
         .weighted = weighted,
@@ -528,31 +506,19 @@ class UpliftForest {
         .min_treated = static_cast<double>(p.min_treated_per_leaf),
         .min_control = static_cast<double>(p.min_control_per_leaf),
         .n_reg = p.n_reg};
-    learn::tree::TrainerOptions options{.num_trees = p.num_trees,
-                                        .mtry = mtry,
-                                        .sample_fraction = p.sample_fraction,
-                                        .bootstrap = false,
-                                        .min_node_size = p.min_node_size,
-                                        .max_depth = p.max_depth,
-                                        .honesty = p.honesty,
-                                        .honesty_fraction = p.honesty_fraction,
-                                        .compute_oob = false,
-                                        .histogram_subtraction = true,
-                                        .ci_group_size = 1,
-                                        .poisson_mtry = false,
-                                        .seed = p.seed,
-                                        .num_threads = p.num_threads,
-                                        .progress = p.progress};
     learn::tree::TrainedForest trained = learn::tree::train_forest(
         binned, detail::UpliftRelabeling{w, y, weights}, rule, weights, options);
     return Model(std::move(trained.forest), p.criterion, weighted, sum_treated / weight_treated,
-                 sum_control / weight_control, p.num_threads);
+                 sum_control / weight_control, forest_.num_threads);
   }
 
   const Params& params() const { return params_; }
+  /// The tree settings with the uplift forest's defaults applied.
+  const learn::ResolvedForestParams& forest_params() const { return forest_; }
 
  private:
   Params params_;
+  learn::ResolvedForestParams forest_;
 };
 
 }  // namespace tailor::uplift

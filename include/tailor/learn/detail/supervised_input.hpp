@@ -20,28 +20,12 @@ inline void check_supervised_input(std::string_view context, const MatrixRef& X,
                                    const VectorRef& weights) {
   check_nonempty(context, "X", X.rows());
   if (X.cols() < 1) {
-    tailor::detail::raise<ShapeMismatch>("{}: X has 0 columns, expected at least 1", context);
+    raise<ShapeMismatch>("{}: X has 0 columns, expected at least 1", context);
   }
   check_rows(context, "y", y.size(), X.rows(), "the rows of X");
   check_finite(context, "X", X);
   check_finite(context, "y", y);
-  if (weights.size() == 0) return;
-  if (weights.size() != X.rows()) {
-    tailor::detail::raise<ShapeMismatch>(
-        "{}: weights has {} rows, expected {} (the rows of X) or 0 (unit weights)", context,
-        weights.size(), X.rows());
-  }
-  check_finite(context, "weights", weights);
-  for (Index i = 0; i < weights.size(); ++i) {
-    if (weights[i] < 0.0) {
-      tailor::detail::raise<DataError>("{}: weights[{}] = {}, expected a value >= 0", context, i,
-                                       weights[i]);
-    }
-  }
-  if (!(weights.sum() > 0.0)) {
-    tailor::detail::raise<DataError>("{}: weights sum to {}, expected a positive total", context,
-                                     weights.sum());
-  }
+  check_weights(context, "weights", weights, X.rows());
 }
 
 /// Checks that every y[i] is 0 or 1 and that both classes carry positive weight.
@@ -50,13 +34,13 @@ inline void check_binary_labels(std::string_view context, const VectorRef& y,
   double weight_of[2] = {0.0, 0.0};
   for (Index i = 0; i < y.size(); ++i) {
     if (y[i] != 0.0 && y[i] != 1.0) {
-      tailor::detail::raise<DataError>("{}: y[{}] = {}, expected 0 or 1", context, i, y[i]);
+      raise<DataError>("{}: y[{}] = {}, expected 0 or 1", context, i, y[i]);
     }
     weight_of[y[i] == 1.0 ? 1 : 0] += weights.size() == 0 ? 1.0 : weights[i];
   }
   for (int k = 0; k < 2; ++k) {
     if (!(weight_of[k] > 0.0)) {
-      tailor::detail::raise<DataError>(
+      raise<DataError>(
           "{}: class {} has total weight 0, expected both classes 0 and 1 to be present", context,
           k);
     }
@@ -67,8 +51,8 @@ inline void check_binary_labels(std::string_view context, const VectorRef& y,
 inline void check_num_features(std::string_view context, const MatrixRef& X,
                                Index expected_features) {
   if (X.cols() != expected_features) {
-    tailor::detail::raise<ShapeMismatch>("{}: X has {} columns, expected {} (the fitted features)",
-                                         context, X.cols(), expected_features);
+    raise<ShapeMismatch>("{}: X has {} columns, expected {} (the fitted features)", context,
+                         X.cols(), expected_features);
   }
 }
 

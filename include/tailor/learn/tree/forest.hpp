@@ -127,8 +127,7 @@ class Forest {
                               VectorX<Index>* trees_used = nullptr,
                               std::string_view context = "Forest::predict") const {
     if (X.cols() != num_features_) {
-      tailor::detail::raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(),
-                                           num_features_);
+      raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), num_features_);
     }
     check_finite(context, "X", X);
     const Index n = X.rows();
@@ -176,8 +175,8 @@ class Forest {
   /// weights α_i(x) or per-tree estimates (e.g. grf's little-bag variance) built on top.
   MatrixX<std::int64_t> leaf_indices(const MatrixRef& X, Index num_threads) const {
     if (X.cols() != num_features_) {
-      tailor::detail::raise<ShapeMismatch>("Forest::leaf_indices: X has {} columns, expected {}",
-                                           X.cols(), num_features_);
+      raise<ShapeMismatch>("Forest::leaf_indices: X has {} columns, expected {}", X.cols(),
+                           num_features_);
     }
     check_finite("Forest::leaf_indices", "X", X);
     MatrixX<std::int64_t> out(X.rows(), num_trees());
@@ -269,12 +268,11 @@ class Forest {
     const auto T = in.read<std::uint64_t>("num_trees");
     const std::string& where = in.context();
     if (p < 1 || p >= kMaxFeatures || C < 1 || C > 1'000'000) {
-      tailor::detail::raise<FormatError>(
-          "{}: forest has {} features and {} channels, expected >= 1", where, p, C);
+      raise<FormatError>("{}: forest has {} features and {} channels, expected >= 1", where, p, C);
     }
     // Each tree needs at least its four u64 lengths.
     if (T > in.bytes_left() / 32) {
-      tailor::detail::raise<FormatError>("{}: corrupt tree count {}", where, T);
+      raise<FormatError>("{}: corrupt tree count {}", where, T);
     }
     std::vector<Tree> trees(static_cast<std::size_t>(T));
     const auto S = static_cast<std::size_t>(C + 1);
@@ -287,7 +285,7 @@ class Forest {
       const std::size_t num_nodes = thresholds.size();
       if (splits.size() != num_nodes || nexts.size() != num_nodes ||
           tree.leaf_stats.size() % S != 0) {
-        tailor::detail::raise<FormatError>("{}: tree {} has inconsistent array sizes", where, t);
+        raise<FormatError>("{}: tree {} has inconsistent array sizes", where, t);
       }
       const std::size_t num_leaves = tree.leaf_stats.size() / S;
       tree.nodes.resize(num_nodes);
@@ -308,10 +306,10 @@ class Forest {
                             ? node.next < num_leaves && tree.leaf_stats[node.next * S] > 0
                             : node.feature() < p && node.next > k + 1 && node.next < num_nodes &&
                                   !std::isnan(node.threshold);
-        if (!ok) tailor::detail::raise<FormatError>("{}: tree {} node {} is corrupt", where, t, k);
+        if (!ok) raise<FormatError>("{}: tree {} node {} is corrupt", where, t, k);
       }
       if (num_nodes > 0 && !tree.nodes.back().is_leaf()) {
-        tailor::detail::raise<FormatError>("{}: tree {} ends with an internal node", where, t);
+        raise<FormatError>("{}: tree {} ends with an internal node", where, t);
       }
     }
     return Forest(p, C, std::move(trees));
