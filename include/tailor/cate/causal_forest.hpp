@@ -167,6 +167,77 @@ inline std::vector<Estimate> least_squares_hc3(const MatrixRef& A, const VectorR
 
 }  // namespace detail
 
+namespace detail {
+
+/// The causal forest's prediction strategy (learn/tree/prediction_strategy.hpp): accumulate the
+/// leaf means a = [a_W, a_Z, a_Y, a_ZY, a_ZZ] over the trees, solve the local moment equation
+/// for τ̂(x) and, with kVariance, run the little-bags variance (step 4 of the header comment) as
+/// a second pass over the row's leaves. Output [τ̂, σ̂²] (σ̂² only with kVariance); NaN when no
+/// tree (or no complete group) has the row.
+template <bool kVariance>
+struct LocalMoments {
+  static constexpr Index kBlockRows = 64;  ///< the T × rows leaf indices stay in cache
+  static constexpr bool kKeepsLeaves = kVariance;
+  Index ci_group_size = 1;
+  Index num_trees = 0;
+
+  Index accumulator_width() const { return 5; }
+  Index output_width() const { return kVariance ? 2 : 1; }
+  bool accumulate(const double* s, double* a) const {
+    const double inv = 1.0 / s[kCount];
+    for (Index q = 0; q < 5; ++q) a[q] += s[1 + q] * inv;
+    return true;
+  }
+  template <class LeafOfRow>
+  void finish(const double* sums, Index used, const LeafOfRow& leaf_of, double* out) const {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    if (used == 0) {
+      out[0] = kNaN;
+      if constexpr (kVariance) out[1] = kNaN;
+      return;
+    }
+    double a[5];
+    for (Index q = 0; q < 5; ++q) a[q] = sums[q] / static_cast<double>(used);
+    const LocalSolution sol = solve_local_moments(a);
+    out[0] = sol.tau;
+    if constexpr (kVariance) {
+      // Bootstrap of little bags over the groups whose trees are all non-empty.
+      const Index ell = ci_group_size;
+      double good = 0.0, rho_squared = 0.0, group_squared = 0.0;
+      for (Index g = 0; g < num_trees / ell; ++g) {
+        bool complete = true;
+        for (Index j = 0; j < ell; ++j) complete = complete && leaf_of(g * ell + j) != nullptr;
+        if (!complete) continue;
+        good += 1.0;
+        double group_rho = 0.0;
+        for (Index j = 0; j < ell; ++j) {
+          const double* s = leaf_of(g * ell + j);  // a load from the row's kept leaves
+          const double inv = 1.0 / s[kCount];
+          const double vw = s[kWeight] * inv, vz = s[kZ] * inv, vy = s[kY] * inv;
+          const double vzy = s[kZY] * inv, vzz = s[kZZ] * inv;
+          const double psi1 = vzy - vzz * sol.tau - vz * sol.main_effect;
+          const double psi2 = vy - vz * sol.tau - vw * sol.main_effect;
+          const double rho = (a[0] * psi1 - a[1] * psi2) / sol.jacobian;
+          rho_squared += rho * rho;
+          group_rho += rho;
+        }
+        group_rho /= static_cast<double>(ell);
+        group_squared += group_rho * group_rho;
+      }
+      if (good == 0.0) {
+        out[1] = kNaN;
+        return;
+      }
+      const double var_between = group_squared / good;
+      const double var_total = rho_squared / (good * static_cast<double>(ell));
+      const double group_noise = (var_total - var_between) / static_cast<double>(ell - 1);
+      out[1] = debias_variance(var_between, group_noise, good);
+    }
+  }
+};
+
+}  // namespace detail
+
 /// A fitted causal forest (immutable; prediction is const and thread-safe).
 class CausalForestModel {
  public:
@@ -355,100 +426,32 @@ class CausalForestModel {
   static constexpr std::string_view kTypeTag = "cate::CausalForest";
   static constexpr std::uint32_t kVersion = 1;
 
-  /// τ̂ (and σ̂² when `variance` is given) for the rows of X, in blocks of rows in parallel.
+  /// τ̂ (and σ̂² when `variance` is given) for the rows of X, through the engine's prediction
+  /// strategy (detail::LocalMoments).
   void predict_rows(const MatrixRef& X, Vector* tau, Vector* variance,
                     std::string_view context) const {
-    namespace cd = detail;
-    const Index p = forest_.num_features();
-    if (X.cols() != p) {
-      raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), p);
-    }
-    check_finite(context, "X", X);
     if (variance && ci_group_size_ < 2) {
       raise<InvalidArgument>(
           "{}: the forest was grown with ci_group_size = {}, expected >= 2 for variance "
           "estimates",
           context, ci_group_size_);
     }
-    const Index n = X.rows();
-    const Index T = forest_.num_trees();
-    const auto& trees = forest_.trees();
-    tau->resize(n);
-    if (variance) variance->resize(n);
-    constexpr Index kBlock = 64;
-    constexpr Index S = cd::kCausalWidth;
-    parallel_for_blocks(0, n, kBlock, num_threads_, [&](Index, Index lo, Index hi) {
-      const Index rows = hi - lo;
-      std::vector<double> x(static_cast<std::size_t>(rows * p));
-      for (Index j = 0; j < p; ++j) {
-        for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
-      }
-      // Leaf of every row in every tree (T × rows), reused by the variance pass.
-      std::vector<std::uint32_t> leaves(static_cast<std::size_t>(T * rows));
-      for (Index t = 0; t < T; ++t) {
-        const auto& tree = trees[static_cast<std::size_t>(t)];
-        if (!tree.empty()) tree.leaves_of(x.data(), p, rows, leaves.data() + t * rows);
-      }
-      for (Index r = 0; r < rows; ++r) {
-        double a[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
-        Index used = 0;
-        for (Index t = 0; t < T; ++t) {
-          const auto& tree = trees[static_cast<std::size_t>(t)];
-          if (tree.empty()) continue;
-          ++used;
-          const double* s =
-              tree.leaf_stats.data() +
-              static_cast<std::size_t>(leaves[static_cast<std::size_t>(t * rows + r)]) * S;
-          const double inv = 1.0 / s[cd::kCount];
-          for (Index q = 0; q < 5; ++q) a[q] += s[1 + q] * inv;
-        }
-        if (used == 0) {
-          (*tau)[lo + r] = std::numeric_limits<double>::quiet_NaN();
-          if (variance) (*variance)[lo + r] = std::numeric_limits<double>::quiet_NaN();
-          continue;
-        }
-        for (double& v : a) v /= static_cast<double>(used);
-        const cd::LocalSolution sol = cd::solve_local_moments(a);
-        (*tau)[lo + r] = sol.tau;
-        if (!variance) continue;
-        // Bootstrap of little bags over the groups whose trees are all non-empty.
-        const Index ell = ci_group_size_;
-        double good = 0.0, rho_squared = 0.0, group_squared = 0.0;
-        for (Index g = 0; g < T / ell; ++g) {
-          bool complete = true;
-          for (Index j = 0; j < ell; ++j)
-            complete = complete && !trees[static_cast<std::size_t>(g * ell + j)].empty();
-          if (!complete) continue;
-          good += 1.0;
-          double group_rho = 0.0;
-          for (Index j = 0; j < ell; ++j) {
-            const Index t = g * ell + j;
-            const auto& tree = trees[static_cast<std::size_t>(t)];
-            const double* s =
-                tree.leaf_stats.data() +
-                static_cast<std::size_t>(leaves[static_cast<std::size_t>(t * rows + r)]) * S;
-            const double inv = 1.0 / s[cd::kCount];
-            const double vw = s[cd::kWeight] * inv, vz = s[cd::kZ] * inv, vy = s[cd::kY] * inv;
-            const double vzy = s[cd::kZY] * inv, vzz = s[cd::kZZ] * inv;
-            const double psi1 = vzy - vzz * sol.tau - vz * sol.main_effect;
-            const double psi2 = vy - vz * sol.tau - vw * sol.main_effect;
-            const double rho = (a[0] * psi1 - a[1] * psi2) / sol.jacobian;
-            rho_squared += rho * rho;
-            group_rho += rho;
-          }
-          group_rho /= static_cast<double>(ell);
-          group_squared += group_rho * group_rho;
-        }
-        if (good == 0.0) {
-          (*variance)[lo + r] = std::numeric_limits<double>::quiet_NaN();
-          continue;
-        }
-        const double var_between = group_squared / good;
-        const double var_total = rho_squared / (good * static_cast<double>(ell));
-        const double group_noise = (var_total - var_between) / static_cast<double>(ell - 1);
-        (*variance)[lo + r] = cd::debias_variance(var_between, group_noise, good);
-      }
-    });
+    if (variance) {
+      const Matrix out =
+          forest_.predict(X,
+                          detail::LocalMoments<true>{.ci_group_size = ci_group_size_,
+                                                     .num_trees = forest_.num_trees()},
+                          num_threads_, context);
+      *tau = out.col(0);
+      *variance = out.col(1);
+    } else {
+      *tau = forest_
+                 .predict(X,
+                          detail::LocalMoments<false>{.ci_group_size = ci_group_size_,
+                                                      .num_trees = forest_.num_trees()},
+                          num_threads_, context)
+                 .col(0);
+    }
   }
 
   learn::tree::Forest forest_;

@@ -45,8 +45,8 @@ class ClassificationForestModel
 
   /// p̂_k(x): n × K, rows sum to 1.
   Matrix predict_proba(const MatrixRef& X) const {
-    return to_proba(forest_.mean_leaf_statistics(X, num_threads_, nullptr,
-                                                 "ClassificationForestModel::predict_proba"));
+    return to_proba(forest_.predict(X, tree::MeanLeafStatistics{forest_.num_channels()},
+                                    num_threads_, "ClassificationForestModel::predict_proba"));
   }
 
   /// The most probable label (as a double) for every row.

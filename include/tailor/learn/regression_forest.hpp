@@ -43,8 +43,8 @@ class RegressionForestModel : public detail::ForestModelBase<RegressionForestMod
 
   /// μ̂(x) for every row of X.
   Vector predict(const MatrixRef& X) const {
-    const Matrix mean =
-        forest_.mean_leaf_statistics(X, num_threads_, nullptr, "RegressionForestModel::predict");
+    const Matrix mean = forest_.predict(X, tree::MeanLeafStatistics{forest_.num_channels()},
+                                        num_threads_, "RegressionForestModel::predict");
     return (mean.col(1).array() / mean.col(0).array()).matrix();
   }
 

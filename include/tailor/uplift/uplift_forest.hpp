@@ -181,6 +181,38 @@ inline ArmSums arm_sums(const double* s, bool weighted) {
   return a;
 }
 
+/// The uplift forest's prediction strategy (learn/tree/prediction_strategy.hpp): per row, the
+/// mean over the trees whose leaf holds both arms of the leaf's treated and control means;
+/// output [μ̂_C(x), μ̂_T(x)], or the training arm means when no tree qualifies.
+struct ArmMeans {
+  static constexpr Index kBlockRows = 2048;
+  static constexpr bool kKeepsLeaves = false;
+  bool weighted = false;
+  double fallback_treated = 0.0;
+  double fallback_control = 0.0;
+
+  Index accumulator_width() const { return 2; }  ///< [Σ treated means, Σ control means]
+  Index output_width() const { return 2; }
+  bool accumulate(const double* leaf, double* acc) const {
+    const ArmSums a = arm_sums(leaf, weighted);
+    if (!(a.weight_treated > 0.0) || !(a.weight_control > 0.0)) return false;
+    acc[0] += a.sum_treated / a.weight_treated;
+    acc[1] += a.sum_control / a.weight_control;
+    return true;
+  }
+  template <class LeafOfRow>
+  void finish(const double* acc, Index used, const LeafOfRow&, double* out) const {
+    if (used == 0) {
+      out[0] = fallback_control;
+      out[1] = fallback_treated;
+      return;
+    }
+    const double inv = 1.0 / static_cast<double>(used);
+    out[0] = acc[1] * inv;
+    out[1] = acc[0] * inv;
+  }
+};
+
 /// x log(x / y) with 0 log 0 = 0.
 inline double x_log_ratio(double x, double y) {
   return x > 0.0 ? x * std::log(x / y) : 0.0;
@@ -318,53 +350,11 @@ class UpliftForestModel {
   /// probabilities for a binary outcome), averaged over the trees whose leaf holds both arms.
   Matrix predict_arms(const MatrixRef& X,
                       std::string_view context = "UpliftForestModel::predict_arms") const {
-    const Index p = forest_.num_features();
-    if (X.cols() != p) {
-      raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), p);
-    }
-    check_finite(context, "X", X);
-    const Index n = X.rows();
-    const Index S = forest_.num_channels() + 1;
-    Matrix out(n, 2);
-    constexpr Index kBlock = 2048;
-    parallel_for_blocks(0, n, kBlock, num_threads_, [&](Index, Index lo, Index hi) {
-      const Index rows = hi - lo;
-      std::vector<double> x(static_cast<std::size_t>(rows * p));
-      for (Index j = 0; j < p; ++j) {
-        for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
-      }
-      std::vector<double> sum_treated(static_cast<std::size_t>(rows), 0.0);
-      std::vector<double> sum_control(static_cast<std::size_t>(rows), 0.0);
-      std::vector<Index> used(static_cast<std::size_t>(rows), 0);
-      std::vector<std::uint32_t> leaves(static_cast<std::size_t>(rows));
-      for (const auto& tree : forest_.trees()) {
-        if (tree.empty()) continue;
-        tree.leaves_of(x.data(), p, rows, leaves.data());
-        for (Index r = 0; r < rows; ++r) {
-          const double* s = tree.leaf_stats.data() +
-                            static_cast<std::size_t>(leaves[static_cast<std::size_t>(r)]) *
-                                static_cast<std::size_t>(S);
-          const detail::ArmSums a = detail::arm_sums(s, weighted_);
-          if (!(a.weight_treated > 0.0) || !(a.weight_control > 0.0)) continue;
-          const auto k = static_cast<std::size_t>(r);
-          sum_treated[k] += a.sum_treated / a.weight_treated;
-          sum_control[k] += a.sum_control / a.weight_control;
-          ++used[k];
-        }
-      }
-      for (Index r = 0; r < rows; ++r) {
-        const auto k = static_cast<std::size_t>(r);
-        if (used[k] == 0) {
-          out(lo + r, 0) = fallback_control_;
-          out(lo + r, 1) = fallback_treated_;
-          continue;
-        }
-        const double inv = 1.0 / static_cast<double>(used[k]);
-        out(lo + r, 0) = sum_control[k] * inv;
-        out(lo + r, 1) = sum_treated[k] * inv;
-      }
-    });
-    return out;
+    return forest_.predict(X,
+                           detail::ArmMeans{.weighted = weighted_,
+                                            .fallback_treated = fallback_treated_,
+                                            .fallback_control = fallback_control_},
+                           num_threads_, context);
   }
 
   /// grf-style split-frequency importance (depths 1..max_depth weighted by d^−decay).

@@ -207,3 +207,62 @@ TEST_CASE("trainer: version-1 forests (8-bit bins) load with their splits", "[tr
   tailor::BinaryReader bad_in(bad);
   CHECK_THROWS_AS(tree::Forest::load(bad_in), tailor::FormatError);
 }
+
+namespace {
+/// A two-pass test strategy: counts the trees (first pass) and, from the kept leaves, sums each
+/// tree's leaf count n_t for the row (second pass).
+struct CountingStrategy {
+  static constexpr Index kBlockRows = 7;  // blocks that do not divide n
+  static constexpr bool kKeepsLeaves = true;
+  Index num_trees = 0;
+  Index accumulator_width() const { return 1; }
+  Index output_width() const { return 2; }
+  bool accumulate(const double*, double* acc) const {
+    acc[0] += 1.0;
+    return true;
+  }
+  template <class LeafOf>
+  void finish(const double* acc, Index used, const LeafOf& leaf_of, double* out) const {
+    out[0] = acc[0] == static_cast<double>(used) ? acc[0] : -1.0;
+    double leaf_counts = 0.0;
+    for (Index t = 0; t < num_trees; ++t) {
+      if (const double* s = leaf_of(t)) leaf_counts += s[0];
+    }
+    out[1] = leaf_counts;
+  }
+};
+}  // namespace
+
+TEST_CASE("forest: prediction strategies see every tree's leaf in tree order", "[tree]") {
+  const auto problem = integer_problem(300, 3, 5);
+  const tree::TrainerOptions options{.num_trees = 6, .mtry = 2, .min_node_size = 10, .seed = 3};
+  const auto trained =
+      tree::train_forest(problem.X, tree::RegressionRelabeling{problem.y, Vector()},
+                         tree::RegressionSplittingRule{}, Vector(), options);
+  const tree::Forest& forest = trained.forest;
+  tailor::Rng rng(9);
+  Matrix X(40, 3);
+  for (Index i = 0; i < X.size(); ++i) X.data()[i] = rng.uniform();
+  const Matrix counted = forest.predict(X, CountingStrategy{forest.num_trees()}, 2);
+  // The mean-statistics strategy equals a direct per-row computation over the trees.
+  const Matrix means = forest.predict(X, tree::MeanLeafStatistics{forest.num_channels()}, 3);
+  for (Index i = 0; i < X.rows(); ++i) {
+    std::vector<double> x(3);
+    for (Index j = 0; j < 3; ++j) x[static_cast<std::size_t>(j)] = X(i, j);
+    double trees = 0.0, leaf_counts = 0.0, sums[2] = {0.0, 0.0};
+    for (const auto& t : forest.trees()) {
+      if (t.empty()) continue;
+      const double* s = t.leaf_stats.data() + std::size_t{t.leaf_of(x.data())} * 3;
+      trees += 1.0;
+      leaf_counts += s[0];
+      for (int c = 0; c < 2; ++c) sums[c] += s[1 + c] * (1.0 / s[0]);
+    }
+    CHECK(counted(i, 0) == trees);
+    CHECK(counted(i, 1) == leaf_counts);
+    for (int c = 0; c < 2; ++c) CHECK(means(i, c) == sums[c] * (1.0 / trees));
+  }
+  // Same results for any thread count.
+  CHECK(forest.predict(X, tree::MeanLeafStatistics{forest.num_channels()}, 1) == means);
+  CHECK_THROWS_AS(forest.predict(Matrix::Zero(2, 4), CountingStrategy{6}, 1),
+                  tailor::ShapeMismatch);
+}

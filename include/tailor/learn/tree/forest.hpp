@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/binning.hpp"
+#include "tailor/learn/tree/prediction_strategy.hpp"
 
 namespace tailor::learn::tree {
 
@@ -119,53 +121,60 @@ class Forest {
   Index num_channels() const { return num_channels_; }
   const std::vector<Tree>& trees() const { return trees_; }
 
-  /// m(x) of the header comment for every row of X: an n × C matrix of leaf means averaged over
-  /// the non-empty trees; `trees_used` (if given) receives T_x. Rows are processed in blocks in
-  /// parallel; each row sums its trees in tree order, so results do not depend on num_threads.
-  /// `context` names the caller in error messages.
-  Matrix mean_leaf_statistics(const MatrixRef& X, Index num_threads,
-                              VectorX<Index>* trees_used = nullptr,
-                              std::string_view context = "Forest::predict") const {
+  /// The prediction of `strategy` (learn/tree/prediction_strategy.hpp) for every row of X: an
+  /// n × strategy.output_width() matrix. Rows are processed in blocks in parallel; each row
+  /// sums its trees in tree order, so results do not depend on num_threads. `context` names
+  /// the caller in error messages (X with the wrong columns: ShapeMismatch; non-finite:
+  /// DataError).
+  template <PredictionStrategy P>
+  Matrix predict(const MatrixRef& X, const P& strategy, Index num_threads,
+                 std::string_view context = "Forest::predict") const {
     if (X.cols() != num_features_) {
       raise<ShapeMismatch>("{}: X has {} columns, expected {}", context, X.cols(), num_features_);
     }
     check_finite(context, "X", X);
     const Index n = X.rows();
-    const Index C = num_channels_;
-    const Index S = C + 1;
     const Index p = num_features_;
-    Matrix out(n, C);
-    if (trees_used) trees_used->setZero(n);
-    // Large row blocks: each tree is walked by many rows while its nodes are in cache.
-    constexpr Index kBlock = 2048;
-    parallel_for_blocks(0, n, kBlock, num_threads, [&](Index, Index lo, Index hi) {
+    const Index S = num_channels_ + 1;
+    const Index A = strategy.accumulator_width();
+    const Index O = strategy.output_width();
+    const Index T = num_trees();
+    Matrix out(n, O);
+    parallel_for_blocks(0, n, P::kBlockRows, num_threads, [&](Index, Index lo, Index hi) {
       const Index rows = hi - lo;
       // Row-major copy of the block so a traversal reads one contiguous row.
       std::vector<double> x(static_cast<std::size_t>(rows * p));
       for (Index j = 0; j < p; ++j) {
         for (Index r = 0; r < rows; ++r) x[static_cast<std::size_t>(r * p + j)] = X(lo + r, j);
       }
-      std::vector<double> sums(static_cast<std::size_t>(rows * C), 0.0);
+      std::vector<double> acc(static_cast<std::size_t>(rows * A), 0.0);
+      std::vector<Index> used(static_cast<std::size_t>(rows), 0);
       std::vector<std::uint32_t> leaves(static_cast<std::size_t>(rows));
-      Index used = 0;
-      for (const Tree& tree : trees_) {
+      // With kKeepsLeaves: row r's leaf statistics in tree t at [t·rows + r] (nullptr: empty
+      // tree), written contiguously tree by tree.
+      std::vector<const double*> kept(P::kKeepsLeaves ? static_cast<std::size_t>(rows * T) : 0,
+                                      nullptr);
+      for (Index t = 0; t < T; ++t) {
+        const Tree& tree = trees_[static_cast<std::size_t>(t)];
         if (tree.empty()) continue;
-        ++used;
         tree.leaves_of(x.data(), p, rows, leaves.data());
         for (Index r = 0; r < rows; ++r) {
-          const std::uint32_t leaf = leaves[static_cast<std::size_t>(r)];
-          const double* s = tree.leaf_stats.data() + static_cast<std::size_t>(leaf) * S;
-          const double inv = 1.0 / s[0];
-          double* acc = sums.data() + r * C;
-          for (Index c = 0; c < C; ++c) acc[c] += s[1 + c] * inv;
+          const double* stats = tree.leaf_stats.data() +
+                                static_cast<std::size_t>(leaves[static_cast<std::size_t>(r)]) *
+                                    static_cast<std::size_t>(S);
+          if constexpr (P::kKeepsLeaves) kept[static_cast<std::size_t>(t * rows + r)] = stats;
+          if (strategy.accumulate(stats, acc.data() + r * A)) ++used[static_cast<std::size_t>(r)];
         }
       }
-      const double scale =
-          used > 0 ? 1.0 / static_cast<double>(used) : std::numeric_limits<double>::quiet_NaN();
+      std::vector<double> row_out(static_cast<std::size_t>(O));
       for (Index r = 0; r < rows; ++r) {
-        for (Index c = 0; c < C; ++c)
-          out(lo + r, c) = sums[static_cast<std::size_t>(r * C + c)] * scale;
-        if (trees_used) (*trees_used)(lo + r) = used;
+        const double* const* row_leaves = P::kKeepsLeaves ? kept.data() + r : nullptr;
+        const auto leaf_of = [row_leaves, rows](Index t) -> const double* {
+          return row_leaves ? row_leaves[t * rows] : nullptr;  // nullptr without kKeepsLeaves
+        };
+        strategy.finish(acc.data() + r * A, used[static_cast<std::size_t>(r)], leaf_of,
+                        row_out.data());
+        for (Index c = 0; c < O; ++c) out(lo + r, c) = row_out[static_cast<std::size_t>(c)];
       }
     });
     return out;
