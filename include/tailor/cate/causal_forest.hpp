@@ -53,6 +53,7 @@
 
 #include "tailor/cate/average_effect.hpp"
 #include "tailor/cate/detail/causal_splitting.hpp"
+#include "tailor/cate/effect_summary.hpp"
 #include "tailor/cate/overlap.hpp"
 #include "tailor/core/data.hpp"
 #include "tailor/core/errors.hpp"
@@ -239,31 +240,27 @@ struct LocalMoments {
 }  // namespace detail
 
 /// A fitted causal forest (immutable; prediction is const and thread-safe).
-class CausalForestModel {
+/// The training summary (nuisances, overlap diagnostics, AIPW average effects, doubly-robust
+/// scores) comes from EffectSummary (cate/effect_summary.hpp), as for the meta-learners; its
+/// nuisances are grf's μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂_oob(x) and the clipped Ŵ.
+class CausalForestModel : public EffectSummary {
  public:
   /// Assembled by CausalForest::fit and load; not meant to be called directly.
   CausalForestModel(learn::tree::Forest forest, Index ci_group_size, Vector y, Vector w,
                     Vector sample_weights, Vector outcome_estimates, Vector treatment_estimates,
                     Vector oob_predictions, double propensity_clip, OverlapDiagnostics diagnostics,
                     Index num_threads)
-      : forest_(std::move(forest)),
+      : EffectSummary(
+            std::move(y), std::move(w), std::move(sample_weights),
+            grf_nuisances(outcome_estimates, treatment_estimates, oob_predictions, propensity_clip),
+            std::move(diagnostics)),
+        forest_(std::move(forest)),
         ci_group_size_(ci_group_size),
-        y_(std::move(y)),
-        w_(std::move(w)),
-        sample_weights_(std::move(sample_weights)),
         outcome_estimates_(std::move(outcome_estimates)),
         treatment_estimates_(std::move(treatment_estimates)),
         oob_predictions_(std::move(oob_predictions)),
         propensity_clip_(propensity_clip),
-        diagnostics_(std::move(diagnostics)),
-        num_threads_(num_threads) {
-    // grf's doubly-robust nuisances: μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂(x), with out-of-bag τ̂.
-    const auto& e = treatment_estimates_.array();
-    const auto& tau = oob_predictions_.array();
-    nuisances_.mu0 = (outcome_estimates_.array() - e * tau).matrix();
-    nuisances_.mu1 = (outcome_estimates_.array() + (1.0 - e) * tau).matrix();
-    nuisances_.propensity = clip_propensity(treatment_estimates_, propensity_clip_);
-  }
+        num_threads_(num_threads) {}
 
   /// τ̂(x) for every row of X.
   Vector predict(const MatrixRef& X) const {
@@ -305,27 +302,8 @@ class CausalForestModel {
     return forest_.variable_importance(decay_exponent, max_depth);
   }
 
-  /// Overlap diagnostics of Ŵ on the training data.
-  const OverlapDiagnostics& diagnostics() const { return diagnostics_; }
-  /// μ̂₀, μ̂₁ (grf's μ̂_w = Ŷ + (w − Ŵ)τ̂_oob) and the clipped Ŵ of the training rows.
-  const NuisanceEstimates& nuisances() const { return nuisances_; }
-
-  /// AIPW average effect on the training sample: ATE (all), ATT (treated) or ATC (control).
-  Estimate average_effect(TargetSample target = TargetSample::all) const {
-    return aipw_average_effect(y_, w_, nuisances_, target, {}, sample_weights_);
-  }
-  /// AIPW average effect on a subset of the training rows (e.g. one segment).
-  Estimate average_effect(std::span<const Index> rows,
-                          TargetSample target = TargetSample::all) const {
-    if (rows.empty()) {
-      raise<InvalidArgument>(
-          "CausalForestModel::average_effect: rows is empty, expected at least one training row "
-          "index");
-    }
-    return aipw_average_effect(y_, w_, nuisances_, target, rows, sample_weights_);
-  }
-  /// The doubly-robust scores Γᵢ of the training rows (their mean is the ATE).
-  Vector doubly_robust_scores() const { return aipw_scores(y_, w_, nuisances_); }
+  // diagnostics(), nuisances(), average_effect(...) and doubly_robust_scores() come from
+  // EffectSummary.
 
   /// grf's best_linear_projection: the doubly-robust scores Γᵢ regressed on [1, A] (weighted
   /// by the sample weights) with HC3 standard errors, i.e. the best linear approximation
@@ -333,12 +311,12 @@ class CausalForestModel {
   /// A: one row per training row (e.g. chosen covariates); empty (n × 0) gives the ATE alone.
   std::vector<Estimate> best_linear_projection(const MatrixRef& A) const {
     constexpr const char* kContext = "CausalForestModel::best_linear_projection";
-    check_rows(kContext, "A", A.rows(), y_.size(), "the training rows");
+    check_rows(kContext, "A", A.rows(), training_y().size(), "the training rows");
     check_finite(kContext, "A", A);
     Matrix design(A.rows(), A.cols() + 1);
     design.col(0).setOnes();
     design.rightCols(A.cols()) = A;
-    return detail::least_squares_hc3(design, doubly_robust_scores(), sample_weights_, kContext);
+    return detail::least_squares_hc3(design, doubly_robust_scores(), training_weights(), kContext);
   }
 
   /// grf's test_calibration: Y − Ŷ regressed (no intercept, HC3) on the "mean forest prediction"
@@ -348,15 +326,15 @@ class CausalForestModel {
   /// that there is heterogeneity at all. Returns [mean, differential].
   std::vector<Estimate> test_calibration() const {
     constexpr const char* kContext = "CausalForestModel::test_calibration";
-    const Index n = y_.size();
-    const double mean_tau = sample_weights_.size() == 0
-                                ? oob_predictions_.mean()
-                                : sample_weights_.dot(oob_predictions_) / sample_weights_.sum();
+    const Vector& weights = training_weights();
+    const Index n = training_y().size();
+    const double mean_tau = weights.size() == 0 ? oob_predictions_.mean()
+                                                : weights.dot(oob_predictions_) / weights.sum();
     Matrix design(n, 2);
-    const Vector z = w_ - treatment_estimates_;
+    const Vector z = training_w() - treatment_estimates_;
     design.col(0) = z * mean_tau;
     design.col(1) = z.cwiseProduct((oob_predictions_.array() - mean_tau).matrix());
-    return detail::least_squares_hc3(design, y_ - outcome_estimates_, sample_weights_, kContext);
+    return detail::least_squares_hc3(design, training_y() - outcome_estimates_, weights, kContext);
   }
 
   const learn::tree::Forest& forest() const { return forest_; }
@@ -370,13 +348,13 @@ class CausalForestModel {
     forest_.save(out);
     out.write(static_cast<std::int64_t>(ci_group_size_));
     out.write(propensity_clip_);
-    out.write(y_);
-    out.write(w_);
-    out.write(sample_weights_);
+    out.write(training_y());
+    out.write(training_w());
+    out.write(training_weights());
     out.write(outcome_estimates_);
     out.write(treatment_estimates_);
     out.write(oob_predictions_);
-    detail::write_overlap(out, diagnostics_);
+    detail::write_overlap(out, diagnostics());
   }
   void save(std::ostream& out) const { tailor::save(*this, out); }
 
@@ -426,6 +404,17 @@ class CausalForestModel {
   static constexpr std::string_view kTypeTag = "cate::CausalForest";
   static constexpr std::uint32_t kVersion = 1;
 
+  /// grf's doubly-robust nuisances: μ̂_w(x) = Ŷ(x) + (w − Ŵ(x)) τ̂(x) with out-of-bag τ̂, and
+  /// the clipped Ŵ.
+  static NuisanceEstimates grf_nuisances(const Vector& outcome, const Vector& treatment,
+                                         const Vector& oob, double clip) {
+    const auto& e = treatment.array();
+    const auto& tau = oob.array();
+    return {.mu0 = (outcome.array() - e * tau).matrix(),
+            .mu1 = (outcome.array() + (1.0 - e) * tau).matrix(),
+            .propensity = clip_propensity(treatment, clip)};
+  }
+
   /// τ̂ (and σ̂² when `variance` is given) for the rows of X, through the engine's prediction
   /// strategy (detail::LocalMoments).
   void predict_rows(const MatrixRef& X, Vector* tau, Vector* variance,
@@ -456,11 +445,8 @@ class CausalForestModel {
 
   learn::tree::Forest forest_;
   Index ci_group_size_ = 1;
-  Vector y_, w_, sample_weights_;
   Vector outcome_estimates_, treatment_estimates_, oob_predictions_;
   double propensity_clip_ = 0.01;
-  OverlapDiagnostics diagnostics_;
-  NuisanceEstimates nuisances_;
   Index num_threads_ = 0;
 };
 
