@@ -20,17 +20,20 @@
 #include <numbers>
 #include <utility>
 
-#include "common/cate_designs.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/datasets/causal_designs.hpp"
 
 namespace {
 
-using tailor_benchmarks::nie_wager_a;
-using tailor_benchmarks::Sim;
-using tailor_benchmarks::wager_athey;
-
 using tailor::Index;
+using Sim = tailor::datasets::CausalDesign;
+Sim nie_wager_a(Index n, std::uint64_t seed) {
+  return tailor::datasets::nie_wager(tailor::datasets::NieWagerSetup::A, n, 6, 1.0, seed);
+}
+Sim wager_athey(Index n, std::uint64_t seed) {
+  return tailor::datasets::wager_athey(n, 10, 1.0, seed);
+}
 
 Sim simulate(int design, Index n, std::uint64_t seed) {
   return design == 0 ? nie_wager_a(n, seed) : wager_athey(n, seed);

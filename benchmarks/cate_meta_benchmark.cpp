@@ -34,12 +34,12 @@
 
 #include <sys/resource.h>
 
-#include "common/cate_designs.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
 #include "tailor/cate/x_learner.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/datasets/causal_designs.hpp"
 #include "tailor/io/csv.hpp"
 #include "tailor/learn/classification_forest.hpp"
 #include "tailor/learn/gradient_boosting.hpp"
@@ -47,10 +47,11 @@
 
 namespace {
 
-using tailor_benchmarks::nie_wager_a;
-using tailor_benchmarks::Sim;
-
 using tailor::Index;
+using Sim = tailor::datasets::CausalDesign;
+Sim nie_wager_a(Index n, std::uint64_t seed) {
+  return tailor::datasets::nie_wager(tailor::datasets::NieWagerSetup::A, n, 6, 1.0, seed);
+}
 namespace learn = tailor::learn;
 namespace cate = tailor::cate;
 
@@ -66,7 +67,7 @@ Index threads() {
 Sim read_sim(const std::string& path) {
   const tailor::io::Table table = tailor::io::read_csv(path);
   return {table.to_matrix({"x1", "x2", "x3", "x4", "x5", "x6"}), table.numeric("w"),
-          table.numeric("y"), table.numeric("tau")};
+          table.numeric("y"), table.numeric("tau"), table.numeric("e")};
 }
 
 /// The training (test = false) or test rows, loaded once.

@@ -11,48 +11,21 @@
 
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/datasets/causal_designs.hpp"
 
 using namespace tailor;
 using cate::CausalForest;
 
 namespace {
 
-struct Sim {
-  Matrix X;
-  Vector w, y, tau, e;
-};
+using Sim = datasets::CausalDesign;
 
-// Wager & Athey (2018, §5.2): X ~ U[0,1]^p, e = 0.5, main effect 0, τ(x) = ξ(x₁)ξ(x₂) with
-// ξ(x) = 1 + 1/(1 + e^{−20(x − 1/3)}), Y = (W − 0.5)τ(X) + N(0, 1).
 Sim wager_athey(Index n, Index p, std::uint64_t seed) {
-  Rng rng(seed);
-  Sim s{Matrix(n, p), Vector(n), Vector(n), Vector(n), Vector::Constant(n, 0.5)};
-  auto xi = [](double x) { return 1.0 + 1.0 / (1.0 + std::exp(-20.0 * (x - 1.0 / 3.0))); };
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < p; ++j) s.X(i, j) = rng.uniform();
-    s.tau[i] = xi(s.X(i, 0)) * xi(s.X(i, 1));
-    s.w[i] = rng.bernoulli(0.5) ? 1.0 : 0.0;
-    s.y[i] = (s.w[i] - 0.5) * s.tau[i] + rng.normal();
-  }
-  return s;
+  return datasets::wager_athey(n, p, 1.0, seed);
 }
 
-// Nie & Wager (2021, §6) setup A: X ~ U[0,1]^p, b(x) = sin(πx₁x₂) + 2(x₃ − 0.5)² + x₄ + 0.5x₅,
-// e(x) = trim_{0.1}(sin(πx₁x₂)), τ(x) = (x₁ + x₂)/2, Y = b(X) + (W − 0.5)τ(X) + σ·N(0, 1).
 Sim nie_wager_a(Index n, Index p, double sigma, std::uint64_t seed) {
-  Rng rng(seed);
-  Sim s{Matrix(n, p), Vector(n), Vector(n), Vector(n), Vector(n)};
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < p; ++j) s.X(i, j) = rng.uniform();
-    const double x1 = s.X(i, 0), x2 = s.X(i, 1), x3 = s.X(i, 2), x4 = s.X(i, 3), x5 = s.X(i, 4);
-    const double b =
-        std::sin(std::numbers::pi * x1 * x2) + 2.0 * (x3 - 0.5) * (x3 - 0.5) + x4 + 0.5 * x5;
-    s.e[i] = std::clamp(std::sin(std::numbers::pi * x1 * x2), 0.1, 0.9);
-    s.tau[i] = 0.5 * (x1 + x2);
-    s.w[i] = rng.bernoulli(s.e[i]) ? 1.0 : 0.0;
-    s.y[i] = b + (s.w[i] - 0.5) * s.tau[i] + sigma * rng.normal();
-  }
-  return s;
+  return datasets::nie_wager(datasets::NieWagerSetup::A, n, p, sigma, seed);
 }
 
 double rmse(const Vector& a, const Vector& b) {
@@ -128,7 +101,7 @@ TEST_CASE("causal forest: Nie-Wager setup A with confounding", "[cate]") {
   CHECK(rmse(tau, test.tau) < 0.17);
   CHECK(rmse(model.oob_predictions(), train.tau) < 0.17);
   // Ŵ tracks the true propensity (range [0.1, 0.9]).
-  CHECK(rmse(model.treatment_estimates(), train.e) < 0.12);
+  CHECK(rmse(model.treatment_estimates(), train.propensity) < 0.12);
   const auto& d = model.diagnostics();
   CHECK(d.propensity_auc > 0.65);
   CHECK(d.num_treated + d.num_control == 2000);
@@ -265,10 +238,10 @@ TEST_CASE("causal forest: one-leaf trees solve the local moment equation exactly
 
 TEST_CASE("causal forest: known propensities are used as W-hat", "[cate]") {
   const Sim s = nie_wager_a(600, 6, 1.0, 41);
-  const CausalData data(s.X, s.w, s.y, {.propensity = s.e});
+  const CausalData data(s.X, s.w, s.y, {.propensity = s.propensity});
   const auto model =
       CausalForest({.forest = {.num_trees = 100, .seed = 1, .num_threads = 2}}).fit(data);
-  CHECK(identical(model.treatment_estimates(), s.e));
+  CHECK(identical(model.treatment_estimates(), s.propensity));
   CHECK(model.diagnostics().min_propensity == Approx(0.1));
 }
 

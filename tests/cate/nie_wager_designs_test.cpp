@@ -32,6 +32,7 @@
 #include "tailor/cate/t_learner.hpp"
 #include "tailor/cate/x_learner.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/datasets/causal_designs.hpp"
 #include "tailor/learn/classification_forest.hpp"
 #include "tailor/learn/regression_forest.hpp"
 
@@ -39,50 +40,12 @@ using namespace tailor;
 
 namespace {
 
-struct Sim {
-  Matrix X;
-  Vector w, y, tau, e;
-};
+using Sim = datasets::CausalDesign;
 
 constexpr Index kFeatures = 6;
 
-double softplus(double x) {
-  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-}
-
 Sim simulate(char setup, Index n, std::uint64_t seed) {
-  Rng rng(seed);
-  Sim s{Matrix(n, kFeatures), Vector(n), Vector(n), Vector(n), Vector(n)};
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < kFeatures; ++j) s.X(i, j) = setup == 'A' ? rng.uniform() : rng.normal();
-    const double x1 = s.X(i, 0), x2 = s.X(i, 1), x3 = s.X(i, 2), x4 = s.X(i, 3), x5 = s.X(i, 4);
-    double b = 0.0;
-    switch (setup) {
-      case 'A':
-        b = std::sin(std::numbers::pi * x1 * x2) + 2.0 * (x3 - 0.5) * (x3 - 0.5) + x4 + 0.5 * x5;
-        s.e[i] = std::clamp(std::sin(std::numbers::pi * x1 * x2), 0.1, 0.9);
-        s.tau[i] = 0.5 * (x1 + x2);
-        break;
-      case 'B':
-        b = std::max({x1 + x2, x3, 0.0}) + std::max(x4 + x5, 0.0);
-        s.e[i] = 0.5;
-        s.tau[i] = x1 + softplus(x2);
-        break;
-      case 'C':
-        b = 2.0 * softplus(x1 + x2 + x3);
-        s.e[i] = 1.0 / (1.0 + std::exp(x2 + x3));
-        s.tau[i] = 1.0;
-        break;
-      default:  // 'D'
-        b = 0.5 * (std::max(x1 + x2 + x3, 0.0) + std::max(x4 + x5, 0.0));
-        s.e[i] = 1.0 / (1.0 + std::exp(-x1) + std::exp(-x2));
-        s.tau[i] = std::max(x1 + x2 + x3, 0.0) - std::max(x4 + x5, 0.0);
-        break;
-    }
-    s.w[i] = rng.bernoulli(s.e[i]) ? 1.0 : 0.0;
-    s.y[i] = b + (s.w[i] - 0.5) * s.tau[i] + rng.normal();
-  }
-  return s;
+  return datasets::nie_wager(static_cast<datasets::NieWagerSetup>(setup), n, kFeatures, 1.0, seed);
 }
 
 double rmse(const Vector& estimate, const Vector& truth) {

@@ -1,0 +1,4 @@
+// tailor/datasets.hpp — simulated designs with known truth for tests, benchmarks and examples.
+#pragma once
+
+#include "tailor/datasets/causal_designs.hpp"
