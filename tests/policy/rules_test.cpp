@@ -124,3 +124,21 @@ TEST_CASE("argmax_policy and policy_value reject bad input with clear messages",
   CHECK_THROWS_WITH(policy_value(scores, IndexVector{{0, 0, 0}}),
                     Catch::Contains("policy_value: scores(2, 1) = nan"));
 }
+
+TEST_CASE("policy_value_difference is the paired difference of two policies' values", "[policy]") {
+  // Γ rows: the difference per row is [1, 2, 3, 6] for a = 1 vs b = 0 → mean 3, sd √(14/3).
+  const Matrix scores{{0.0, 1.0}, {1.0, 3.0}, {2.0, 5.0}, {-1.0, 5.0}};
+  const IndexVector ones = IndexVector::Ones(4), zeros = IndexVector::Zero(4);
+  const Estimate d = policy::policy_value_difference(scores, ones, zeros);
+  CHECK(d.value == Approx(3.0));
+  CHECK(d.std_error == Approx(std::sqrt(14.0 / 3.0) / 2.0));
+  CHECK(d.value == Approx(policy_value(scores, ones) - policy_value(scores, zeros)));
+  // A policy against itself: zero with zero standard error.
+  const Estimate same = policy::policy_value_difference(scores, ones, ones);
+  CHECK(same.value == 0.0);
+  CHECK(same.std_error == 0.0);
+  CHECK_THROWS_WITH(policy::policy_value_difference(scores, ones, IndexVector{{0, 1, 2, 0}}),
+                    Catch::Contains("policy_value_difference: actions[2] = 2"));
+  CHECK_THROWS_AS(policy::policy_value_difference(scores, ones, IndexVector::Zero(3)),
+                  ShapeMismatch);
+}

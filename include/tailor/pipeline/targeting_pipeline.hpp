@@ -16,10 +16,12 @@
 //     is applied to its τ̂ on fold k (a money budget is split across folds in proportion to
 //     their rows), so no row's decision comes from a model that saw its outcome
 //     (ope::cross_fit_policy). The same τ̂ is the out-of-fold CATE of every row.
-//  5. Off-policy evaluation: the doubly-robust value (Dudík, Langford & Li, ICML 2011;
-//     ope::estimator_scores with Estimator::dr) of the cross-fitted policy, of treat-all and
-//     of treat-none, with influence-function intervals, and their paired differences. The
-//     logging propensity is the effect model's clipped ê, the reward model its (μ̂₀, μ̂₁).
+//  5. Off-policy evaluation: one n × 2 matrix of doubly-robust scores Γ (policy/scores.hpp;
+//     Dudík, Langford & Li, ICML 2011; Athey & Wager 2021, eq. 3), built once from the effect
+//     model's nuisances (clipped ê, μ̂₀, μ̂₁); the value of the cross-fitted policy, of
+//     treat-all and of treat-none is mean Γ(i, πᵢ) with its standard error, and their paired
+//     differences (policy::policy_value_estimate / policy_value_difference). evaluate() scores
+//     any other decisions the same way.
 //     With treatment costs cᵢ the reward is the net outcome yᵢ − cᵢ·wᵢ (so q̂(x, 1) = μ̂₁ − c):
 //     values are per unit, net of what the treatment costs. With no costs they are E[Y(π)].
 // Cost: (K + 1) fits of the effect estimator (the K fold fits run in parallel over num_threads;
@@ -50,7 +52,6 @@
 #include "tailor/core/progress.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/learn/cross_fit.hpp"
-#include "tailor/ope/estimators.hpp"
 #include "tailor/ope/policy.hpp"
 #include "tailor/policy/budget.hpp"
 #include "tailor/policy/report.hpp"
@@ -256,28 +257,25 @@ struct TargetingResult {
   PolicyEvaluation evaluate(const Eigen::Ref<const IndexVector>& decisions, double level) const {
     const Index n = dr_scores.rows();
     check_rows("TargetingResult::evaluate", "decisions", decisions.size(), n, "the training rows");
-    Vector chosen(n);
     for (Index i = 0; i < n; ++i) {
       if (decisions[i] != 0 && decisions[i] != 1) {
         raise<DataError>("TargetingResult::evaluate: decisions[{}] = {}, expected 0 or 1", i,
                          decisions[i]);
       }
-      chosen[i] = dr_scores(i, decisions[i]);
     }
-    const auto value = [&](std::string name, const Vector& per_row) {
-      const double mean = per_row.mean();
-      const double se = std::sqrt((per_row.array() - mean).square().sum() /
-                                  (static_cast<double>(n) * static_cast<double>(n - 1)));
-      const Estimate e{mean, se};
+    const auto value = [&](std::string name, const Estimate& e) {
       return ValueEstimate{std::move(name), e, e.confidence_interval(level)};
     };
-    const Vector all = dr_scores.col(1), none = dr_scores.col(0);
-    return {value("learned", chosen),
-            value("treat-all", all),
-            value("treat-none", none),
-            value("learned - treat-all", chosen - all),
-            value("learned - treat-none", chosen - none),
-            value("treat-all - treat-none", all - none)};
+    const IndexVector all = IndexVector::Ones(n), none = IndexVector::Zero(n);
+    const auto difference = [&](const auto& a, const auto& b) {
+      return policy::policy_value_difference(dr_scores, a, b);
+    };
+    return {value("learned", policy::policy_value_estimate(dr_scores, decisions)),
+            value("treat-all", policy::policy_value_estimate(dr_scores, all)),
+            value("treat-none", policy::policy_value_estimate(dr_scores, none)),
+            value("learned - treat-all", difference(decisions, all)),
+            value("learned - treat-none", difference(decisions, none)),
+            value("treat-all - treat-none", difference(all, none))};
   }
 
   /// Segments whose AIPW effect is significantly negative ("sleeping dogs"), most negative
@@ -411,7 +409,6 @@ class TargetingPipeline {
                                    })
                       .col(0);
     result.treat = cross_fitted_decisions(result.folds, result.cate, rule, costs);
-    const ope::TargetPolicy learned = ope::TargetPolicy::deterministic(result.treat, 2);
     result.num_treated = result.treat.sum();
     result.share_treated = static_cast<double>(result.num_treated) / static_cast<double>(n);
     for (Index i = 0; i < n; ++i) {
@@ -424,33 +421,7 @@ class TargetingPipeline {
     const Vector net_mu1 = nu.mu1 - costs;
     result.dr_scores =
         policy::double_robust_scores(net_y, data.w(), nu.mu0, net_mu1, nu.propensity);
-    IndexVector logged(n);
-    Vector logged_propensity(n);
-    for (Index i = 0; i < n; ++i) {
-      logged[i] = data.w()[i] == 1.0 ? 1 : 0;
-      logged_propensity[i] = logged[i] == 1 ? nu.propensity[i] : 1.0 - nu.propensity[i];
-    }
-    const BanditData logged_data(data.X(), logged, net_y, logged_propensity, 2);
-    ope::Nuisances ope_nuisances;
-    ope_nuisances.reward.resize(n, 2);
-    ope_nuisances.reward.col(0) = nu.mu0;
-    ope_nuisances.reward.col(1) = net_mu1;
-    const auto scores_of = [&](const ope::TargetPolicy& policy) {
-      return ope::estimator_scores(ope::Estimator::dr, logged_data, policy, ope_nuisances);
-    };
-    const ope::Scores s_learned = scores_of(learned);
-    const ope::Scores s_all = scores_of(ope::TargetPolicy::treat_all(n));
-    const ope::Scores s_none = scores_of(ope::TargetPolicy::treat_none(n));
-    const auto value = [&](std::string name, const Estimate& e) {
-      return ValueEstimate{std::move(name), e, e.confidence_interval(params_.level)};
-    };
-    PolicyEvaluation& ev = result.evaluation;
-    ev.learned = value("learned", s_learned.estimate());
-    ev.treat_all = value("treat-all", s_all.estimate());
-    ev.treat_none = value("treat-none", s_none.estimate());
-    ev.learned_minus_treat_all = value("learned - treat-all", ope::difference(s_learned, s_all));
-    ev.learned_minus_treat_none = value("learned - treat-none", ope::difference(s_learned, s_none));
-    ev.treat_all_minus_treat_none = value("treat-all - treat-none", ope::difference(s_all, s_none));
+    result.evaluation = result.evaluate(result.treat, params_.level);
     return result;
   }
 

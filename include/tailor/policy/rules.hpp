@@ -9,7 +9,10 @@
 //   policy_value     V̂(π) = (1/n) Σᵢ Γ(i, πᵢ), the doubly-robust value estimate of π (Athey &
 //                    Wager 2021, eq. 3 and Thm. 1); policy_value_estimate adds its standard
 //                    error sd(Γ(i, πᵢ))/√n (sample sd, n − 1), valid for a policy fixed in
-//                    advance (not one learned on the same rows).
+//                    advance (not one learned on the same rows);
+//                    policy_value_difference the paired difference of two policies' values.
+// These evaluate every policy from one n × K score matrix Γ (policy/scores.hpp), built once: the
+// targeting pipeline's learned, treat-all and treat-none values all come from here.
 // Costs O(n) (O(n·K) for argmax_policy).
 #pragma once
 
@@ -37,6 +40,22 @@ inline void check_scores(std::string_view context, const MatrixRef& scores) {
 }
 
 /// Checks that actions has one entry in 0..K−1 per row of scores.
+/// Mean of value(i) over i < n with its standard error sd/√n (+inf when n < 2).
+template <class Value>
+Estimate mean_estimate(Index n, Value&& value) {
+  double sum = 0.0;
+  for (Index i = 0; i < n; ++i) sum += value(i);
+  const double mean = sum / static_cast<double>(n);
+  if (n < 2) return Estimate{mean, std::numeric_limits<double>::infinity()};
+  double ss = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    const double d = value(i) - mean;
+    ss += d * d;
+  }
+  const double sd = std::sqrt(ss / static_cast<double>(n - 1));
+  return Estimate{mean, sd / std::sqrt(static_cast<double>(n))};
+}
+
 inline void check_actions(std::string_view context, const Eigen::Ref<const IndexVector>& actions,
                           Index rows, Index num_actions) {
   check_rows(context, "actions", actions.size(), rows, "the rows of scores");
@@ -115,18 +134,22 @@ inline Estimate policy_value_estimate(const MatrixRef& scores,
   constexpr std::string_view kContext = "policy_value_estimate";
   detail::check_scores(kContext, scores);
   detail::check_actions(kContext, actions, scores.rows(), scores.cols());
-  const Index n = scores.rows();
-  double sum = 0.0;
-  for (Index i = 0; i < n; ++i) sum += scores(i, actions[i]);
-  const double mean = sum / static_cast<double>(n);
-  if (n < 2) return Estimate{mean, std::numeric_limits<double>::infinity()};
-  double ss = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    const double d = scores(i, actions[i]) - mean;
-    ss += d * d;
-  }
-  const double sd = std::sqrt(ss / static_cast<double>(n - 1));
-  return Estimate{mean, sd / std::sqrt(static_cast<double>(n))};
+  return detail::mean_estimate(scores.rows(), [&](Index i) { return scores(i, actions[i]); });
+}
+
+/// V̂(π_a) − V̂(π_b) from the same scores, with the paired standard error of the per-row
+/// differences Γ(i, aᵢ) − Γ(i, bᵢ) (sd/√n; +inf for a single row): the comparison of two
+/// policies on one sample (e.g. learned vs treat-all). Same checks as policy_value (context
+/// "policy_value_difference").
+inline Estimate policy_value_difference(const MatrixRef& scores,
+                                        const Eigen::Ref<const IndexVector>& actions_a,
+                                        const Eigen::Ref<const IndexVector>& actions_b) {
+  constexpr std::string_view kContext = "policy_value_difference";
+  detail::check_scores(kContext, scores);
+  detail::check_actions(kContext, actions_a, scores.rows(), scores.cols());
+  detail::check_actions(kContext, actions_b, scores.rows(), scores.cols());
+  return detail::mean_estimate(
+      scores.rows(), [&](Index i) { return scores(i, actions_a[i]) - scores(i, actions_b[i]); });
 }
 
 }  // namespace tailor::policy
