@@ -279,8 +279,8 @@ TEST_CASE("causal forest: bit-identical for any thread count and after save/load
   CHECK_FALSE(identical(fit(2, 10).predict(test.X), b1.estimate));
 
   std::stringstream buffer;
-  one.save(buffer);
-  const auto loaded = cate::CausalForestModel::load(buffer);
+  tailor::save(one, buffer);
+  const auto loaded = tailor::load<cate::CausalForestModel>(buffer);
   const cate::EffectIntervals b2 = loaded.predict_interval(test.X);
   CHECK(identical(b2.estimate, b1.estimate));
   CHECK(identical(b2.std_error, b1.std_error));
@@ -297,10 +297,10 @@ TEST_CASE("causal forest: bit-identical for any thread count and after save/load
   // Corrupt or foreign input throws FormatError.
   const std::string bytes = buffer.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
-  CHECK_THROWS_AS(cate::CausalForestModel::load(truncated), FormatError);
+  CHECK_THROWS_AS(tailor::load<cate::CausalForestModel>(truncated), FormatError);
   std::stringstream other;
-  learn::RegressionForest({.num_trees = 2}).fit(s.X, s.y).save(other);
-  CHECK_THROWS_AS(cate::CausalForestModel::load(other), FormatError);
+  tailor::save(learn::RegressionForest({.num_trees = 2}).fit(s.X, s.y), other);
+  CHECK_THROWS_AS(tailor::load<cate::CausalForestModel>(other), FormatError);
 }
 
 TEST_CASE("causal forest: unset forest fields take the causal forest's defaults", "[cate]") {

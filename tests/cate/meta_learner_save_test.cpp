@@ -66,14 +66,14 @@ const BoostingClassifier kBoostingClassifier({.max_iter = 8,
 template <class Model>
 std::string bytes_of(const Model& model) {
   std::ostringstream out(std::ios::binary);
-  model.save(out);
+  tailor::save(model, out);
   return out.str();
 }
 
 template <class Model>
 Model load_bytes(const std::string& bytes) {
   std::istringstream in(bytes, std::ios::binary);
-  return Model::load(in);
+  return tailor::load<Model>(in);
 }
 
 /// save → load → everything the model reports is bit-identical, and re-saving gives the bytes.
@@ -105,11 +105,11 @@ void check_round_trip(const Model& model, const Matrix& X_new) {
 
 template <class M>
 concept CanSave = requires(const M& model, std::ostream& out) {
-  model.save(out);
+  tailor::save(model, out);
 };
 template <class M>
 concept CanLoad = requires(std::istream& in) {
-  M::load(in);
+  tailor::load<M>(in);
 };
 
 /// A base learner without save/load: predicts the weighted mean.

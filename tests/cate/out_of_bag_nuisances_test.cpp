@@ -9,6 +9,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
@@ -190,8 +191,8 @@ TEST_CASE("out-of-bag models save and load", "[cate]") {
       cate::XLearner<Forest, ForestClassifier>(oob_params(2), forest(2, 20), classifier(2, 20))
           .fit(data);
   std::stringstream buffer;
-  model.save(buffer);
-  const auto loaded = decltype(model)::load(buffer);
+  tailor::save(model, buffer);
+  const auto loaded = tailor::load<std::remove_cvref_t<decltype(model)>>(buffer);
   CHECK(loaded.predict(s.X) == model.predict(s.X));
   CHECK(loaded.average_effect().value == model.average_effect().value);
   CHECK(loaded.nuisances().mu1 == model.nuisances().mu1);

@@ -154,14 +154,14 @@ TEST_CASE("ClassificationForest: determinism, save/load", "[classification]") {
   CHECK(bit_identical(one.oob_proba(), four.oob_proba()));
 
   std::stringstream stream;
-  one.save(stream);
-  const auto loaded = ClassificationForestModel::load(stream);
+  tailor::save(one, stream);
+  const auto loaded = tailor::load<ClassificationForestModel>(stream);
   CHECK(loaded.num_classes() == 2);
   CHECK(bit_identical(one.predict_proba(train.X), loaded.predict_proba(train.X)));
   CHECK(bit_identical(one.oob_proba(), loaded.oob_proba()));
   const std::string bytes = stream.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() - 100));
-  CHECK_THROWS_AS(ClassificationForestModel::load(truncated), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<ClassificationForestModel>(truncated), tailor::FormatError);
 }
 
 TEST_CASE("ClassificationForest: bad input", "[classification]") {

@@ -62,8 +62,8 @@ double mean_log_loss(const Vector& p, const Vector& y) {
 template <class Model>
 Model round_trip(const Model& model) {
   std::stringstream buffer;
-  model.save(buffer);
-  return Model::load(buffer);
+  tailor::save(model, buffer);
+  return tailor::load<Model>(buffer);
 }
 
 }  // namespace
@@ -278,12 +278,12 @@ TEST_CASE("GradientBoosting: save -> load gives identical predictions", "[boosti
   CHECK(loaded_classifier.validation_loss() == classifier.validation_loss());
 
   std::stringstream buffer;
-  regression.save(buffer);
+  tailor::save(regression, buffer);
   const std::string bytes = buffer.str();
   std::istringstream truncated(bytes.substr(0, bytes.size() / 2));
-  CHECK_THROWS_AS(GradientBoostingRegressionModel::load(truncated), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<GradientBoostingRegressionModel>(truncated), tailor::FormatError);
   std::istringstream wrong_type(bytes);
-  CHECK_THROWS_WITH(GradientBoostingClassificationModel::load(wrong_type),
+  CHECK_THROWS_WITH(tailor::load<GradientBoostingClassificationModel>(wrong_type),
                     Catch::Contains("expected type tag 'learn::GradientBoostingClassifier'"));
   // A child index pointing backwards is rejected instead of looping forever.
   std::string corrupt = bytes;
@@ -298,7 +298,7 @@ TEST_CASE("GradientBoosting: save -> load gives identical predictions", "[boosti
   corrupt[at + 8] =
       0;  // left_child[0] = 0 (little-endian low byte; the rest are 0 for small trees)
   std::istringstream corrupt_in(corrupt);
-  CHECK_THROWS_WITH(GradientBoostingRegressionModel::load(corrupt_in),
+  CHECK_THROWS_WITH(tailor::load<GradientBoostingRegressionModel>(corrupt_in),
                     Catch::Contains("tree structure"));
 
   // A version-1 file stored num_threads after the baseline; it still loads (and is dropped).
@@ -310,7 +310,7 @@ TEST_CASE("GradientBoosting: save -> load gives identical predictions", "[boosti
   v1[version_at] = 1;
   v1.insert(baseline_end, std::string("\x03\0\0\0\0\0\0\0", 8));  // num_threads = 3
   std::istringstream v1_in(v1);
-  CHECK(GradientBoostingRegressionModel::load(v1_in).predict(X) == regression.predict(X));
+  CHECK(tailor::load<GradientBoostingRegressionModel>(v1_in).predict(X) == regression.predict(X));
 }
 
 TEST_CASE("GradientBoosting rejects bad input with precise messages", "[boosting]") {

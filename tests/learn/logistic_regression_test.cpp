@@ -255,8 +255,8 @@ TEST_CASE("LogisticRegression: save -> load gives identical predictions", "[logi
   const auto pr = make_problem(40, 3, 13);
   const auto model = LogisticRegression({.alpha = 0.3}).fit(pr.X, pr.y, pr.weights);
   std::stringstream buffer;
-  model.save(buffer);
-  const auto loaded = LogisticRegressionModel::load(buffer);
+  tailor::save(model, buffer);
+  const auto loaded = tailor::load<LogisticRegressionModel>(buffer);
   CHECK(loaded.coefficients() == model.coefficients());
   CHECK(loaded.intercept() == model.intercept());
   CHECK(loaded.converged() == model.converged());
@@ -265,6 +265,6 @@ TEST_CASE("LogisticRegression: save -> load gives identical predictions", "[logi
   std::stringstream ridge_like;
   tailor::BinaryWriter writer(ridge_like);
   writer.write_header("learn::Ridge", 1);
-  CHECK_THROWS_WITH(LogisticRegressionModel::load(ridge_like),
+  CHECK_THROWS_WITH(tailor::load<LogisticRegressionModel>(ridge_like),
                     Catch::Contains("expected type tag 'learn::LogisticRegression'"));
 }

@@ -204,8 +204,8 @@ TEST_CASE("RegressionForest: save -> load gives identical predictions", "[regres
   const auto model =
       RegressionForest({.num_trees = 10, .seed = 1, .num_threads = 1}).fit(train.X, train.y);
   std::stringstream stream;
-  model.save(stream);
-  const auto loaded = RegressionForestModel::load(stream);
+  tailor::save(model, stream);
+  const auto loaded = tailor::load<RegressionForestModel>(stream);
   CHECK(bit_identical(model.predict(train.X), loaded.predict(train.X)));
   CHECK(bit_identical(model.oob_predictions(), loaded.oob_predictions()));
   CHECK(loaded.num_trees() == 10);
@@ -214,9 +214,9 @@ TEST_CASE("RegressionForest: save -> load gives identical predictions", "[regres
   // Corrupt data throws FormatError: truncation and a flipped child index.
   const std::string bytes = stream.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
-  CHECK_THROWS_AS(RegressionForestModel::load(truncated), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<RegressionForestModel>(truncated), tailor::FormatError);
   std::stringstream wrong("not a model at all, definitely not");
-  CHECK_THROWS_AS(RegressionForestModel::load(wrong), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<RegressionForestModel>(wrong), tailor::FormatError);
 }
 
 TEST_CASE("RegressionForest: one ForestParams, defaults applied once", "[regression_forest]") {

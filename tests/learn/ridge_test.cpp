@@ -229,16 +229,16 @@ TEST_CASE("Ridge: save -> load gives identical predictions; corrupt files throw"
   const auto pr = make_problem(25, 3, 9);
   const auto model = Ridge({.alpha = 0.5, .standardize = true}).fit(pr.X, pr.y, pr.weights);
   std::stringstream buffer;
-  model.save(buffer);
+  tailor::save(model, buffer);
   const std::string bytes = buffer.str();
   std::istringstream in(bytes);
-  const auto loaded = tailor::learn::RidgeModel::load(in);
+  const auto loaded = tailor::load<tailor::learn::RidgeModel>(in);
   CHECK(loaded.intercept() == model.intercept());
   CHECK(loaded.coefficients() == model.coefficients());
   CHECK(loaded.predict(pr.X) == model.predict(pr.X));
 
   std::istringstream truncated(bytes.substr(0, bytes.size() - 5));
-  CHECK_THROWS_AS(tailor::learn::RidgeModel::load(truncated), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<tailor::learn::RidgeModel>(truncated), tailor::FormatError);
   std::istringstream garbage(std::string(64, 'x'));
-  CHECK_THROWS_WITH(tailor::learn::RidgeModel::load(garbage), Catch::Contains("bad magic"));
+  CHECK_THROWS_WITH(tailor::load<tailor::learn::RidgeModel>(garbage), Catch::Contains("bad magic"));
 }

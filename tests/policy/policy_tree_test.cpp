@@ -285,8 +285,8 @@ TEST_CASE("PolicyTree: save then load gives identical predictions", "[policy_tre
   random_problem(500, 4, 3, false, 21, X, G);
   const auto model = PolicyTree({.depth = 2, .max_bins = 32}).fit(X, G);
   std::stringstream buffer;
-  model.save(buffer);
-  const auto loaded = PolicyTreeModel::load(buffer);
+  tailor::save(model, buffer);
+  const auto loaded = tailor::load<PolicyTreeModel>(buffer);
   CHECK(loaded.nodes() == model.nodes());
   CHECK(loaded.training_value() == model.training_value());
   CHECK(loaded.num_actions() == 3);
@@ -296,17 +296,17 @@ TEST_CASE("PolicyTree: save then load gives identical predictions", "[policy_tre
   std::string bytes;
   {
     std::ostringstream out;
-    model.save(out);
+    tailor::save(model, out);
     bytes = out.str();
   }
   std::istringstream truncated(bytes.substr(0, bytes.size() - 5));
-  CHECK_THROWS_AS(PolicyTreeModel::load(truncated), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<PolicyTreeModel>(truncated), tailor::FormatError);
   std::string corrupt = bytes;
   corrupt[10] ^= 0x7f;  // format version
   std::istringstream corrupt_in(corrupt);
-  CHECK_THROWS_AS(PolicyTreeModel::load(corrupt_in), tailor::FormatError);
+  CHECK_THROWS_AS(tailor::load<PolicyTreeModel>(corrupt_in), tailor::FormatError);
   std::istringstream trailing(bytes + "x");
-  CHECK_THROWS_WITH(PolicyTreeModel::load(trailing), Catch::Contains("trailing"));
+  CHECK_THROWS_WITH(tailor::load<PolicyTreeModel>(trailing), Catch::Contains("trailing"));
 
   // A well-formed file whose root points back at itself must be rejected, not loop forever.
   std::ostringstream crafted;
@@ -323,7 +323,8 @@ TEST_CASE("PolicyTree: save then load gives identical predictions", "[policy_tre
   writer.write(std::vector<Index>{-1, 0, 1});
   writer.write(std::vector<Index>{10, 5, 5});
   std::istringstream crafted_in(crafted.str());
-  CHECK_THROWS_WITH(PolicyTreeModel::load(crafted_in), Catch::Contains("node 0 is invalid"));
+  CHECK_THROWS_WITH(tailor::load<PolicyTreeModel>(crafted_in),
+                    Catch::Contains("node 0 is invalid"));
 }
 
 TEST_CASE("PolicyTree: bad input throws with a message naming it", "[policy_tree]") {

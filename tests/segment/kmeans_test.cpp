@@ -194,8 +194,8 @@ TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
   const Blobs b = blobs(150, 3, 3, 5.0, 12);
   const auto m = KMeans({.num_clusters = 3, .n_init = 2}).fit(b.X);
   std::stringstream buffer;
-  m.save(buffer);
-  const auto loaded = KMeansModel::load(buffer);
+  tailor::save(m, buffer);
+  const auto loaded = tailor::load<KMeansModel>(buffer);
   CHECK(loaded.centers() == m.centers());
   CHECK(loaded.labels() == m.labels());
   CHECK(loaded.inertia() == m.inertia());
@@ -205,7 +205,7 @@ TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
   CHECK(loaded.transform(b.X) == m.transform(b.X));
   const std::string bytes = buffer.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() - 9));
-  CHECK_THROWS_AS(KMeansModel::load(truncated), FormatError);
+  CHECK_THROWS_AS(tailor::load<KMeansModel>(truncated), FormatError);
 
   // The free functions write the same bytes; re-saving a loaded model gives identical bytes.
   std::stringstream original(bytes), again;

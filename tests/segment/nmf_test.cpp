@@ -235,8 +235,8 @@ TEST_CASE("NmfModel save and load round-trip", "[segment][nmf]") {
   const Planted d = planted(80, 6, 2, 0.05, 3);
   const NmfModel m = Nmf({.num_components = 2, .alpha_W = 0.01, .max_iter = 30}).fit(d.X);
   std::stringstream buffer;
-  m.save(buffer);
-  const NmfModel loaded = NmfModel::load(buffer);
+  tailor::save(m, buffer);
+  const NmfModel loaded = tailor::load<NmfModel>(buffer);
   CHECK(loaded.W() == m.W());
   CHECK(loaded.H() == m.H());
   CHECK(loaded.objective_trace() == m.objective_trace());
@@ -247,7 +247,7 @@ TEST_CASE("NmfModel save and load round-trip", "[segment][nmf]") {
   CHECK(loaded.transform(d.X) == m.transform(d.X));
   std::string bytes = buffer.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
-  CHECK_THROWS_AS(NmfModel::load(truncated), FormatError);
+  CHECK_THROWS_AS(tailor::load<NmfModel>(truncated), FormatError);
 }
 
 TEST_CASE("Nmf rejects bad input", "[segment][nmf]") {

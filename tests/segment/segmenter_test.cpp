@@ -97,15 +97,15 @@ TEST_CASE("Segmenter is thread-count invariant and round-trips through save/load
   CHECK(a.kmeans().centers() == c.kmeans().centers());
   CHECK(a.nmf().H() == c.nmf().H());
   std::stringstream buffer;
-  a.save(buffer);
-  const auto loaded = SegmenterModel::load(buffer);
+  tailor::save(a, buffer);
+  const auto loaded = tailor::load<SegmenterModel>(buffer);
   CHECK(loaded.labels() == a.labels());
   CHECK(loaded.predict(d.X) == a.predict(d.X));
   CHECK(loaded.embed(d.X) == a.embed(d.X));
   CHECK(loaded.nmf().H() == a.nmf().H());
   const std::string bytes = buffer.str();
   std::stringstream truncated(bytes.substr(0, bytes.size() / 3));
-  CHECK_THROWS_AS(SegmenterModel::load(truncated), FormatError);
+  CHECK_THROWS_AS(tailor::load<SegmenterModel>(truncated), FormatError);
 }
 
 TEST_CASE("Segmenter rejects bad input", "[segment][segmenter]") {

@@ -292,8 +292,8 @@ TEST_CASE("UpliftForest: deterministic for a seed and any num_threads; save/load
     CHECK_FALSE(identical(one, UpliftForest(params).fit(data).predict(train.X)));
 
     std::stringstream buffer;
-    model.save(buffer);
-    const auto loaded = UpliftForestModel::load(buffer);
+    tailor::save(model, buffer);
+    const auto loaded = tailor::load<UpliftForestModel>(buffer);
     CHECK(loaded.num_trees() == 40);
     CHECK(loaded.criterion() == c);
     CHECK(identical(loaded.predict(train.X), one));
@@ -306,14 +306,14 @@ TEST_CASE("UpliftForest: deterministic for a seed and any num_threads; save/load
     CHECK(identical(UpliftForest(params).fit(weighted).predict(train.X),
                     weighted_model.predict(train.X)));
     std::stringstream weighted_buffer;
-    weighted_model.save(weighted_buffer);
-    CHECK(identical(UpliftForestModel::load(weighted_buffer).predict(train.X),
+    tailor::save(weighted_model, weighted_buffer);
+    CHECK(identical(tailor::load<UpliftForestModel>(weighted_buffer).predict(train.X),
                     weighted_model.predict(train.X)));
 
     // A truncated file throws FormatError.
     const std::string bytes = buffer.str();
     std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
-    CHECK_THROWS_AS(UpliftForestModel::load(truncated), FormatError);
+    CHECK_THROWS_AS(tailor::load<UpliftForestModel>(truncated), FormatError);
   }
 }
 
@@ -379,5 +379,5 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
   CHECK_THROWS_WITH(model.predict(test_nan),
                     Catch::Contains("UpliftForestModel::predict: X(1, 4) = inf"));
   std::stringstream garbage("not a model");
-  CHECK_THROWS_AS(UpliftForestModel::load(garbage), FormatError);
+  CHECK_THROWS_AS(tailor::load<UpliftForestModel>(garbage), FormatError);
 }

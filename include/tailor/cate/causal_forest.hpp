@@ -356,7 +356,6 @@ class CausalForestModel : public EffectSummary {
     out.write(oob_predictions_);
     detail::write_overlap(out, diagnostics());
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
   /// cores (num_threads = 0); they are identical for any thread count.
@@ -398,7 +397,6 @@ class CausalForestModel : public EffectSummary {
                              std::move(w), std::move(weights), std::move(outcome),
                              std::move(treatment), std::move(oob), clip, std::move(d), 0);
   }
-  static CausalForestModel load(std::istream& in) { return tailor::load<CausalForestModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "cate::CausalForest";

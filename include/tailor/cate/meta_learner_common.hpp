@@ -254,18 +254,12 @@ class SecondStageModel : public EffectSummary {
     save_summary(out);
     tau_.save(out);
   }
-  void save(std::ostream& out) const requires Serializable<EffectModel> {
-    tailor::save(*this, out);
-  }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
   static SecondStageModel load(BinaryReader& in) requires Serializable<EffectModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     EffectModel tau = EffectModel::load(in);
     return SecondStageModel(std::move(tau), std::move(summary));
-  }
-  static SecondStageModel load(std::istream& in) requires Serializable<EffectModel> {
-    return tailor::load<SecondStageModel>(in);
   }
 
  private:

@@ -50,18 +50,12 @@ class SLearnerModel : public EffectSummary {
     save_summary(out);
     model_.save(out);
   }
-  void save(std::ostream& out) const requires Serializable<OutcomeModel> {
-    tailor::save(*this, out);
-  }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
   static SLearnerModel load(BinaryReader& in) requires Serializable<OutcomeModel> {
     in.read_header(kTypeTag, kVersion);
     EffectSummary summary = load_summary(in);
     OutcomeModel model = OutcomeModel::load(in);
     return SLearnerModel(std::move(model), std::move(summary));
-  }
-  static SLearnerModel load(std::istream& in) requires Serializable<OutcomeModel> {
-    return tailor::load<SLearnerModel>(in);
   }
 
  private:

@@ -37,9 +37,6 @@ class TLearnerModel : public EffectSummary {
     mu0_.save(out);
     mu1_.save(out);
   }
-  void save(std::ostream& out) const requires Serializable<OutcomeModel> {
-    tailor::save(*this, out);
-  }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
   static TLearnerModel load(BinaryReader& in) requires Serializable<OutcomeModel> {
     in.read_header(kTypeTag, kVersion);
@@ -47,9 +44,6 @@ class TLearnerModel : public EffectSummary {
     OutcomeModel mu0 = OutcomeModel::load(in);
     OutcomeModel mu1 = OutcomeModel::load(in);
     return TLearnerModel(std::move(mu0), std::move(mu1), std::move(summary));
-  }
-  static TLearnerModel load(std::istream& in) requires Serializable<OutcomeModel> {
-    return tailor::load<TLearnerModel>(in);
   }
 
  private:

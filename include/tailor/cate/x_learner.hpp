@@ -64,10 +64,6 @@ class XLearnerModel : public EffectSummary {
     out.write(propensity_.has_value());
     if (propensity_) propensity_->save(out);
   }
-  void save(std::ostream& out) const requires Serializable<EffectModel> &&
-      Serializable<PropensityModel> {
-    tailor::save(*this, out);
-  }
   /// Loads what save wrote; corrupt, truncated or foreign data throws FormatError.
   static XLearnerModel load(BinaryReader& in) requires Serializable<EffectModel> &&
       Serializable<PropensityModel> {
@@ -89,10 +85,6 @@ class XLearnerModel : public EffectSummary {
     if (in.read<bool>("has_propensity_model")) propensity.emplace(PropensityModel::load(in));
     return XLearnerModel(std::move(tau0), std::move(tau1), std::move(propensity), constant, clip,
                          std::move(summary));
-  }
-  static XLearnerModel load(std::istream& in) requires Serializable<EffectModel> &&
-      Serializable<PropensityModel> {
-    return tailor::load<XLearnerModel>(in);
   }
 
  private:

@@ -573,12 +573,10 @@ class BoostingModelBase {
     out.write_header(Derived::kTypeTag, kVersion);
     ensemble_.save_payload(out);
   }
-  void save(std::ostream& out) const { tailor::save(static_cast<const Derived&>(*this), out); }
   static Derived load(BinaryReader& in) {
     const std::uint32_t version = in.read_header(Derived::kTypeTag, kVersion);
     return Derived(BoostedEnsemble::load_payload(in, Derived::kLoss, version));
   }
-  static Derived load(std::istream& in) { return tailor::load<Derived>(in); }
 
  protected:
   explicit BoostingModelBase(BoostedEnsemble ensemble) : ensemble_(std::move(ensemble)) {}

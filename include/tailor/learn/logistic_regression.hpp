@@ -106,7 +106,6 @@ class LogisticRegressionModel {
     out.write(converged_);
     out.write(static_cast<std::int64_t>(iterations_));
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Loads what save wrote; a corrupt or foreign file throws FormatError.
   static LogisticRegressionModel load(BinaryReader& in) {
     in.read_header(kTypeTag, kVersion);
@@ -120,9 +119,6 @@ class LogisticRegressionModel {
                          in.context(), coefficients.size(), iterations);
     }
     return LogisticRegressionModel(std::move(coefficients), intercept, converged, iterations);
-  }
-  static LogisticRegressionModel load(std::istream& in) {
-    return tailor::load<LogisticRegressionModel>(in);
   }
 
  private:

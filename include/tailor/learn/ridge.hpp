@@ -60,7 +60,6 @@ class RidgeModel {
     out.write(coefficients_);
     out.write(intercept_);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Loads what save wrote; a corrupt or foreign file throws FormatError.
   static RidgeModel load(BinaryReader& in) {
     in.read_header(kTypeTag, kVersion);
@@ -73,7 +72,6 @@ class RidgeModel {
     }
     return RidgeModel(std::move(coefficients), intercept);
   }
-  static RidgeModel load(std::istream& in) { return tailor::load<RidgeModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "learn::Ridge";

@@ -145,7 +145,6 @@ class PolicyTreeModel {
     out.write(action);
     out.write(size);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError.
   static PolicyTreeModel load(BinaryReader& in) {
@@ -200,7 +199,6 @@ class PolicyTreeModel {
     }
     return model;
   }
-  static PolicyTreeModel load(std::istream& in) { return tailor::load<PolicyTreeModel>(in); }
 
  private:
   friend class PolicyTree;

@@ -469,12 +469,10 @@ class KMeansModel {
     out.write_header(kTypeTag, kVersion);
     write_payload(out);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Reads version 2 or 1 (whose num_threads is skipped); corrupt data throws FormatError.
   static KMeansModel load(BinaryReader& in) {
     return read_payload(in, in.read_header(kTypeTag, kVersion));
   }
-  static KMeansModel load(std::istream& in) { return tailor::load<KMeansModel>(in); }
 
  private:
   friend class SegmenterModel;  // reads version-1 Segmenter files, whose K-Means had no header

@@ -347,12 +347,10 @@ class NmfModel {
     out.write_header(kTypeTag, kVersion);
     write_payload(out);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
   /// Reads version 2 or 1 (whose num_threads is skipped); corrupt data throws FormatError.
   static NmfModel load(BinaryReader& in) {
     return read_payload(in, in.read_header(kTypeTag, kVersion));
   }
-  static NmfModel load(std::istream& in) { return tailor::load<NmfModel>(in); }
 
  private:
   friend class SegmenterModel;  // reads version-1 Segmenter files, whose NMF had no header

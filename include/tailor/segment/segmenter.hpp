@@ -100,8 +100,6 @@ class SegmenterModel {
     if (nmf_) nmf_->save(w);
     kmeans_.save(w);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
-  static SegmenterModel load(std::istream& in) { return tailor::load<SegmenterModel>(in); }
   /// Reads version 2, or version 1 (nested payloads without headers); corrupt or foreign data
   /// throws FormatError.
   static SegmenterModel load(BinaryReader& r) {

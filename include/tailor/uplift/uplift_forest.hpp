@@ -379,7 +379,6 @@ class UpliftForestModel {
     out.write(fallback_treated_);
     out.write(fallback_control_);
   }
-  void save(std::ostream& out) const { tailor::save(*this, out); }
 
   /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
   /// cores (num_threads = 0); they are identical for any thread count.
@@ -405,7 +404,6 @@ class UpliftForestModel {
     return UpliftForestModel(std::move(forest), static_cast<UpliftCriterion>(criterion), weighted,
                              treated, control, 0);
   }
-  static UpliftForestModel load(std::istream& in) { return tailor::load<UpliftForestModel>(in); }
 
  private:
   static constexpr std::string_view kTypeTag = "uplift::UpliftForest";

@@ -38,7 +38,6 @@ class ForestModelBase {
     forest_.save(out);
     out.write(oob_);
   }
-  void save(std::ostream& out) const { tailor::save(static_cast<const Derived&>(*this), out); }
   /// Loads what save wrote; corrupt or foreign data throws FormatError. Predictions use all
   /// cores (num_threads = 0); they are identical for any thread count.
   static Derived load(BinaryReader& in) {
@@ -48,7 +47,6 @@ class ForestModelBase {
     Derived::check_loaded(forest, oob, in);
     return Derived(std::move(forest), std::move(oob), 0);
   }
-  static Derived load(std::istream& in) { return tailor::load<Derived>(in); }
 
  protected:
   ForestModelBase(tree::Forest forest, Oob oob, Index num_threads)
