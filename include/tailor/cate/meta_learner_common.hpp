@@ -119,14 +119,7 @@ inline Vector weights_of(const CausalData& data, const std::vector<Index>& rows)
   return data.sample_weights()(rows).eval();
 }
 
-inline std::vector<Index> rows_where(const VectorRef& w, double arm,
-                                     const std::vector<Index>& among) {
-  std::vector<Index> out;
-  for (Index i : among) {
-    if (w[i] == arm) out.push_back(i);
-  }
-  return out;
-}
+using learn::detail::rows_where;
 
 inline std::vector<Index> all_rows(Index n) {
   std::vector<Index> rows(static_cast<std::size_t>(n));

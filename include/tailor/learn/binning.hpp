@@ -44,8 +44,9 @@ inline constexpr Index kMaxBins = 4096;
 
 /// Throws InvalidArgument unless 2 <= max_bins <= kMaxBins ("{context}: max_bins = 1, expected a
 /// value in [2, 4096]"); every binned learner's options check uses it.
-inline void check_max_bins(std::string_view context, Index max_bins) {
-  check_param(max_bins >= 2 && max_bins <= kMaxBins, context, "max_bins", max_bins,
+inline void check_max_bins(std::string_view context, Index max_bins,
+                           std::string_view name = "max_bins") {
+  check_param(max_bins >= 2 && max_bins <= kMaxBins, context, name, max_bins,
               "a value in [2, 4096]");
 }
 

@@ -48,6 +48,17 @@ inline Eigen::VectorXd take_entries(const VectorRef& v, const std::vector<Index>
   return out;
 }
 
+/// The rows of `among` (in order) whose label equals `value`: one treatment arm's or one logged
+/// action's training rows of a fold.
+template <class Labels, class T>
+std::vector<Index> rows_where(const Labels& labels, T value, const std::vector<Index>& among) {
+  std::vector<Index> out;
+  for (Index i : among) {
+    if (labels[i] == value) out.push_back(i);
+  }
+  return out;
+}
+
 /// Shape and value checks shared by the cross-fitting functions. Values are checked here, not
 /// only by the learner, so that a message names the row of the full data, not of a fold.
 inline void check_cross_fit_inputs(std::string_view context, const MatrixRef& X, const VectorRef& y,

@@ -154,10 +154,7 @@ Eigen::MatrixXd cross_fit_reward_model(const L& learner, const BanditData& data,
           return q;
         }
         const Index a = part;
-        std::vector<Index> rows;
-        for (Index i : train) {
-          if (data.action()[i] == a) rows.push_back(i);
-        }
+        const std::vector<Index> rows = learn::detail::rows_where(data.action(), a, train);
         if (rows.empty()) {
           raise<DataError>(
               "{}: action {} has no logged rows outside fold {}, expected at least 1 (use the "

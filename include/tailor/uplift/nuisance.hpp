@@ -107,10 +107,8 @@ NuisanceEstimates cross_fit_nuisance(
           const Matrix proba = model.predict_proba(X_test);
           return Matrix(proba.col(proba.cols() - 1));
         }
-        std::vector<Index> rows;
-        for (Index i : train) {
-          if (w[i] == static_cast<double>(part - 1)) rows.push_back(i);
-        }
+        const std::vector<Index> rows =
+            learn::detail::rows_where(w, static_cast<double>(part - 1), train);
         const auto model = outcome_learner.fit(take_rows(X, rows), take_entries(y, rows),
                                                take_entries(sample_weights, rows));
         return Matrix(model.predict(X_test));

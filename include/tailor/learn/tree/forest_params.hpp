@@ -184,12 +184,11 @@ inline ResolvedForestParams resolve_forest_params(const ForestParams& p,
               "0 (unlimited) or positive");
   check_param(r.honesty_fraction > 0.0 && r.honesty_fraction < 1.0, context,
               name("honesty_fraction"), r.honesty_fraction, "a value in (0, 1)");
-  if (defaults.max_bins == 0) {
+  if (defaults.max_bins == 0) {  // 0 = by n is a value this forest accepts
     check_param(r.max_bins == 0 || (r.max_bins >= 2 && r.max_bins <= kMaxBins), context,
                 name("max_bins"), r.max_bins, "0 (auto) or a value in [2, 4096]");
   } else {
-    check_param(r.max_bins >= 2 && r.max_bins <= kMaxBins, context, name("max_bins"), r.max_bins,
-                "a value in [2, 4096]");
+    check_max_bins(context, r.max_bins, name("max_bins"));
   }
   check_param(r.num_threads >= 0, context, name("num_threads"), r.num_threads,
               "0 (all cores) or a positive count");
