@@ -226,3 +226,300 @@ TEST_CASE("adjusted_rand_index rejects bad input", "[metrics]") {
                     Catch::Contains("labels_b[2] = -3"));
   CHECK_THROWS_AS(metrics::adjusted_rand_index(V{}, V{}), tailor::DataError);
 }
+
+namespace {
+// Repeats row i of `v` w[i] times (w integer): the unweighted data equivalent to weights w.
+Eigen::VectorXd repeat_rows(const Eigen::VectorXd& v, const Eigen::VectorXd& w) {
+  std::vector<double> out;
+  for (Index i = 0; i < v.size(); ++i) {
+    for (int k = 0; k < static_cast<int>(w[i]); ++k) out.push_back(v[i]);
+  }
+  return Eigen::Map<const Eigen::VectorXd>(out.data(), static_cast<Index>(out.size()));
+}
+
+std::vector<Index> repeat_groups(const std::vector<Index>& g, const Eigen::VectorXd& w) {
+  std::vector<Index> out;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    for (int k = 0; k < static_cast<int>(w[static_cast<Index>(i)]); ++k) out.push_back(g[i]);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("normalized_entropy by hand", "[metrics]") {
+  // Predicting the base rate p̄ for every row gives NE = 1: y = [1,0,0,0], p̄ = 0.25, log loss
+  // = (−ln 0.25 − 3 ln 0.75) / 4 = −(0.25 ln 0.25 + 0.75 ln 0.75) = H(0.25).
+  CHECK(metrics::normalized_entropy(vec({1, 0, 0, 0}), Eigen::VectorXd::Constant(4, 0.25)) ==
+        Approx(1.0).epsilon(1e-15));
+  // Weighted base rate: weights [1,3] on y = [1,0] give p̄ = 0.25 again.
+  CHECK(metrics::normalized_entropy(vec({1, 0}), vec({0.25, 0.25}), vec({1, 3})) ==
+        Approx(1.0).epsilon(1e-15));
+
+  const Eigen::VectorXd y = vec({1, 0, 1});
+  const Eigen::VectorXd p = vec({0.8, 0.4, 0.5});
+  // log loss 0.4757054519 (see log_loss above); p̄ = 2/3, H = −(⅔ ln ⅔ + ⅓ ln ⅓) = 0.6365141683;
+  // NE = 0.4757054519 / 0.6365141683 = 0.7473603504.
+  CHECK(metrics::normalized_entropy(y, p) == Approx(0.7473603504).epsilon(1e-9));
+  // Weights [1,2,1]: log loss 0.4844854949, p̄ = 2/4 = ½, H = ln 2 = 0.6931471806 → 0.6989648208.
+  const Eigen::VectorXd w = vec({1, 2, 1});
+  CHECK(metrics::normalized_entropy(y, p, w) == Approx(0.6989648208).epsilon(1e-9));
+  // Integer weights equal repeated rows.
+  CHECK(metrics::normalized_entropy(y, p, w) ==
+        Approx(metrics::normalized_entropy(repeat_rows(y, w), repeat_rows(p, w))).epsilon(1e-14));
+  // Clipping as in log_loss: p = 0 for a positive costs −ln(1e-15); with eps = 1e-3, −ln(1e-3).
+  const Eigen::VectorXd y01 = vec({1, 0});
+  const Eigen::VectorXd p00 = vec({0.0, 0.0});
+  CHECK(metrics::normalized_entropy(y01, p00) ==
+        Approx(metrics::log_loss(y01, p00) / std::log(2.0)).epsilon(1e-15));
+  CHECK(metrics::normalized_entropy(y01, p00, Eigen::VectorXd(), 1e-3) ==
+        Approx((-std::log(1e-3) - std::log1p(-1e-3)) / 2.0 / std::log(2.0)).epsilon(1e-14));
+  // A perfect predictor has NE 0 (up to the clipping).
+  CHECK(metrics::normalized_entropy(y01, vec({1.0, 0.0})) < 1e-14);
+}
+
+TEST_CASE("normalized_entropy rejects bad input", "[metrics]") {
+  const Eigen::VectorXd y = vec({1, 0, 1});
+  const Eigen::VectorXd p = vec({0.8, 0.4, 0.5});
+  // One class: the base-rate entropy is 0.
+  CHECK_THROWS_WITH(metrics::normalized_entropy(vec({1, 1, 1}), p),
+                    Catch::Contains("normalized_entropy: y_true has positive weight 3 and negative "
+                                    "weight 0, expected both classes"));
+  CHECK_THROWS_AS(metrics::normalized_entropy(vec({0, 0, 0}), p), tailor::DataError);
+  // The negative class present only with zero weight.
+  CHECK_THROWS_AS(metrics::normalized_entropy(y, p, vec({1, 0, 1})), tailor::DataError);
+  CHECK_THROWS_WITH(
+      metrics::normalized_entropy(y, vec({0.8, 1.5, 0.5})),
+      Catch::Contains("normalized_entropy: prob[1] = 1.5, expected a probability in [0, 1]"));
+  CHECK_THROWS_WITH(metrics::normalized_entropy(y, vec({NAN, 0.4, 0.5})),
+                    Catch::Contains("normalized_entropy: prob[0] = nan, expected a finite value"));
+  CHECK_THROWS_WITH(metrics::normalized_entropy(vec({1, 0.5, 0}), p),
+                    Catch::Contains("normalized_entropy: y_true[1] = 0.5, expected 0 or 1"));
+  CHECK_THROWS_AS(metrics::normalized_entropy(y, vec({0.8, 0.4})), tailor::ShapeMismatch);
+  CHECK_THROWS_WITH(metrics::normalized_entropy(y, vec({0.8, 0.4})),
+                    Catch::Contains("normalized_entropy: prob has 2 entries, expected 3"));
+  CHECK_THROWS_WITH(metrics::normalized_entropy(y, p, vec({1, 1})),
+                    Catch::Contains("normalized_entropy: weights has 2 rows, expected 3"));
+  CHECK_THROWS_AS(metrics::normalized_entropy(y, p, Eigen::VectorXd(), 0.5),
+                  tailor::InvalidArgument);
+}
+
+TEST_CASE("calibration_ratio by hand", "[metrics]") {
+  const Eigen::VectorXd y = vec({1, 0, 1});
+  const Eigen::VectorXd p = vec({0.8, 0.4, 0.5});
+  // Σp = 0.8 + 0.4 + 0.5 = 1.7 expected clicks, Σy = 2 observed → 0.85.
+  CHECK(metrics::calibration_ratio(y, p) == Approx(0.85).epsilon(1e-15));
+  // Weights [1,2,1]: Σwp = 0.8 + 0.8 + 0.5 = 2.1, Σwy = 2 → 1.05.
+  const Eigen::VectorXd w = vec({1, 2, 1});
+  CHECK(metrics::calibration_ratio(y, p, w) == Approx(1.05).epsilon(1e-15));
+  CHECK(metrics::calibration_ratio(y, p, w) ==
+        Approx(metrics::calibration_ratio(repeat_rows(y, w), repeat_rows(p, w))).epsilon(1e-15));
+  // Calibrated in the mean: Σp = 0.3 + 0.7 = 1 = Σy.
+  CHECK(metrics::calibration_ratio(vec({0, 1}), vec({0.3, 0.7})) == Approx(1.0).epsilon(1e-15));
+
+  CHECK_THROWS_WITH(metrics::calibration_ratio(vec({0, 0, 0}), p),
+                    Catch::Contains("calibration_ratio: y_true has positive weight 0, expected at "
+                                    "least one positive"));
+  // The only click has zero weight.
+  CHECK_THROWS_AS(metrics::calibration_ratio(vec({1, 0}), vec({0.5, 0.5}), vec({0, 1})),
+                  tailor::DataError);
+  CHECK_THROWS_WITH(metrics::calibration_ratio(vec({1, 2, 0}), p),
+                    Catch::Contains("calibration_ratio: y_true[1] = 2, expected 0 or 1"));
+  CHECK_THROWS_WITH(
+      metrics::calibration_ratio(y, vec({0.8, 0.4, -0.5})),
+      Catch::Contains("calibration_ratio: prob[2] = -0.5, expected a probability in [0, 1]"));
+  CHECK_THROWS_WITH(metrics::calibration_ratio(vec({1, NAN, 0}), p),
+                    Catch::Contains("calibration_ratio: y_true[1] = nan, expected a finite value"));
+  CHECK_THROWS_AS(metrics::calibration_ratio(y, vec({0.8})), tailor::ShapeMismatch);
+}
+
+TEST_CASE("group_auc by hand", "[metrics]") {
+  // Rows interleaved across groups 7, 3 and 5:
+  //   group 7: rows 0, 4: y = [1,0], s = [0.9,0.1] → AUC 1, n = 2.
+  //   group 3: rows 1, 3, 5, 7: y = [1,0,1,0], s = [0.8,0.6,0.2,0.4]; pairs (pos, neg):
+  //            (0.8,0.6)=1 (0.8,0.4)=1 (0.2,0.6)=0 (0.2,0.4)=0 → AUC 2/4 = 0.5, n = 4.
+  //   group 5: rows 2, 6: only negatives → skipped.
+  // GAUC = (2·1 + 4·0.5) / (2 + 4) = 4/6.
+  const Eigen::VectorXd y = vec({1, 1, 0, 0, 0, 1, 0, 0});
+  const Eigen::VectorXd s = vec({0.9, 0.8, 0.3, 0.6, 0.1, 0.2, 0.7, 0.4});
+  const std::vector<Index> g = {7, 3, 5, 3, 7, 3, 5, 3};
+  CHECK(metrics::group_auc(y, s, g) == Approx(4.0 / 6.0).epsilon(1e-15));
+
+  // Weights [1,3,5,1,3,1,5,1]: group 7 has w = [1,3] → AUC 1, n_g = 4. Group 3: positives
+  // 0.8→3, 0.2→1 (W₁ = 4), negatives 0.6→1, 0.4→1 (W₀ = 2); concordant = 3·1 + 3·1 = 6 →
+  // AUC 6/8 = 0.75, n_g = 6. Group 5 skipped. GAUC = (4·1 + 6·0.75) / 10 = 0.85.
+  const Eigen::VectorXd w = vec({1, 3, 5, 1, 3, 1, 5, 1});
+  CHECK(metrics::group_auc(y, s, g, w) == Approx(0.85).epsilon(1e-15));
+  // Integer weights equal repeated rows (group sizes become weight sums).
+  CHECK(metrics::group_auc(y, s, g, w) ==
+        Approx(metrics::group_auc(repeat_rows(y, w), repeat_rows(s, w), repeat_groups(g, w)))
+            .epsilon(1e-15));
+  // Group 7's negative has zero weight: the group is skipped → GAUC = AUC of group 3 = 0.75.
+  CHECK(metrics::group_auc(y, s, g, vec({1, 3, 5, 1, 0, 1, 5, 1})) == Approx(0.75).epsilon(1e-15));
+
+  // Ties inside a group count one half, as in roc_auc: y = [1,0,1,0] all tied → 0.5.
+  CHECK(metrics::group_auc(vec({1, 0, 1, 0}), vec({2, 2, 2, 2}), std::vector<Index>{1, 1, 1, 1}) ==
+        0.5);
+  // A single group (ids negative or not: only equality matters) is roc_auc.
+  CHECK(metrics::group_auc(y, s, std::vector<Index>(8, -4), w) ==
+        Approx(metrics::roc_auc(y, s, w)).epsilon(1e-15));
+}
+
+TEST_CASE("group_auc equals the size-weighted mean of per-group roc_auc on random data",
+          "[metrics]") {
+  tailor::Rng rng(23);
+  const Index n = 400;
+  const Index num_groups = 6;
+  Eigen::VectorXd y(n), s(n), w(n);
+  std::vector<Index> g(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    g[static_cast<std::size_t>(i)] = static_cast<Index>(rng.uniform_index(num_groups));
+    // Group 0 holds only negatives and must be skipped.
+    const bool positive = g[static_cast<std::size_t>(i)] != 0 && rng.bernoulli(0.3);
+    y[i] = positive ? 1.0 : 0.0;
+    s[i] = static_cast<double>(rng.uniform_index(10)) + (positive ? 2.0 : 0.0);
+    w[i] = rng.uniform(0.0, 2.0);
+  }
+  for (const bool weighted : {false, true}) {
+    double num = 0.0;
+    double den = 0.0;
+    for (Index k = 1; k < num_groups; ++k) {
+      std::vector<double> yk, sk, wk;
+      for (Index i = 0; i < n; ++i) {
+        if (g[static_cast<std::size_t>(i)] != k) continue;
+        yk.push_back(y[i]);
+        sk.push_back(s[i]);
+        wk.push_back(weighted ? w[i] : 1.0);
+      }
+      const auto m = static_cast<Index>(yk.size());
+      const Eigen::Map<const Eigen::VectorXd> ym(yk.data(), m), sm(sk.data(), m), wm(wk.data(), m);
+      num += wm.sum() * metrics::roc_auc(ym, sm, wm);
+      den += wm.sum();
+    }
+    const double gauc = weighted ? metrics::group_auc(y, s, g, w) : metrics::group_auc(y, s, g);
+    CHECK(gauc == Approx(num / den).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("group_auc rejects bad input", "[metrics]") {
+  const Eigen::VectorXd y = vec({1, 0, 1});
+  const Eigen::VectorXd s = vec({0.1, 0.2, 0.3});
+  const std::vector<Index> g = {0, 0, 1};
+  CHECK_THROWS_AS(metrics::group_auc(y, s, std::vector<Index>{0, 0}), tailor::ShapeMismatch);
+  CHECK_THROWS_WITH(
+      metrics::group_auc(y, s, std::vector<Index>{0, 0}),
+      Catch::Contains("group_auc: groups has 2 entries, expected 3 (the length of y_true)"));
+  // No group holds both classes.
+  CHECK_THROWS_WITH(metrics::group_auc(y, s, std::vector<Index>{0, 1, 2}),
+                    Catch::Contains("group_auc: none of the 3 groups has both classes"));
+  CHECK_THROWS_AS(metrics::group_auc(vec({1, 1, 1}), s, g), tailor::DataError);
+  // Group 0's negative has zero weight and group 1 is all positive.
+  CHECK_THROWS_AS(metrics::group_auc(y, s, g, vec({1, 0, 1})), tailor::DataError);
+  CHECK_THROWS_WITH(metrics::group_auc(vec({1, 3, 0}), s, g),
+                    Catch::Contains("group_auc: y_true[1] = 3, expected 0 or 1"));
+  CHECK_THROWS_WITH(metrics::group_auc(y, vec({0.1, 0.2, NAN}), g),
+                    Catch::Contains("group_auc: score[2] = nan, expected a finite value"));
+  CHECK_THROWS_WITH(metrics::group_auc(y, vec({0.1}), g),
+                    Catch::Contains("group_auc: score has 1 entries, expected 3"));
+}
+
+TEST_CASE("reliability_bins by hand", "[metrics]") {
+  // 6 rows into 3 bins of 2. Sorted by p: 0.1(y 0) 0.2(1) | 0.3(0) 0.5(0) | 0.6(1) 0.9(1)
+  // → mean predicted [0.15, 0.4, 0.75], observed rate [½, 0, 1], weight [2, 2, 2].
+  const Eigen::VectorXd y = vec({0, 1, 0, 1, 1, 0});
+  const Eigen::VectorXd p = vec({0.1, 0.9, 0.3, 0.2, 0.6, 0.5});
+  const metrics::ReliabilityBins bins = metrics::reliability_bins(y, p, 3);
+  REQUIRE(bins.weight.size() == 3);
+  CHECK(bins.mean_predicted[0] == Approx(0.15).epsilon(1e-15));
+  CHECK(bins.mean_predicted[1] == Approx(0.4).epsilon(1e-15));
+  CHECK(bins.mean_predicted[2] == Approx(0.75).epsilon(1e-15));
+  CHECK(bins.observed_rate == vec({0.5, 0.0, 1.0}));
+  CHECK(bins.weight == vec({2, 2, 2}));
+
+  // One bin is the overall means: Σp/6 = 2.6/6, Σy/6 = ½.
+  const metrics::ReliabilityBins one = metrics::reliability_bins(y, p, 1);
+  REQUIRE(one.weight.size() == 1);
+  CHECK(one.mean_predicted[0] == Approx(2.6 / 6.0).epsilon(1e-15));
+  CHECK(one.observed_rate[0] == 0.5);
+  CHECK(one.weight[0] == 6.0);
+
+  // 7 rows into 3 bins: row j goes to ⌊3(j + ½)/7⌋ = 0,0,1,1,1,2,2 → sizes 2, 3, 2.
+  const Eigen::VectorXd p7 = vec({0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07});
+  const metrics::ReliabilityBins seven =
+      metrics::reliability_bins(vec({0, 0, 0, 1, 0, 1, 0}), p7, 3);
+  CHECK(seven.weight == vec({2, 3, 2}));
+  CHECK(seven.mean_predicted[1] == Approx(0.04).epsilon(1e-14));
+  CHECK(seven.observed_rate[1] == Approx(1.0 / 3.0).epsilon(1e-15));
+
+  // n < num_bins: each row is its own bin (2 bins), in increasing order of prediction.
+  const metrics::ReliabilityBins few = metrics::reliability_bins(vec({1, 0}), vec({0.7, 0.2}), 5);
+  CHECK(few.mean_predicted == vec({0.2, 0.7}));
+  CHECK(few.observed_rate == vec({0.0, 1.0}));
+  CHECK(few.weight == vec({1, 1}));
+
+  // Tied predictions are cut by row index: rows {0,1} and {2,3}.
+  const metrics::ReliabilityBins tied =
+      metrics::reliability_bins(vec({1, 0, 0, 0}), Eigen::VectorXd::Constant(4, 0.01), 2);
+  CHECK(tied.observed_rate == vec({0.5, 0.0}));
+  CHECK(tied.mean_predicted == vec({0.01, 0.01}));
+}
+
+TEST_CASE("reliability_bins with weights", "[metrics]") {
+  // Weights [2,1,1,2] (W = 6, bins of weight 2): weight midpoints 1, 2.5, 3.5, 5 → ⌊3·m/6⌋ =
+  // 0, 1, 1, 2. Bin 0: p 0.1, y 0; bin 1: p 0.2 (y 1), 0.3 (y 0) → mean 0.25, rate ½; bin 2:
+  // p 0.4, y 1.
+  const Eigen::VectorXd y = vec({0, 1, 0, 1});
+  const Eigen::VectorXd p = vec({0.1, 0.2, 0.3, 0.4});
+  const Eigen::VectorXd w = vec({2, 1, 1, 2});
+  const metrics::ReliabilityBins bins = metrics::reliability_bins(y, p, 3, w);
+  REQUIRE(bins.weight.size() == 3);
+  CHECK(bins.mean_predicted[0] == Approx(0.1).epsilon(1e-15));
+  CHECK(bins.mean_predicted[1] == Approx(0.25).epsilon(1e-15));
+  CHECK(bins.mean_predicted[2] == Approx(0.4).epsilon(1e-15));
+  CHECK(bins.observed_rate == vec({0.0, 0.5, 1.0}));
+  CHECK(bins.weight == vec({2, 2, 2}));
+  // No bin edge cuts a row's weight here, so integer weights equal repeated rows.
+  const metrics::ReliabilityBins repeated =
+      metrics::reliability_bins(repeat_rows(y, w), repeat_rows(p, w), 3);
+  CHECK(repeated.mean_predicted.isApprox(bins.mean_predicted, 1e-15));
+  CHECK(repeated.observed_rate == bins.observed_rate);
+  CHECK(repeated.weight == bins.weight);
+
+  // A heavy row leaves bins empty, which are dropped: weights [1,1,10], 4 bins (W = 12):
+  // midpoints 0.5, 1.5, 7 → ⌊4·m/12⌋ = 0, 0, 2 → two bins.
+  const metrics::ReliabilityBins heavy =
+      metrics::reliability_bins(vec({0, 1, 0}), vec({0.1, 0.2, 0.3}), 4, vec({1, 1, 10}));
+  REQUIRE(heavy.weight.size() == 2);
+  CHECK(heavy.mean_predicted[0] == Approx(0.15).epsilon(1e-15));
+  CHECK(heavy.mean_predicted[1] == 0.3);
+  CHECK(heavy.observed_rate == vec({0.5, 0.0}));
+  CHECK(heavy.weight == vec({2, 10}));
+
+  // Bins holding only zero-weight rows are dropped: weights [0,2,0], 3 bins (W = 2): positions
+  // 0, 1.5, 3 → bins 0, 1, 2 (clamped); bins 0 and 2 have no weight → one bin, row 1.
+  const metrics::ReliabilityBins zero =
+      metrics::reliability_bins(vec({0, 1, 0}), vec({0.1, 0.2, 0.3}), 3, vec({0, 2, 0}));
+  REQUIRE(zero.weight.size() == 1);
+  CHECK(zero.mean_predicted[0] == 0.2);
+  CHECK(zero.observed_rate[0] == 1.0);
+  CHECK(zero.weight[0] == 2.0);
+}
+
+TEST_CASE("reliability_bins rejects bad input", "[metrics]") {
+  const Eigen::VectorXd y = vec({1, 0, 1});
+  const Eigen::VectorXd p = vec({0.8, 0.4, 0.5});
+  CHECK_THROWS_WITH(metrics::reliability_bins(y, p, 0),
+                    Catch::Contains("reliability_bins: num_bins = 0, expected at least 1"));
+  CHECK_THROWS_AS(metrics::reliability_bins(y, p, -2), tailor::InvalidArgument);
+  CHECK_THROWS_WITH(
+      metrics::reliability_bins(y, vec({0.8, 0.4, 1.01}), 2),
+      Catch::Contains("reliability_bins: prob[2] = 1.01, expected a probability in [0, 1]"));
+  CHECK_THROWS_WITH(metrics::reliability_bins(y, vec({0.8, NAN, 0.5}), 2),
+                    Catch::Contains("reliability_bins: prob[1] = nan, expected a finite value"));
+  CHECK_THROWS_WITH(metrics::reliability_bins(vec({1, -1, 0}), p, 2),
+                    Catch::Contains("reliability_bins: y_true[1] = -1, expected 0 or 1"));
+  CHECK_THROWS_AS(metrics::reliability_bins(y, vec({0.8, 0.4}), 2), tailor::ShapeMismatch);
+  CHECK_THROWS_WITH(metrics::reliability_bins(y, p, 2, vec({1, 1, 1, 1})),
+                    Catch::Contains("reliability_bins: weights has 4 rows, expected 3"));
+  CHECK_THROWS_WITH(metrics::reliability_bins(Eigen::VectorXd(), Eigen::VectorXd(), 2),
+                    Catch::Contains("reliability_bins: y_true has 0 entries, expected at least 1"));
+}
