@@ -1,8 +1,10 @@
 // tailor/io.hpp — data in and out: CSV (read_csv, write_csv, streaming CsvReader), dataset
-// loaders (Dunnhumby "The Complete Journey", IHDP) and the synthetic data generators.
+// loaders (Dunnhumby "The Complete Journey", IHDP, libFM/libSVM click logs with a feature-index
+// map) and the synthetic data generators.
 #pragma once
 
 #include "tailor/io/csv.hpp"
 #include "tailor/io/dunnhumby.hpp"
 #include "tailor/io/ihdp.hpp"
+#include "tailor/io/libsvm.hpp"
 #include "tailor/io/synthetic.hpp"

@@ -53,6 +53,7 @@ inline constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | 
 namespace stream {
 inline constexpr std::uint64_t kReserved = std::uint64_t{1} << 63;
 inline constexpr std::uint64_t binning = kReserved | 1;  ///< BinMapper's quantile subsample
+inline constexpr std::uint64_t embedding_init = kReserved | 2;  ///< ctr/ table rows' initial values
 }  // namespace stream
 
 /// xoshiro256** with tailor's distributions. Meets std::uniform_random_bit_generator.

@@ -1,0 +1,11 @@
+// tailor/ctr.hpp — click-through-rate models on one Eigen core: the feature space (encoder saved
+// in every model), sparse multi-field data, optimizers, the one mini-batch trainer, sparse
+// logistic regression and factorization machines.
+#pragma once
+
+#include "tailor/ctr/feature_space.hpp"
+#include "tailor/ctr/fm.hpp"
+#include "tailor/ctr/linear.hpp"
+#include "tailor/ctr/losses.hpp"
+#include "tailor/ctr/optimizers.hpp"
+#include "tailor/ctr/sparse_features.hpp"

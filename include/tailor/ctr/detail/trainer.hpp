@@ -1,0 +1,432 @@
+// tailor/ctr/detail/trainer.hpp — THE mini-batch engine of the CTR models (one trainer; every
+// model plugs a network into it, as every forest plugs a splitting rule into learn/tree).
+//
+// Per epoch: a permutation from Rng(seed, epoch); batches of `batch_size` consecutive permuted
+// rows, gathered into one contiguous CSR block; each batch cut into `block_size` rows whose
+// boundaries do not depend on the thread count. Blocks run forward + backward in parallel, each
+// writing its own dense-gradient copy and one gradient row per entry and table. Reductions are
+// ordered: dense gradients are summed in block order; each table row touched by the batch sums
+// its entries' gradients in entry order (a stable counting sort by row) and receives ONE
+// optimizer update. Hence results are bit-identical for every num_threads (no Hogwild).
+// Loss: the weighted mean BCE of the batch (PyTorch's mean reduction).
+// Cost per batch: O(nnz) gather + network work + O(touched rows x dim) updates; memory
+// O(batch nnz x table dims) for entry gradients.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "tailor/core/errors.hpp"
+#include "tailor/core/metrics.hpp"
+#include "tailor/core/parallel.hpp"
+#include "tailor/core/progress.hpp"
+#include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
+#include "tailor/ctr/losses.hpp"
+#include "tailor/ctr/optimizers.hpp"
+#include "tailor/ctr/sparse_features.hpp"
+
+namespace tailor::ctr {
+
+/// What early stopping watches on the validation set.
+enum class StoppingMetric : std::uint8_t { log_loss = 0, auc = 1 };
+
+/// Settings of the one trainer, composed into every model's Params as `.training`.
+struct TrainingParams {
+  Index epochs = 1;
+  Index batch_size = 4096;
+  /// Rows per parallel task. Part of the result (it fixes the summation order), not of speed
+  /// alone: keep it when comparing runs. Threads never change it.
+  Index block_size = 256;
+  OptimizerParams optimizer = {};
+  std::uint64_t seed = 0;
+  Index num_threads = 0;  ///< 0 = all cores
+  bool shuffle = true;    ///< false: every epoch visits rows in order
+  /// Early stopping with a validation set: stop after `patience` epochs without improvement and
+  /// keep the best epoch's parameters (0 = train all epochs, keep the last).
+  Index patience = 0;
+  StoppingMetric stopping_metric = StoppingMetric::log_loss;
+  ProgressCallback progress = {};  ///< ("epochs", e, epochs) and ("batches", b, batches)
+};
+
+/// Throws InvalidArgument naming `context`.training.<field>.
+inline void validate(const TrainingParams& p, std::string_view context) {
+  const auto name = [](std::string_view field) { return fmt::format("training.{}", field); };
+  check_param(p.epochs >= 1 && p.epochs <= 100000, context, name("epochs"), p.epochs,
+              "between 1 and 100000");
+  check_param(p.batch_size >= 1 && p.batch_size <= (Index{1} << 24), context, name("batch_size"),
+              p.batch_size, "between 1 and 2^24");
+  check_param(p.block_size >= 1 && p.block_size <= (Index{1} << 24), context, name("block_size"),
+              p.block_size, "between 1 and 2^24");
+  check_param(p.num_threads >= 0 && p.num_threads <= 4096, context, name("num_threads"),
+              p.num_threads, "between 0 (all cores) and 4096");
+  check_param(p.patience >= 0, context, name("patience"), p.patience, "a value >= 0");
+  const auto metric = static_cast<unsigned>(p.stopping_metric);
+  check_param(metric <= 1, context, name("stopping_metric"), metric, "log_loss or auc");
+  validate(p.optimizer, fmt::format("{}: training", context));
+}
+
+/// One epoch of training, as recorded on the model.
+struct EpochRecord {
+  Index epoch = 0;
+  double train_loss = 0.0;  ///< weighted mean BCE over the epoch's batches (before each step)
+  double validation_log_loss = std::numeric_limits<double>::quiet_NaN();
+  double validation_auc = std::numeric_limits<double>::quiet_NaN();
+  /// Σ p / Σ y on the validation set (1 = calibrated on average).
+  double validation_calibration_ratio = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0.0;             ///< wall time (not saved: files stay deterministic)
+  double samples_per_second = 0.0;  ///< training rows / seconds (not saved)
+};
+
+/// The training history of a fitted model.
+struct TrainingHistory {
+  std::vector<EpochRecord> epochs;
+  Index best_epoch = -1;  ///< the epoch whose parameters the model keeps (-1: the last)
+  Index steps = 0;        ///< optimizer steps taken
+
+  void save(BinaryWriter& out) const {
+    out.write(static_cast<std::uint64_t>(epochs.size()));
+    for (const auto& e : epochs) {
+      out.write(static_cast<std::int64_t>(e.epoch));
+      out.write(e.train_loss);
+      out.write(e.validation_log_loss);
+      out.write(e.validation_auc);
+      out.write(e.validation_calibration_ratio);
+    }
+    out.write(static_cast<std::int64_t>(best_epoch));
+    out.write(static_cast<std::int64_t>(steps));
+  }
+  static TrainingHistory load(BinaryReader& in) {
+    TrainingHistory h;
+    const auto count = in.read<std::uint64_t>("number of epochs");
+    if (count > 100000) raise<FormatError>("model file: {} epochs, expected at most 100000", count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      EpochRecord e;
+      e.epoch = static_cast<Index>(in.read<std::int64_t>("epoch"));
+      e.train_loss = in.read<double>("train_loss");
+      e.validation_log_loss = in.read<double>("validation_log_loss");
+      e.validation_auc = in.read<double>("validation_auc");
+      e.validation_calibration_ratio = in.read<double>("validation_calibration_ratio");
+      h.epochs.push_back(e);
+    }
+    h.best_epoch = static_cast<Index>(in.read<std::int64_t>("best_epoch"));
+    h.steps = static_cast<Index>(in.read<std::int64_t>("steps"));
+    return h;
+  }
+};
+
+/// Read-only view of CSR rows (the gathered batch or a caller's SparseFeatures).
+struct RowsView {
+  const std::int64_t* row_ptr = nullptr;
+  const std::uint16_t* field = nullptr;
+  const std::uint32_t* index = nullptr;
+  const float* value = nullptr;  ///< nullptr: every value is 1
+  float value_at(std::int64_t e) const { return value ? value[e] : 1.0f; }
+
+  static RowsView of(const SparseFeatures& x) {
+    return {x.row_ptr.data(), x.field.data(), x.index.data(),
+            x.value.empty() ? nullptr : x.value.data()};
+  }
+};
+
+/// Gradients one block writes: a zeroed copy of every dense parameter's shape, and for each
+/// table a base pointer where entry e (an index into the view's entry arrays) writes its dim
+/// floats at entry[t] + e * dim.
+struct BlockGradient {
+  std::vector<Eigen::MatrixXf> dense;
+  std::vector<float*> entry;
+};
+
+/// What a model's network provides to the trainer and to prediction.
+template <class N>
+concept Network = requires(N& net, const N& cnet, const RowsView& rows, typename N::Workspace& ws,
+                           float* out, const float* dlogits, BlockGradient& g, Index i) {
+  { cnet.num_tables() } -> std::convertible_to<Index>;
+  { net.table(i) } -> std::same_as<EmbeddingTable&>;
+  { cnet.table(i) } -> std::same_as<const EmbeddingTable&>;
+  { cnet.num_dense() } -> std::convertible_to<Index>;
+  { net.dense(i) } -> std::same_as<DenseParameter&>;
+  { cnet.dense(i) } -> std::same_as<const DenseParameter&>;
+  { cnet.make_workspace(i) } -> std::same_as<typename N::Workspace>;
+  cnet.forward(rows, i, i, ws, out);  // logits of rows [lo, hi) into out[0 .. hi - lo)
+  cnet.backward(rows, i, i, ws, dlogits, g);  // after forward on the same rows and workspace
+};
+
+namespace detail {
+
+/// Logits of every row of `x`, blocks of 1024 rows in parallel.
+template <Network Net>
+Eigen::VectorXf predict_logits(const Net& net, const SparseFeatures& x, Index num_threads) {
+  const Index n = x.num_rows();
+  Eigen::VectorXf out(n);
+  const RowsView view = RowsView::of(x);
+  constexpr Index kBlock = 1024;
+  parallel_for_blocks(0, n, kBlock, num_threads, [&](Index, Index lo, Index hi) {
+    auto ws = net.make_workspace(hi - lo);
+    net.forward(view, lo, hi, ws, out.data() + lo);
+  });
+  return out;
+}
+
+/// The batch gathered into contiguous arrays, and the row -> slot map of the tables.
+struct BatchBuffers {
+  std::vector<std::int64_t> row_ptr;
+  std::vector<std::uint16_t> field;
+  std::vector<std::uint32_t> index;
+  std::vector<float> value;
+  std::vector<float> label;
+  std::vector<float> weight;
+  // Touched table rows: slot_of_row[r] (-1 when untouched), the rows in order of first
+  // appearance, and the batch's entries grouped by slot (stable: entry order within a slot).
+  std::vector<std::int32_t> slot_of_row;
+  std::vector<std::uint32_t> touched;
+  std::vector<std::int32_t> entry_slot;
+  std::vector<std::int64_t> slot_start;
+  std::vector<std::int64_t> slot_entries;
+};
+
+inline void gather_batch(const CtrData& data, std::span<const Index> rows, BatchBuffers& b) {
+  const SparseFeatures& x = data.features();
+  b.row_ptr.assign(1, 0);
+  b.field.clear();
+  b.index.clear();
+  b.value.clear();
+  b.label.clear();
+  b.weight.clear();
+  for (Index r : rows) {
+    const auto begin = x.row_ptr[static_cast<std::size_t>(r)];
+    const auto end = x.row_ptr[static_cast<std::size_t>(r) + 1];
+    b.field.insert(b.field.end(), x.field.begin() + begin, x.field.begin() + end);
+    b.index.insert(b.index.end(), x.index.begin() + begin, x.index.begin() + end);
+    if (x.has_values()) b.value.insert(b.value.end(), x.value.begin() + begin, x.value.begin() + end);
+    b.row_ptr.push_back(static_cast<std::int64_t>(b.index.size()));
+    b.label.push_back(data.click()[r]);
+    b.weight.push_back(data.weight(r));
+  }
+}
+
+/// Assigns slots to the batch's table rows and sorts entries by slot (counting sort).
+inline void group_entries(BatchBuffers& b) {
+  const auto nnz = b.index.size();
+  b.touched.clear();
+  b.entry_slot.resize(nnz);
+  for (std::size_t e = 0; e < nnz; ++e) {
+    auto& slot = b.slot_of_row[b.index[e]];
+    if (slot < 0) {
+      slot = static_cast<std::int32_t>(b.touched.size());
+      b.touched.push_back(b.index[e]);
+    }
+    b.entry_slot[e] = slot;
+  }
+  const std::size_t num_slots = b.touched.size();
+  b.slot_start.assign(num_slots + 1, 0);
+  for (std::size_t e = 0; e < nnz; ++e) ++b.slot_start[static_cast<std::size_t>(b.entry_slot[e]) + 1];
+  for (std::size_t s = 0; s < num_slots; ++s) b.slot_start[s + 1] += b.slot_start[s];
+  b.slot_entries.resize(nnz);
+  std::vector<std::int64_t> cursor(b.slot_start.begin(), b.slot_start.end() - 1);
+  for (std::size_t e = 0; e < nnz; ++e) {
+    b.slot_entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(b.entry_slot[e])]++)] =
+        static_cast<std::int64_t>(e);
+  }
+}
+
+inline void release_slots(BatchBuffers& b) {
+  for (std::uint32_t r : b.touched) b.slot_of_row[r] = -1;
+}
+
+/// Validation log-loss and AUC of the network on `data`.
+template <Network Net>
+void evaluate(const Net& net, const CtrData& data, Index num_threads, EpochRecord& record) {
+  const Eigen::VectorXf logits = predict_logits(net, data.features(), num_threads);
+  Eigen::VectorXd p(logits.size());
+  for (Index i = 0; i < logits.size(); ++i) p[i] = sigmoid(logits[i]);
+  const Eigen::VectorXd y = data.click().cast<double>();
+  const Eigen::VectorXd w = data.weights().cast<double>();
+  record.validation_log_loss = metrics::log_loss(y, p, w);
+  record.validation_auc = metrics::roc_auc(y, p, w);
+  record.validation_calibration_ratio = metrics::calibration_ratio(y, p, w);
+}
+
+}  // namespace detail
+
+/// Trains `net` in place on `train` (validation optional) and returns the history.
+/// `context` names the model in messages.
+template <Network Net>
+TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* validation,
+                              const TrainingParams& params, std::string_view context) {
+  if (validation != nullptr && !(validation->space() == train.space())) {
+    raise<ShapeMismatch>("{}: the validation data has a different feature space than the "
+                         "training data",
+                         context);
+  }
+  const Index n = train.num_rows();
+  const Index batch_size = std::min(params.batch_size, n);
+  const Index num_batches = (n + batch_size - 1) / batch_size;
+  const Index blocks_per_batch = (batch_size + params.block_size - 1) / params.block_size;
+  const Index num_tables = net.num_tables();
+  const Index num_dense = net.num_dense();
+  const OptimizerParams& opt = params.optimizer;
+
+  for (Index t = 0; t < num_tables; ++t) {
+    auto& table = net.table(t);
+    detail::ensure_state(opt, table.value, table.state1, table.state2);
+  }
+
+  detail::BatchBuffers batch;
+  batch.slot_of_row.assign(static_cast<std::size_t>(train.space().num_rows()), -1);
+  std::vector<typename Net::Workspace> workspaces;
+  std::vector<BlockGradient> gradients(static_cast<std::size_t>(blocks_per_batch));
+  for (Index b = 0; b < blocks_per_batch; ++b) {
+    workspaces.push_back(net.make_workspace(params.block_size));
+    auto& g = gradients[static_cast<std::size_t>(b)];
+    for (Index d = 0; d < num_dense; ++d) {
+      const auto& v = net.dense(d).value;
+      g.dense.emplace_back(v.rows(), v.cols());
+    }
+    g.entry.assign(static_cast<std::size_t>(num_tables), nullptr);
+  }
+  std::vector<std::vector<float>> entry_gradients(static_cast<std::size_t>(num_tables));
+  std::vector<Eigen::MatrixXf> dense_total(static_cast<std::size_t>(num_dense));
+  std::vector<float> logits(static_cast<std::size_t>(batch_size));
+  std::vector<float> dlogits(static_cast<std::size_t>(batch_size));
+  std::vector<double> block_loss(static_cast<std::size_t>(blocks_per_batch));
+
+  TrainingHistory history;
+  std::optional<Net> best;
+  double best_score = std::numeric_limits<double>::infinity();
+  Index since_best = 0;
+  std::int64_t step = 0;
+  std::vector<Index> order(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+
+  for (Index epoch = 0; epoch < params.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    if (params.shuffle) {
+      Rng rng(params.seed, static_cast<std::uint64_t>(epoch));
+      for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+      shuffle(order, rng);
+    }
+    double epoch_loss = 0.0;
+    double epoch_weight = 0.0;
+    for (Index bi = 0; bi < num_batches; ++bi) {
+      const Index lo = bi * batch_size;
+      const Index hi = std::min(n, lo + batch_size);
+      const Index rows = hi - lo;
+      detail::gather_batch(train, std::span<const Index>(order.data() + lo, static_cast<std::size_t>(rows)),
+                           batch);
+      detail::group_entries(batch);
+      const auto nnz = batch.index.size();
+      for (Index t = 0; t < num_tables; ++t) {
+        entry_gradients[static_cast<std::size_t>(t)].resize(nnz * static_cast<std::size_t>(net.table(t).dim()));
+      }
+      double batch_weight = 0.0;
+      for (float w : batch.weight) batch_weight += w;
+      const RowsView view{batch.row_ptr.data(), batch.field.data(), batch.index.data(),
+                          batch.value.empty() ? nullptr : batch.value.data()};
+      const float scale = batch_weight > 0.0 ? static_cast<float>(1.0 / batch_weight) : 0.0f;
+
+      parallel_for_blocks(0, rows, params.block_size, params.num_threads,
+                          [&](Index b, Index r0, Index r1) {
+        auto& ws = workspaces[static_cast<std::size_t>(b)];
+        auto& g = gradients[static_cast<std::size_t>(b)];
+        for (auto& m : g.dense) m.setZero();
+        for (Index t = 0; t < num_tables; ++t) g.entry[static_cast<std::size_t>(t)] = entry_gradients[static_cast<std::size_t>(t)].data();
+        const Index m = r1 - r0;
+        float* z = logits.data() + r0;
+        net.forward(view, r0, r1, ws, z);
+        double loss = 0.0;
+        for (Index i = 0; i < m; ++i) {
+          const auto r = static_cast<std::size_t>(r0 + i);
+          const double w = batch.weight[r];
+          loss += w * bce_with_logits(z[i], batch.label[r]);
+          dlogits[r] = static_cast<float>(w * bce_with_logits_gradient(z[i], batch.label[r])) * scale;
+        }
+        block_loss[static_cast<std::size_t>(b)] = loss;
+        net.backward(view, r0, r1, ws, dlogits.data() + r0, g);
+      });
+      const Index used_blocks = (rows + params.block_size - 1) / params.block_size;
+      for (Index b = 0; b < used_blocks; ++b) epoch_loss += block_loss[static_cast<std::size_t>(b)];
+      epoch_weight += batch_weight;
+
+      ++step;
+      // Dense parameters: block gradients summed in block order.
+      for (Index d = 0; d < num_dense; ++d) {
+        auto& total = dense_total[static_cast<std::size_t>(d)];
+        total = gradients[0].dense[static_cast<std::size_t>(d)];
+        for (Index b = 1; b < used_blocks; ++b) total += gradients[static_cast<std::size_t>(b)].dense[static_cast<std::size_t>(d)];
+        dense_step(opt, step, net.dense(d), total);
+      }
+      // Tables: each touched row sums its entries in entry order, then one update.
+      const auto constants = detail::step_constants(opt, step);
+      const auto num_slots = static_cast<Index>(batch.touched.size());
+      for (Index t = 0; t < num_tables; ++t) {
+        EmbeddingTable& table = net.table(t);
+        const Index dim = table.dim();
+        const float* eg = entry_gradients[static_cast<std::size_t>(t)].data();
+        parallel_for_blocks(0, num_slots, 2048, params.num_threads, [&](Index, Index s0, Index s1) {
+          Eigen::VectorXf g(dim);
+          for (Index s = s0; s < s1; ++s) {
+            g.setZero();
+            for (auto k = batch.slot_start[static_cast<std::size_t>(s)]; k < batch.slot_start[static_cast<std::size_t>(s) + 1]; ++k) {
+              const float* src = eg + batch.slot_entries[static_cast<std::size_t>(k)] * dim;
+              for (Index j = 0; j < dim; ++j) g[j] += src[j];
+            }
+            row_step(opt, constants, table, batch.touched[static_cast<std::size_t>(s)], g.data());
+          }
+        });
+        if (opt.kind == OptimizerKind::adam && !opt.lazy) {
+          // Dense Adam: absent rows see a zero gradient (their moments decay, they still move).
+          parallel_for_blocks(0, table.rows(), 8192, params.num_threads, [&](Index, Index r0, Index r1) {
+            Eigen::VectorXf zero(dim);
+            for (Index r = r0; r < r1; ++r) {
+              if (batch.slot_of_row[static_cast<std::size_t>(r)] >= 0) continue;
+              zero.setZero();
+              row_step(opt, constants, table, r, zero.data());
+            }
+          });
+        }
+      }
+      detail::release_slots(batch);
+      report(params.progress, "batches", bi + 1, num_batches);
+    }
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = epoch_weight > 0.0 ? epoch_loss / epoch_weight : 0.0;
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record.samples_per_second = record.seconds > 0.0 ? static_cast<double>(n) / record.seconds : 0.0;
+    bool stop = false;
+    if (validation != nullptr) {
+      detail::evaluate(net, *validation, params.num_threads, record);
+      const double score = params.stopping_metric == StoppingMetric::auc ? -record.validation_auc
+                                                                          : record.validation_log_loss;
+      if (params.patience > 0) {
+        if (score < best_score) {
+          best_score = score;
+          best = net;
+          history.best_epoch = epoch;
+          since_best = 0;
+        } else if (++since_best >= params.patience) {
+          stop = true;
+        }
+      }
+    }
+    history.epochs.push_back(record);
+    report(params.progress, "epochs", epoch + 1, params.epochs);
+    if (stop) break;
+  }
+  if (best.has_value() && history.best_epoch + 1 != static_cast<Index>(history.epochs.size())) {
+    net = std::move(*best);
+  }
+  history.steps = step;
+  return history;
+}
+
+}  // namespace tailor::ctr
