@@ -2,3 +2,4 @@
 #pragma once
 
 #include "tailor/datasets/causal_designs.hpp"
+#include "tailor/datasets/ctr_worlds.hpp"

@@ -54,6 +54,7 @@ namespace stream {
 inline constexpr std::uint64_t kReserved = std::uint64_t{1} << 63;
 inline constexpr std::uint64_t binning = kReserved | 1;  ///< BinMapper's quantile subsample
 inline constexpr std::uint64_t embedding_init = kReserved | 2;  ///< ctr/ table rows' initial values
+inline constexpr std::uint64_t ctr_world_calibration = kReserved | 3;  ///< datasets::CtrWorld intercepts
 }  // namespace stream
 
 /// xoshiro256** with tailor's distributions. Meets std::uniform_random_bit_generator.

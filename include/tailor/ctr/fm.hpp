@@ -80,8 +80,6 @@ class FmNetwork {
                 BlockGradient& g) const {
     const Index k = dim();
     float& db = g.dense[0](0, 0);
-    float* dw = g.entry[0];
-    float* dv = g.entry[1];
     for (Index i = lo; i < hi; ++i) {
       const float gi = dlogits[i - lo];
       db += gi;
@@ -89,9 +87,9 @@ class FmNetwork {
       for (auto e = x.row_ptr[i]; e < x.row_ptr[i + 1]; ++e) {
         const float value = x.value_at(e);
         const float gx = gi * value;
-        dw[e] = gx;
+        *g.row(0, e, 1) = gx;
         const float* v = factors.value.row(static_cast<Index>(x.index[e])).data();
-        float* out = dv + e * k;
+        float* out = g.row(1, e, k);
         for (Index d = 0; d < k; ++d) out[d] = gx * (s[d] - v[d] * value);
       }
     }

@@ -63,11 +63,10 @@ class LinearNetwork {
   void backward(const RowsView& x, Index lo, Index hi, Workspace&, const float* dlogits,
                 BlockGradient& g) const {
     float& db = g.dense[0](0, 0);
-    float* dw = g.entry[0];
     for (Index i = lo; i < hi; ++i) {
       const float gi = dlogits[i - lo];
       db += gi;
-      for (auto e = x.row_ptr[i]; e < x.row_ptr[i + 1]; ++e) dw[e] = gi * x.value_at(e);
+      for (auto e = x.row_ptr[i]; e < x.row_ptr[i + 1]; ++e) *g.row(0, e, 1) = gi * x.value_at(e);
     }
   }
 

@@ -105,8 +105,9 @@ inline StepConstants step_constants(const OptimizerParams& p, std::int64_t t) {
 
 /// Updates `n` coordinates w[0..n) with gradient g (state arrays s1, s2 of the same length).
 /// The loop bodies are written per coordinate so the compiler vectorises them.
-inline void update(const OptimizerParams& p, const StepConstants& c, float* w, float* s1,
-                   float* s2, const float* g, Index n) {
+inline void update(const OptimizerParams& p, const StepConstants& c, float* __restrict w,
+                   float* __restrict s1, float* __restrict s2, const float* __restrict g,
+                   Index n) {
   switch (p.kind) {
     case OptimizerKind::sgd:
       for (Index j = 0; j < n; ++j) w[j] -= c.learning_rate * g[j];

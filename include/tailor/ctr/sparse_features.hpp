@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -146,6 +147,53 @@ inline bool validate_features(std::string_view context, const FeatureSpace& spac
 }
 
 }  // namespace detail
+
+/// A space of integer fields `names[f]` with ids in [0, cardinalities[f]) (plus each field's OOV
+/// row): the space of pre-indexed data such as generated worlds or id columns of a CSV.
+inline FeatureSpace integer_space(std::span<const std::string> names,
+                                  std::span<const Index> cardinalities) {
+  check_param(names.size() == cardinalities.size(), "integer_space", "number of names",
+              names.size(), fmt::format("{} (one per cardinality)", cardinalities.size()));
+  std::vector<FieldSpec> specs;
+  for (std::size_t f = 0; f < names.size(); ++f) {
+    specs.push_back({.name = names[f], .kind = FieldKind::integer, .cardinality = cardinalities[f]});
+  }
+  return FeatureSpaceBuilder(std::move(specs)).build();
+}
+
+/// One-hot rows from an n x F matrix of integer ids (any Eigen integer or floating matrix; field
+/// f = column f of an integer-field space): an id outside [0, cardinality) goes to the field's
+/// OOV row, as FeatureSpace::encode does. The rows have fixed fields.
+template <class Ids>
+SparseFeatures encode_ids(const FeatureSpace& space, const Eigen::DenseBase<Ids>& ids) {
+  const auto& m = ids.derived();
+  check_param(m.cols() == space.num_fields(), "encode_ids", "number of id columns", m.cols(),
+              fmt::format("{} (one per field)", space.num_fields()));
+  for (Index f = 0; f < space.num_fields(); ++f) {
+    if (space.field(f).kind != FieldKind::integer) {
+      raise<InvalidArgument>("encode_ids: field '{}' is not an integer field",
+                             space.field(f).name);
+    }
+  }
+  SparseFeatures x;
+  const Index n = m.rows();
+  const Index num_fields = space.num_fields();
+  x.row_ptr.resize(static_cast<std::size_t>(n) + 1);
+  x.field.resize(static_cast<std::size_t>(n * num_fields));
+  x.index.resize(static_cast<std::size_t>(n * num_fields));
+  for (Index i = 0; i <= n; ++i) x.row_ptr[static_cast<std::size_t>(i)] = i * num_fields;
+  for (Index i = 0; i < n; ++i) {
+    for (Index f = 0; f < num_fields; ++f) {
+      const double id = static_cast<double>(m(i, f));
+      const Index oov = space.field(f).oov;
+      const Index local = id >= 0.0 && id < static_cast<double>(oov) ? static_cast<Index>(id) : oov;
+      const auto e = static_cast<std::size_t>(i * num_fields + f);
+      x.field[e] = static_cast<std::uint16_t>(f);
+      x.index[e] = static_cast<std::uint32_t>(space.offset(f) + local);
+    }
+  }
+  return x;
+}
 
 /// A validated CTR training set: the feature space, encoded rows, click labels (0/1) and
 /// optional sample weights. Owns its data (move it in); checked once, so models don't re-check.

@@ -138,11 +138,17 @@ struct RowsView {
 };
 
 /// Gradients one block writes: a zeroed copy of every dense parameter's shape, and for each
-/// table a base pointer where entry e (an index into the view's entry arrays) writes its dim
-/// floats at entry[t] + e * dim.
+/// table t the gradient of entry e (an index into the view's entry arrays): dim floats at
+/// row(t, e, dim). The trainer places them grouped by table row (`position`), so its per-row
+/// sums read contiguous memory.
 struct BlockGradient {
   std::vector<Eigen::MatrixXf> dense;
   std::vector<float*> entry;
+  const std::int64_t* position = nullptr;  ///< entry e's slot in the buffers (nullptr: e)
+
+  float* row(Index t, std::int64_t e, Index dim) const {
+    return entry[static_cast<std::size_t>(t)] + (position ? position[e] : e) * dim;
+  }
 };
 
 /// What a model's network provides to the trainer and to prediction.
@@ -191,6 +197,7 @@ struct BatchBuffers {
   std::vector<std::int32_t> entry_slot;
   std::vector<std::int64_t> slot_start;
   std::vector<std::int64_t> slot_entries;
+  std::vector<std::int64_t> position;  ///< inverse of slot_entries
 };
 
 inline void gather_batch(const CtrData& data, std::span<const Index> rows, BatchBuffers& b) {
@@ -235,6 +242,10 @@ inline void group_entries(BatchBuffers& b) {
   for (std::size_t e = 0; e < nnz; ++e) {
     b.slot_entries[static_cast<std::size_t>(cursor[static_cast<std::size_t>(b.entry_slot[e])]++)] =
         static_cast<std::int64_t>(e);
+  }
+  b.position.resize(nnz);
+  for (std::size_t k = 0; k < nnz; ++k) {
+    b.position[static_cast<std::size_t>(b.slot_entries[k])] = static_cast<std::int64_t>(k);
   }
 }
 
@@ -339,6 +350,7 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
         auto& g = gradients[static_cast<std::size_t>(b)];
         for (auto& m : g.dense) m.setZero();
         for (Index t = 0; t < num_tables; ++t) g.entry[static_cast<std::size_t>(t)] = entry_gradients[static_cast<std::size_t>(t)].data();
+        g.position = batch.position.data();
         const Index m = r1 - r0;
         float* z = logits.data() + r0;
         net.forward(view, r0, r1, ws, z);
@@ -373,11 +385,25 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
         const float* eg = entry_gradients[static_cast<std::size_t>(t)].data();
         parallel_for_blocks(0, num_slots, 2048, params.num_threads, [&](Index, Index s0, Index s1) {
           Eigen::VectorXf g(dim);
+          // The touched rows are scattered over tables of megabytes: the update is bound by
+          // memory latency, so fetch the rows (value and state) a few slots ahead. Their entry
+          // gradients are contiguous (grouped by slot).
+          constexpr Index kAhead = 8;
           for (Index s = s0; s < s1; ++s) {
-            g.setZero();
-            for (auto k = batch.slot_start[static_cast<std::size_t>(s)]; k < batch.slot_start[static_cast<std::size_t>(s) + 1]; ++k) {
-              const float* src = eg + batch.slot_entries[static_cast<std::size_t>(k)] * dim;
-              for (Index j = 0; j < dim; ++j) g[j] += src[j];
+            if (s + kAhead < s1) {
+              const Index ahead = batch.touched[static_cast<std::size_t>(s + kAhead)];
+              __builtin_prefetch(table.value.row(ahead).data(), 1);
+              if (table.state1.size() > 0) __builtin_prefetch(table.state1.row(ahead).data(), 1);
+              if (table.state2.size() > 0) __builtin_prefetch(table.state2.row(ahead).data(), 1);
+            }
+            float* __restrict sum = g.data();
+            const auto k0 = batch.slot_start[static_cast<std::size_t>(s)];
+            const auto k1 = batch.slot_start[static_cast<std::size_t>(s) + 1];
+            const float* __restrict src = eg + k0 * dim;
+            for (Index j = 0; j < dim; ++j) sum[j] = src[j];
+            for (auto k = k0 + 1; k < k1; ++k) {
+              src = eg + k * dim;
+              for (Index j = 0; j < dim; ++j) sum[j] += src[j];
             }
             row_step(opt, constants, table, batch.touched[static_cast<std::size_t>(s)], g.data());
           }
