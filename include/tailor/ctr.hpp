@@ -1,8 +1,9 @@
 // tailor/ctr.hpp — click-through-rate models on one Eigen core: the feature space (encoder saved
 // in every model), sparse multi-field data, optimizers, the one mini-batch trainer, sparse
-// logistic regression and factorization machines.
+// logistic regression, factorization machines and the down-sampling correction.
 #pragma once
 
+#include "tailor/ctr/calibration.hpp"
 #include "tailor/ctr/feature_space.hpp"
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/linear.hpp"
