@@ -7,4 +7,5 @@
 #include "tailor/io/dunnhumby.hpp"
 #include "tailor/io/ihdp.hpp"
 #include "tailor/io/libsvm.hpp"
+#include "tailor/io/ipinyou.hpp"
 #include "tailor/io/synthetic.hpp"

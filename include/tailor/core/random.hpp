@@ -55,6 +55,7 @@ inline constexpr std::uint64_t kReserved = std::uint64_t{1} << 63;
 inline constexpr std::uint64_t binning = kReserved | 1;  ///< BinMapper's quantile subsample
 inline constexpr std::uint64_t embedding_init = kReserved | 2;  ///< ctr/ table rows' initial values
 inline constexpr std::uint64_t ctr_world_calibration = kReserved | 3;  ///< datasets::CtrWorld intercepts
+inline constexpr std::uint64_t dense_init = kReserved | 4;  ///< ctr/ dense layers' initial weights
 }  // namespace stream
 
 /// xoshiro256** with tailor's distributions. Meets std::uniform_random_bit_generator.
