@@ -19,8 +19,11 @@
 #include <fmt/format.h>
 
 #include "tailor/core/metrics.hpp"
+#include "tailor/ctr/deepfm.hpp"
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/linear.hpp"
+#include "tailor/ctr/pnn.hpp"
+#include "tailor/ctr/wide_deep.hpp"
 #include "tailor/datasets/ctr_worlds.hpp"
 #include "tailor/io/csv.hpp"
 
@@ -144,6 +147,12 @@ IdColumns read_ids(const std::string& path) {
   return out;
 }
 
+#ifdef __AVX2__
+constexpr bool kAvx2 = true;  // built with TAILOR_NATIVE (or another AVX2 flag)
+#else
+constexpr bool kAvx2 = false;
+#endif
+
 double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -180,11 +189,30 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
       std::optional<ctr::SparseLogisticRegressionModel> fitted;
       train_s = seconds([&] { fitted.emplace(lr_model.fit(train)); });
       predict_s = seconds([&] { p = fitted->predict(test, threads); });
-    } else {
+    } else if (model == "fm") {
       const auto fm = peer_fm(threads, epochs, lr, dim, batch);
       std::optional<ctr::FactorizationMachineModel> fitted;
       train_s = seconds([&] { fitted.emplace(fm.fit(train)); });
       predict_s = seconds([&] { p = fitted->predict(test, threads); });
+    } else {
+      const ctr::TrainingParams training{.epochs = epochs, .batch_size = batch,
+                                         .optimizer = {.learning_rate = lr}, .seed = 0,
+                                         .num_threads = threads};
+      auto run = [&](const auto& estimator) {
+        std::optional<std::decay_t<decltype(estimator.fit(train))>> fitted;
+        train_s = seconds([&] { fitted.emplace(estimator.fit(train)); });
+        predict_s = seconds([&] { p = fitted->predict(test, threads); });
+      };
+      if (model == "deepfm") {
+        run(ctr::DeepFM({.embedding_dim = dim, .training = training}));
+      } else if (model == "widedeep") {
+        run(ctr::WideDeep({.embedding_dim = dim, .training = training}));
+      } else if (model == "ipnn") {
+        run(ctr::PNN({.embedding_dim = dim, .training = training}));
+      } else {
+        fmt::print(stderr, "unknown --model={} (lr, fm, deepfm, widedeep, ipnn)\n", model);
+        return 2;
+      }
     }
     train_rates.push_back(static_cast<double>(train.num_rows()) / train_s);
     predict_rates.push_back(static_cast<double>(test.num_rows()) / predict_s);
@@ -199,12 +227,12 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
     return v[v.size() / 2];
   };
   fmt::print(
-      "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"n_train\": {}, "
+      "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"avx2\": {}, \"n_train\": {}, "
       "\"n_test\": {}, \"threads\": {}, \"train_samples_per_s\": {:.0f}, "
       "\"train_samples_per_s_each\": [{:.0f}], \"predict_samples_per_s\": {:.0f}, "
       "\"test_auc\": {:.6f}, \"test_logloss\": {:.6f}, \"mean_pred\": {:.6f}, \"ctr\": {:.6f}, "
       "\"peak_rss_mib\": {:.1f}}}\n",
-      model, train.num_rows(), test.num_rows(), threads, median(train_rates),
+      model, kAvx2, train.num_rows(), test.num_rows(), threads, median(train_rates),
       fmt::join(train_rates, ", "), median(predict_rates), auc, log_loss, mean_pred,
       test.click().cast<double>().mean(), peak_rss_mib());
   return 0;

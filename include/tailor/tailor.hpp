@@ -8,6 +8,7 @@
 
 #include "tailor/cate.hpp"
 #include "tailor/core.hpp"
+#include "tailor/ctr.hpp"
 #include "tailor/datasets.hpp"
 #include "tailor/io.hpp"
 #include "tailor/learn.hpp"

@@ -86,7 +86,9 @@ TEST_CASE("FFM forward equals the brute-force pair loop with repeated fields and
           "[ctr][ffm]") {
   const auto data = ctr::test::random_click_data(60, 3, 6, 11, /*multi=*/true);
   const auto& space = data.space();
-  const auto net = random_network(space.num_rows(), space.num_fields(), 5, 3);
+  // k = 4 and 16 run the compile-time-k kernels, k = 5 the run-time one.
+  const Index k = GENERATE(4, 5, 16);
+  const auto net = random_network(space.num_rows(), space.num_fields(), k, 3);
   const auto& x = data.features();
   REQUIRE(x.has_values());
   // Some rows have two or three entries of the multi-valued field (same-field pairs).
@@ -118,7 +120,7 @@ TEST_CASE("FFM gradients match central differences of the double-precision loss"
           "[ctr][ffm][gradient]") {
   const auto data = ctr::test::random_click_data(24, 3, 4, 5, /*multi=*/true);
   const Index fields = data.space().num_fields();
-  const Index k = 3;
+  const Index k = GENERATE(3, 4);
   const Index width = fields * k;
   auto net = random_network(data.space().num_rows(), fields, k, 9);
   const auto& x = data.features();
