@@ -300,3 +300,33 @@ TEST_CASE("FM rejects bad parameters and data from another feature space", "[ctr
   bad.end_row();
   CHECK_THROWS_WITH(model.predict(bad), Catch::Contains("row 0: field 'f2' has table row 999"));
 }
+
+TEST_CASE("Early stopping keeps the best validation epoch; progress is reported per epoch",
+          "[ctr][fm][trainer]") {
+  const auto train = ctr::test::random_click_data(3000, 4, 40, 12);
+  const auto valid = ctr::test::random_click_data(3000, 4, 40, 13);  // another world: overfits
+  std::vector<std::pair<std::string, Index>> reports;
+  const auto model = ctr::FactorizationMachine(
+                         {.embedding_dim = 8,
+                          .training = {.epochs = 30,
+                                       .batch_size = 128,
+                                       .optimizer = {.learning_rate = 0.05f},
+                                       .patience = 2,
+                                       .progress = [&](const tailor::Progress& p) {
+                                         if (p.stage == "epochs") reports.emplace_back(std::string(p.stage), p.done);
+                                       }}})
+                         .fit(train, {.validation = &valid});
+  const auto& history = model.history();
+  REQUIRE(history.best_epoch >= 0);
+  // Stopped `patience` epochs after the best one, before the 30 allowed.
+  CHECK(static_cast<Index>(history.epochs.size()) == history.best_epoch + 3);
+  CHECK(history.epochs.size() < 30);
+  double best = history.epochs[0].validation_log_loss;
+  for (const auto& e : history.epochs) best = std::min(best, e.validation_log_loss);
+  CHECK(history.epochs[static_cast<std::size_t>(history.best_epoch)].validation_log_loss == best);
+  // The model holds the best epoch's parameters: its validation log-loss is the best one.
+  const Eigen::VectorXd p = model.predict(valid).cast<double>();
+  CHECK(tailor::metrics::log_loss(valid.click().cast<double>(), p) == Approx(best).epsilon(1e-6));
+  REQUIRE(reports.size() == history.epochs.size());
+  CHECK(reports.back().second == static_cast<Index>(history.epochs.size()));
+}
