@@ -330,3 +330,32 @@ TEST_CASE("Early stopping keeps the best validation epoch; progress is reported 
   REQUIRE(reports.size() == history.epochs.size());
   CHECK(reports.back().second == static_cast<Index>(history.epochs.size()));
 }
+
+TEST_CASE("Kept optimizer state resumes training exactly: 1 + 1 warm-started epochs = 2 epochs",
+          "[ctr][fm][trainer][save]") {
+  const auto data = ctr::test::random_click_data(3000, 4, 25, 14, /*multi=*/true);
+  ctr::FactorizationMachineParams params{
+      .embedding_dim = 4,
+      .training = {.epochs = 1, .batch_size = 256, .optimizer = {.learning_rate = 0.01f},
+                   .seed = 5, .keep_optimizer_state = true}};
+  const auto first = ctr::FactorizationMachine(params).fit(data);
+  CHECK(first.history().optimizer_state);
+  // Through a file: the state is saved with the model.
+  std::istringstream in(bytes_of(first));
+  const auto reloaded = tailor::load<ctr::FactorizationMachineModel>(in);
+  const auto resumed = ctr::FactorizationMachine(params).fit(data, {.initial = &reloaded});
+  auto two = params;
+  two.training.epochs = 2;
+  const auto straight = ctr::FactorizationMachine(two).fit(data);
+  CHECK(resumed.predict(data) == straight.predict(data));
+  CHECK(resumed.history().steps == straight.history().steps);
+  CHECK(resumed.history().first_epoch == 1);
+  // Without the kept state, a warm start restarts Adam's moments: a different model.
+  auto fresh = params;
+  fresh.training.keep_optimizer_state = false;
+  const auto no_state = ctr::FactorizationMachine(fresh).fit(data);
+  CHECK_FALSE(no_state.history().optimizer_state);
+  CHECK(ctr::FactorizationMachine(fresh).fit(data, {.initial = &no_state}).predict(data) !=
+        straight.predict(data));
+  CHECK(bytes_of(first).size() > bytes_of(no_state).size());
+}

@@ -196,6 +196,7 @@ class FactorizationMachineModel : public detail::ClickModel<FmNetwork> {
     out.write(net_.bias.value);
     out.write(net_.linear.value);
     out.write(net_.factors.value);
+    save_state(out);
   }
 
   static FactorizationMachineModel load(BinaryReader& in) {
@@ -215,6 +216,7 @@ class FactorizationMachineModel : public detail::ClickModel<FmNetwork> {
       raise<FormatError>("model file: {} parameter shapes do not match its feature space ({} rows)",
                          kTypeTag, rows);
     }
+    load_state(in, history, net);
     return FactorizationMachineModel(std::move(space), std::move(net), std::move(history),
                                      base_rate);
   }
@@ -251,7 +253,8 @@ inline FactorizationMachineModel FactorizationMachine::fit(const CtrData& train,
   }
   net.bias.decay = false;
   TrainingHistory history =
-      train_network(net, train, options.validation, params_.training, kContext);
+      train_network(net, train, options.validation, params_.training, kContext,
+                    options.initial != nullptr ? &options.initial->history() : nullptr);
   return Model(space, std::move(net), std::move(history), train.base_rate());
 }
 

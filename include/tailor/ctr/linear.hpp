@@ -170,6 +170,7 @@ class SparseLogisticRegressionModel : public detail::ClickModel<LinearNetwork> {
     out.write(report_.gradient_norm);
     out.write(static_cast<std::int64_t>(report_.iterations));
     out.write(report_.converged);
+    save_state(out);
   }
 
   static SparseLogisticRegressionModel load(BinaryReader& in) {
@@ -191,6 +192,7 @@ class SparseLogisticRegressionModel : public detail::ClickModel<LinearNetwork> {
     report.gradient_norm = in.read<double>("gradient_norm");
     report.iterations = static_cast<Index>(in.read<std::int64_t>("iterations"));
     report.converged = in.read<bool>("converged");
+    load_state(in, history, net);
     return SparseLogisticRegressionModel(std::move(space), std::move(net), std::move(history),
                                          base_rate, report);
   }
@@ -393,7 +395,8 @@ inline SparseLogisticRegressionModel SparseLogisticRegression::fit(
       history.epochs.push_back(record);
     }
   } else {
-    history = train_network(net, train, options.validation, params_.training, kContext);
+    history = train_network(net, train, options.validation, params_.training, kContext,
+                            options.initial != nullptr ? &options.initial->history() : nullptr);
   }
   return Model(space, std::move(net), std::move(history), train.base_rate(), report);
 }

@@ -95,7 +95,8 @@ class ClickModel {
         net_(std::move(net)),
         history_(std::move(history)),
         base_rate_(base_rate) {
-    // A fitted model keeps parameters only; the optimizer state was the trainer's.
+    // A fitted model keeps parameters only, unless asked to keep the optimizer state.
+    if (history_.optimizer_state) return;
     for (Index t = 0; t < net_.num_tables(); ++t) {
       net_.table(t).state1.resize(0, 0);
       net_.table(t).state2.resize(0, 0);
@@ -112,6 +113,46 @@ class ClickModel {
           "{}: the data's feature space ({} fields, {} table rows) differs from the model's ({} "
           "fields, {} table rows); encode the data with model.space()",
           context_, other.num_fields(), other.num_rows(), space_.num_fields(), space_.num_rows());
+    }
+  }
+
+  /// Writes the optimizer state of every table and dense parameter when the model keeps it
+  /// (after the parameters; load_state reads it back).
+  void save_state(BinaryWriter& out) const {
+    if (!history_.optimizer_state) return;
+    for (Index t = 0; t < net_.num_tables(); ++t) {
+      out.write(net_.table(t).state1);
+      out.write(net_.table(t).state2);
+    }
+    for (Index d = 0; d < net_.num_dense(); ++d) {
+      out.write(net_.dense(d).state1);
+      out.write(net_.dense(d).state2);
+    }
+  }
+
+  /// Reads what save_state wrote into `net` (whose parameters are already loaded); every state
+  /// must be empty or shaped like its parameter.
+  static void load_state(BinaryReader& in, const TrainingHistory& history, Net& net) {
+    if (!history.optimizer_state) return;
+    auto check = [](const auto& state, const auto& value) {
+      if (state.size() != 0 && (state.rows() != value.rows() || state.cols() != value.cols())) {
+        raise<FormatError>("model file: optimizer state of shape {} x {} for a parameter of {} x {}",
+                           state.rows(), state.cols(), value.rows(), value.cols());
+      }
+    };
+    for (Index t = 0; t < net.num_tables(); ++t) {
+      auto& table = net.table(t);
+      table.state1 = in.read<RowMatrixXf>("optimizer state");
+      table.state2 = in.read<RowMatrixXf>("optimizer state");
+      check(table.state1, table.value);
+      check(table.state2, table.value);
+    }
+    for (Index d = 0; d < net.num_dense(); ++d) {
+      auto& param = net.dense(d);
+      param.state1 = in.read<Eigen::MatrixXf>("optimizer state");
+      param.state2 = in.read<Eigen::MatrixXf>("optimizer state");
+      check(param.state1, param.value);
+      check(param.state2, param.value);
     }
   }
 

@@ -256,6 +256,7 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
     if (net_.config.linear) out.write(net_.linear.value);
     out.write(static_cast<std::uint64_t>(net_.mlp.num_params()));
     for (Index i = 0; i < net_.mlp.num_params(); ++i) out.write(net_.mlp.param(i).value);
+    save_state(out);
   }
 
   static DeepClickModel load(BinaryReader& in) {
@@ -302,6 +303,7 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
                          kTypeTag, rows, net.num_fields);
     }
     net.mlp = Mlp::from_params(std::move(params));
+    load_state(in, history, net);
     return DeepClickModel(std::move(space), std::move(net), std::move(history), base_rate);
   }
 
@@ -344,7 +346,9 @@ DeepClickModel<Tag> fit_deep(const DeepConfig& config, Index k, const std::vecto
     net = make_deep_network(space, config, k, hidden, init_scale, base_rate_bias,
                             train.base_rate(), training);
   }
-  TrainingHistory history = train_network(net, train, options.validation, training, Tag::kContext);
+  TrainingHistory history =
+      train_network(net, train, options.validation, training, Tag::kContext,
+                    options.initial != nullptr ? &options.initial->history() : nullptr);
   return DeepClickModel<Tag>::from_training(space, std::move(net), std::move(history),
                                             train.base_rate());
 }

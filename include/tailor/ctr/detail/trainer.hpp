@@ -55,6 +55,10 @@ struct TrainingParams {
   Index patience = 0;
   StoppingMetric stopping_metric = StoppingMetric::log_loss;
   ProgressCallback progress = {};  ///< ("epochs", e, epochs) and ("batches", b, batches)
+  /// Keep the optimizer state (Adam moments, Adagrad/FTRL accumulators, the step count) in the
+  /// fitted model and its file, so a warm start from it resumes training exactly: 2 epochs equal
+  /// 1 epoch plus 1 warm-started epoch. Costs 1–2 more copies of the parameters.
+  bool keep_optimizer_state = false;
 };
 
 /// Throws InvalidArgument naming `context`.training.<field>.
@@ -90,7 +94,9 @@ struct EpochRecord {
 struct TrainingHistory {
   std::vector<EpochRecord> epochs;
   Index best_epoch = -1;  ///< the epoch whose parameters the model keeps (-1: the last)
-  Index steps = 0;        ///< optimizer steps taken
+  Index steps = 0;        ///< optimizer steps taken, resumed ones included
+  Index first_epoch = 0;  ///< global index of epochs[0] (> 0 when training resumed)
+  bool optimizer_state = false;  ///< the model keeps its optimizer state (keep_optimizer_state)
 
   void save(BinaryWriter& out) const {
     out.write(static_cast<std::uint64_t>(epochs.size()));
@@ -103,6 +109,8 @@ struct TrainingHistory {
     }
     out.write(static_cast<std::int64_t>(best_epoch));
     out.write(static_cast<std::int64_t>(steps));
+    out.write(static_cast<std::int64_t>(first_epoch));
+    out.write(optimizer_state);
   }
   static TrainingHistory load(BinaryReader& in) {
     TrainingHistory h;
@@ -119,6 +127,14 @@ struct TrainingHistory {
     }
     h.best_epoch = static_cast<Index>(in.read<std::int64_t>("best_epoch"));
     h.steps = static_cast<Index>(in.read<std::int64_t>("steps"));
+    h.first_epoch = static_cast<Index>(in.read<std::int64_t>("first_epoch"));
+    h.optimizer_state = in.read<bool>("optimizer_state");
+    if (h.steps < 0 || h.first_epoch < 0 || h.best_epoch < -1 ||
+        h.best_epoch >= static_cast<Index>(h.epochs.size())) {
+      raise<FormatError>("model file: corrupt training history (steps {}, first epoch {}, best "
+                         "epoch {} of {})",
+                         h.steps, h.first_epoch, h.best_epoch, h.epochs.size());
+    }
     return h;
   }
 };
@@ -268,11 +284,13 @@ void evaluate(const Net& net, const CtrData& data, Index num_threads, EpochRecor
 
 }  // namespace detail
 
-/// Trains `net` in place on `train` (validation optional) and returns the history.
-/// `context` names the model in messages.
+/// Trains `net` in place on `train` (validation optional) and returns the history. `context`
+/// names the model in messages. `resume`: the history of the model `net` was copied from; when
+/// that model kept its optimizer state, the step count and epoch numbering continue from it.
 template <Network Net>
 TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* validation,
-                              const TrainingParams& params, std::string_view context) {
+                              const TrainingParams& params, std::string_view context,
+                              const TrainingHistory* resume = nullptr) {
   if (validation != nullptr && !(validation->space() == train.space())) {
     raise<ShapeMismatch>("{}: the validation data has a different feature space than the "
                          "training data",
@@ -314,14 +332,18 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
   std::optional<Net> best;
   double best_score = std::numeric_limits<double>::infinity();
   Index since_best = 0;
-  std::int64_t step = 0;
+  const bool resumed = resume != nullptr && resume->optimizer_state;
+  std::int64_t step = resumed ? resume->steps : 0;
+  const Index first_epoch = resumed ? resume->first_epoch + static_cast<Index>(resume->epochs.size()) : 0;
+  history.first_epoch = first_epoch;
+  history.optimizer_state = params.keep_optimizer_state;
   std::vector<Index> order(static_cast<std::size_t>(n));
   for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
 
   for (Index epoch = 0; epoch < params.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     if (params.shuffle) {
-      Rng rng(params.seed, static_cast<std::uint64_t>(epoch));
+      Rng rng(params.seed, static_cast<std::uint64_t>(first_epoch + epoch));
       for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
       shuffle(order, rng);
     }
