@@ -51,9 +51,10 @@
 // Complexity: O(bytes) time, each file streamed once through CsvReader (1 MiB buffer). The train
 // pass interns each value into a provisional per-field id while counting it, then remaps the
 // stored ids to table rows after the vocabulary is fitted, so train.log.txt is not read twice.
-// Per value: one lower-cased substring scan of the user agent (13 needles) and two hash lookups
-// (train) or one (test). Memory: the CSR arrays (6 bytes per entry, 17 + #tags entries per row,
-// + 8 bytes per row), the vocabulary (twice while the train pass runs) and the test bidids.
+// Per row: one lower-cased copy of the user agent searched for 13 needles; per value: two hash
+// lookups (train: count + intern) or one (test). Memory: the CSR arrays (6 bytes per entry,
+// 16 + #tags entries per row, + 8 bytes per row), the vocabulary (twice while the train pass
+// runs) and the test bidids.
 #pragma once
 
 #include <array>
