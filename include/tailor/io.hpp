@@ -4,6 +4,7 @@
 #pragma once
 
 #include "tailor/io/csv.hpp"
+#include "tailor/io/ctr_csv.hpp"
 #include "tailor/io/dunnhumby.hpp"
 #include "tailor/io/ihdp.hpp"
 #include "tailor/io/libsvm.hpp"

@@ -363,8 +363,10 @@ class FeatureSpaceBuilder {
 
   /// Counts one raw cell of field f (split on the separator for multi-valued fields).
   void add(Index f, std::string_view cell) {
-    check_param(f >= 0 && f < num_fields(), "FeatureSpaceBuilder::add", "field", f,
-                fmt::format("a field in [0, {})", num_fields()));
+    if (f < 0 || f >= num_fields()) {
+      raise<InvalidArgument>("FeatureSpaceBuilder::add: field = {}, expected a field in [0, {})", f,
+                             num_fields());
+    }
     const FieldSpec& spec = specs_[static_cast<std::size_t>(f)];
     if (spec.kind != FieldKind::vocabulary) return;
     auto count_one = [&](std::string_view value) {
@@ -391,8 +393,11 @@ class FeatureSpaceBuilder {
 
   /// Counts one raw row: one cell per field, in field order.
   void add_row(std::span<const std::string_view> cells) {
-    check_param(static_cast<Index>(cells.size()) == num_fields(), "FeatureSpaceBuilder::add_row",
-                "number of cells", cells.size(), fmt::format("{} (one per field)", num_fields()));
+    if (static_cast<Index>(cells.size()) != num_fields()) {
+      raise<InvalidArgument>("FeatureSpaceBuilder::add_row: number of cells = {}, expected {} (one "
+                             "per field)",
+                             cells.size(), num_fields());
+    }
     for (std::size_t f = 0; f < cells.size(); ++f) add(static_cast<Index>(f), cells[f]);
   }
 

@@ -50,9 +50,11 @@ struct SparseFeatures {
 
   /// Encodes one raw row (one cell per field, in field order) with `space` and appends it.
   void append_raw_row(const FeatureSpace& space, std::span<const std::string_view> cells) {
-    check_param(static_cast<Index>(cells.size()) == space.num_fields(),
-                "SparseFeatures::append_raw_row", "number of cells", cells.size(),
-                fmt::format("{} (one per field)", space.num_fields()));
+    if (static_cast<Index>(cells.size()) != space.num_fields()) {
+      raise<ShapeMismatch>("SparseFeatures::append_raw_row: number of cells = {}, expected {} (one "
+                           "per field)",
+                           cells.size(), space.num_fields());
+    }
     for (std::size_t f = 0; f < cells.size(); ++f) {
       space.encode_cell(static_cast<Index>(f), cells[f],
                         [&](std::uint32_t row) { push(static_cast<Index>(f), row); });
