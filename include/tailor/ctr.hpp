@@ -1,12 +1,13 @@
 // tailor/ctr.hpp — click-through-rate models on one Eigen core: the feature space (encoder saved
 // in every model), sparse multi-field data, optimizers, the one mini-batch trainer, sparse
-// logistic regression, factorization machines, Wide&Deep, DeepFM, PNN and the down-sampling
-// correction.
+// logistic regression, factorization machines (FM, FFM), Wide&Deep, DeepFM, PNN, and calibration
+// (down-sampling correction, Platt, isotonic).
 #pragma once
 
 #include "tailor/ctr/calibration.hpp"
 #include "tailor/ctr/deepfm.hpp"
 #include "tailor/ctr/feature_space.hpp"
+#include "tailor/ctr/ffm.hpp"
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/layers.hpp"
 #include "tailor/ctr/linear.hpp"

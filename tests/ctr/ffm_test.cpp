@@ -143,6 +143,47 @@ TEST_CASE("FFM gradients match central differences of the double-precision loss"
   g.dense.emplace_back(Eigen::MatrixXf::Zero(1, 1));
   g.entry = {dw.data(), dv.data()};
   net.backward(view, 0, n, ws, dz.data(), g);
+  {
+    // Entries in any order within a row (forward/backward do not rely on the field sort):
+    // each row reversed gives the same logits and the same per-entry gradients.
+    ctr::SparseFeatures reversed;
+    std::vector<std::size_t> source;  // reversed entry -> original entry
+    for (Index i = 0; i < n; ++i) {
+      for (auto e = x.row_ptr[static_cast<std::size_t>(i) + 1];
+           e-- > x.row_ptr[static_cast<std::size_t>(i)];) {
+        const auto u = static_cast<std::size_t>(e);
+        reversed.push(x.field[u], x.index[u], x.value_at(e));
+        source.push_back(u);
+      }
+      reversed.end_row();
+    }
+    REQUIRE(reversed.has_values());
+    const auto rview = ctr::RowsView::of(reversed);
+    std::vector<float> rz(static_cast<std::size_t>(n));
+    net.forward(rview, 0, n, ws, rz.data());
+    for (Index i = 0; i < n; ++i) {
+      CHECK(rz[static_cast<std::size_t>(i)] ==
+            Approx(z[static_cast<std::size_t>(i)]).epsilon(1e-5).margin(1e-6));
+    }
+    std::vector<float> rdw(x.index.size(), 1e30f);
+    std::vector<float> rdv(x.index.size() * static_cast<std::size_t>(width), 1e30f);
+    ctr::BlockGradient rg;
+    rg.dense.emplace_back(Eigen::MatrixXf::Zero(1, 1));
+    rg.entry = {rdw.data(), rdv.data()};
+    net.backward(rview, 0, n, ws, dz.data(), rg);
+    double max_difference = 0.0;
+    for (std::size_t e = 0; e < source.size(); ++e) {
+      max_difference =
+          std::max(max_difference, std::abs(static_cast<double>(rdw[e]) - dw[source[e]]));
+      for (Index c = 0; c < width; ++c) {
+        const auto w = static_cast<std::size_t>(width);
+        const auto cc = static_cast<std::size_t>(c);
+        max_difference = std::max(max_difference, std::abs(static_cast<double>(rdv[e * w + cc]) -
+                                                           dv[source[e] * w + cc]));
+      }
+    }
+    CHECK(max_difference < 1e-7);
+  }
   // Reduce entry gradients to table rows.
   const Index rows = data.space().num_rows();
   Eigen::MatrixXd grad_w = Eigen::MatrixXd::Zero(rows, 1);
