@@ -78,7 +78,11 @@ void BM_FmTrain(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * data.train.num_rows());
   state.counters["threads"] = static_cast<double>(state.range(1));
 }
-BENCHMARK(BM_FmTrain)->Args({200000, 1})->Args({200000, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FmTrain)
+    ->Args({200000, 1})
+    ->Args({200000, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_FmPredict(benchmark::State& state) {
   const auto& data = generated(200000);
@@ -100,8 +104,8 @@ void BM_FmPredictOne(benchmark::State& state) {
   for (auto _ : state) {
     const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
     const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const float p = model.predict_one(ctr::SparseRow{
-        std::span<const std::uint32_t>(x.index.data() + begin, static_cast<std::size_t>(end - begin))});
+    const float p = model.predict_one(ctr::SparseRow{std::span<const std::uint32_t>(
+        x.index.data() + begin, static_cast<std::size_t>(end - begin))});
     benchmark::DoNotOptimize(p);
     i = i + 1 == n ? 0 : i + 1;
   }
@@ -144,8 +148,8 @@ void BM_DeepFMPredictOne(benchmark::State& state) {
   for (auto _ : state) {
     const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
     const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const float p = model.predict_one(ctr::SparseRow{
-        std::span<const std::uint32_t>(x.index.data() + begin, static_cast<std::size_t>(end - begin))});
+    const float p = model.predict_one(ctr::SparseRow{std::span<const std::uint32_t>(
+        x.index.data() + begin, static_cast<std::size_t>(end - begin))});
     benchmark::DoNotOptimize(p);
     i = i + 1 == n ? 0 : i + 1;
   }
@@ -177,7 +181,8 @@ IdColumns read_ids(const std::string& path) {
   const tailor::io::Table table = tailor::io::read_csv(path);
   IdColumns out;
   for (const auto& name : table.column_names()) {
-    if (name.size() > 1 && name[0] == 'f' && name.find_first_not_of("0123456789", 1) == std::string::npos) {
+    if (name.size() > 1 && name[0] == 'f' &&
+        name.find_first_not_of("0123456789", 1) == std::string::npos) {
       out.names.push_back(name);
     }
   }
@@ -185,7 +190,8 @@ IdColumns read_ids(const std::string& path) {
   out.ids.resize(n, static_cast<Index>(out.names.size()));
   for (std::size_t f = 0; f < out.names.size(); ++f) {
     const Eigen::VectorXd& column = table.numeric(out.names[f]);
-    for (Index i = 0; i < n; ++i) out.ids(i, static_cast<Index>(f)) = static_cast<std::int32_t>(column[i]);
+    for (Index i = 0; i < n; ++i)
+      out.ids(i, static_cast<Index>(f)) = static_cast<std::int32_t>(column[i]);
   }
   out.click = table.numeric("click").cast<float>();
   return out;
@@ -219,7 +225,8 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
     cardinalities.push_back(static_cast<Index>(train_ids.ids.col(f).maxCoeff()) + 1);
   }
   const ctr::FeatureSpace space = ctr::integer_space(train_ids.names, cardinalities);
-  const ctr::CtrData train(space, ctr::encode_ids(space, train_ids.ids), std::move(train_ids.click));
+  const ctr::CtrData train(space, ctr::encode_ids(space, train_ids.ids),
+                           std::move(train_ids.click));
   const ctr::CtrData test(space, ctr::encode_ids(space, test_ids.ids), std::move(test_ids.click));
   train_ids.ids.resize(0, 0);
   test_ids.ids.resize(0, 0);
@@ -229,7 +236,12 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
     Eigen::VectorXf p;
     double train_s = 0.0, predict_s = 0.0;
     if (model == "lr") {
-      const ctr::SparseLogisticRegression lr_model({.training = {.epochs = epochs, .batch_size = batch, .optimizer = {.kind = ctr::OptimizerKind::adam, .learning_rate = lr}, .seed = 0, .num_threads = threads}});
+      const ctr::SparseLogisticRegression lr_model(
+          {.training = {.epochs = epochs,
+                        .batch_size = batch,
+                        .optimizer = {.kind = ctr::OptimizerKind::adam, .learning_rate = lr},
+                        .seed = 0,
+                        .num_threads = threads}});
       std::optional<ctr::SparseLogisticRegressionModel> fitted;
       train_s = seconds([&] { fitted.emplace(lr_model.fit(train)); });
       predict_s = seconds([&] { p = fitted->predict(test, threads); });
@@ -239,8 +251,10 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
       train_s = seconds([&] { fitted.emplace(fm.fit(train)); });
       predict_s = seconds([&] { p = fitted->predict(test, threads); });
     } else {
-      const ctr::TrainingParams training{.epochs = epochs, .batch_size = batch,
-                                         .optimizer = {.learning_rate = lr}, .seed = 0,
+      const ctr::TrainingParams training{.epochs = epochs,
+                                         .batch_size = batch,
+                                         .optimizer = {.learning_rate = lr},
+                                         .seed = 0,
                                          .num_threads = threads};
       auto run = [&](const auto& estimator) {
         std::optional<std::decay_t<decltype(estimator.fit(train))>> fitted;
@@ -271,7 +285,8 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
     return v[v.size() / 2];
   };
   fmt::print(
-      "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"avx2\": {}, \"n_train\": {}, "
+      "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"avx2\": {}, "
+      "\"n_train\": {}, "
       "\"n_test\": {}, \"threads\": {}, \"train_samples_per_s\": {:.0f}, "
       "\"train_samples_per_s_each\": [{:.0f}], \"predict_samples_per_s\": {:.0f}, "
       "\"test_auc\": {:.6f}, \"test_logloss\": {:.6f}, \"mean_pred\": {:.6f}, \"ctr\": {:.6f}, "
@@ -301,7 +316,8 @@ int main(int argc, char** argv) {
     if (arg.starts_with("--batch=")) batch = std::stol(value("--batch="));
     if (arg.starts_with("--lr=")) lr = std::stof(value("--lr="));
   }
-  if (!train.empty()) return peer_mode(train, test, model, threads, repeats, epochs, lr, dim, batch);
+  if (!train.empty())
+    return peer_mode(train, test, model, threads, repeats, epochs, lr, dim, batch);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

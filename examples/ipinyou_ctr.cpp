@@ -91,15 +91,19 @@ Dataset load(const std::string& data_dir, const std::string& libfm_dir, Index im
   fs::path dir(data_dir);
   if (data_dir.empty()) {
     dir = scratch.create("ipinyou_ctr");
-    if (!quiet) fmt::print(stderr, "generating {} synthetic impressions (seed {}) ...\n", impressions, seed);
-    const auto synthetic = tailor::io::synthetic::generate_ipinyou({.num_impressions = impressions, .seed = seed});
+    if (!quiet)
+      fmt::print(stderr, "generating {} synthetic impressions (seed {}) ...\n", impressions, seed);
+    const auto synthetic =
+        tailor::io::synthetic::generate_ipinyou({.num_impressions = impressions, .seed = seed});
     tailor::io::synthetic::write_ipinyou(synthetic, dir);
     const auto n_test = static_cast<Index>(synthetic.impressions.size()) - synthetic.num_train;
     d.test_true_pctr.resize(n_test);
     for (Index i = 0; i < n_test; ++i) {
-      d.test_true_pctr[i] = synthetic.impressions[static_cast<std::size_t>(synthetic.num_train + i)].pctr_true;
+      d.test_true_pctr[i] =
+          synthetic.impressions[static_cast<std::size_t>(synthetic.num_train + i)].pctr_true;
     }
-    d.description = fmt::format("{} synthetic iPinYou-schema impressions (seed {})", impressions, seed);
+    d.description =
+        fmt::format("{} synthetic iPinYou-schema impressions (seed {})", impressions, seed);
   } else {
     d.description = fmt::format("make-ipinyou-data logs in {}", dir.string());
   }
@@ -117,7 +121,8 @@ Dataset load(const std::string& data_dir, const std::string& libfm_dir, Index im
 }
 
 /// Points of the ROC curve (false-positive rate, true-positive rate), at most ~200.
-std::vector<std::pair<double, double>> roc_points(const Eigen::VectorXd& p, const Eigen::VectorXf& y) {
+std::vector<std::pair<double, double>> roc_points(const Eigen::VectorXd& p,
+                                                  const Eigen::VectorXf& y) {
   std::vector<Index> order(static_cast<std::size_t>(p.size()));
   std::iota(order.begin(), order.end(), Index{0});
   std::sort(order.begin(), order.end(), [&](Index a, Index b) { return p[a] > p[b]; });
@@ -127,49 +132,68 @@ std::vector<std::pair<double, double>> roc_points(const Eigen::VectorXd& p, cons
   double tp = 0, fp = 0;
   const std::size_t step = std::max<std::size_t>(1, order.size() / 200);
   for (std::size_t r = 0; r < order.size(); ++r) {
-    if (y[order[r]] == 1.0f) tp += 1; else fp += 1;
-    if ((r + 1) % step == 0 || r + 1 == order.size()) points.emplace_back(fp / negatives, tp / positives);
+    if (y[order[r]] == 1.0f)
+      tp += 1;
+    else
+      fp += 1;
+    if ((r + 1) % step == 0 || r + 1 == order.size())
+      points.emplace_back(fp / negatives, tp / positives);
   }
   return points;
 }
 
-constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
+constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c",
+                                   "#d62728", "#9467bd", "#8c564b"};
 
-std::string svg_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
-                      const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& series,
-                      double x_max, double y_max, bool diagonal) {
+std::string svg_chart(
+    const std::string& title, const std::string& x_label, const std::string& y_label,
+    const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& series,
+    double x_max, double y_max, bool diagonal) {
   const double w = 420, h = 320, left = 50, bottom = 40, top = 25, right = 10;
   const double pw = w - left - right, ph = h - top - bottom;
   auto sx = [&](double x) { return left + pw * x / x_max; };
   auto sy = [&](double y) { return top + ph * (1.0 - y / y_max); };
-  std::string svg = fmt::format("<svg width='{}' height='{}' xmlns='http://www.w3.org/2000/svg' "
-                                "style='font:11px sans-serif'>\n", w + 130, h);
+  std::string svg = fmt::format(
+      "<svg width='{}' height='{}' xmlns='http://www.w3.org/2000/svg' "
+      "style='font:11px sans-serif'>\n",
+      w + 130, h);
   svg += fmt::format("<text x='{}' y='15'>{}</text>\n", left, html_escape(title));
-  svg += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#999'/>\n", left, top, pw, ph);
+  svg += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#999'/>\n",
+                     left, top, pw, ph);
   for (int t = 0; t <= 4; ++t) {
-    svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{:.3g}</text>\n", sx(x_max * t / 4), h - bottom + 14, x_max * t / 4);
-    svg += fmt::format("<text x='{}' y='{}' text-anchor='end'>{:.3g}</text>\n", left - 4, sy(y_max * t / 4) + 4, y_max * t / 4);
+    svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{:.3g}</text>\n",
+                       sx(x_max * t / 4), h - bottom + 14, x_max * t / 4);
+    svg += fmt::format("<text x='{}' y='{}' text-anchor='end'>{:.3g}</text>\n", left - 4,
+                       sy(y_max * t / 4) + 4, y_max * t / 4);
   }
-  svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", left + pw / 2, h - 6, html_escape(x_label));
-  svg += fmt::format("<text x='12' y='{}' transform='rotate(-90 12 {})' text-anchor='middle'>{}</text>\n", top + ph / 2, top + ph / 2, html_escape(y_label));
+  svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", left + pw / 2, h - 6,
+                     html_escape(x_label));
+  svg += fmt::format(
+      "<text x='12' y='{}' transform='rotate(-90 12 {})' text-anchor='middle'>{}</text>\n",
+      top + ph / 2, top + ph / 2, html_escape(y_label));
   if (diagonal) {
-    svg += fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#bbb' stroke-dasharray='4'/>\n", sx(0), sy(0), sx(std::min(x_max, y_max)), sy(std::min(x_max, y_max)));
+    svg +=
+        fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#bbb' stroke-dasharray='4'/>\n",
+                    sx(0), sy(0), sx(std::min(x_max, y_max)), sy(std::min(x_max, y_max)));
   }
   for (std::size_t s = 0; s < series.size(); ++s) {
     std::string path;
     for (const auto& [x, y] : series[s].second) {
-      path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", sx(std::min(x, x_max)), sy(std::min(y, y_max)));
+      path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", sx(std::min(x, x_max)),
+                          sy(std::min(y, y_max)));
     }
     const char* color = kColors[s % 6];
     svg += fmt::format("<path d='{}' fill='none' stroke='{}' stroke-width='1.5'/>\n", path, color);
-    svg += fmt::format("<text x='{}' y='{}' fill='{}'>{}</text>\n", w - right + 8, top + 14 * (s + 1), color, html_escape(series[s].first));
+    svg += fmt::format("<text x='{}' y='{}' fill='{}'>{}</text>\n", w - right + 8,
+                       top + 14 * (s + 1), color, html_escape(series[s].first));
   }
   return svg + "</svg>\n";
 }
 
 void write_report(const fs::path& path, const Dataset& d, const std::vector<Result>& results,
                   const std::optional<double>& oracle_auc) {
-  std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> roc, reliability, curves;
+  std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> roc, reliability,
+      curves;
   double max_rate = 0.0, max_loss = 0.0;
   std::size_t max_epochs = 1;
   for (const auto& r : results) {
@@ -198,17 +222,23 @@ void write_report(const fs::path& path, const Dataset& d, const std::vector<Resu
       << d.space.num_fields() << " fields, " << d.space.num_rows() << " table rows.</p>\n";
   out << "<table><tr><th>model</th><th>test AUC</th><th>log-loss</th><th>normalized entropy</th>"
          "<th>Σp/Σy</th><th>train samples/s</th><th>model bytes</th></tr>\n";
-  if (oracle_auc) out << fmt::format("<tr><td>oracle (true pCTR)</td><td>{:.4f}</td><td colspan=5></td></tr>\n", *oracle_auc);
+  if (oracle_auc)
+    out << fmt::format("<tr><td>oracle (true pCTR)</td><td>{:.4f}</td><td colspan=5></td></tr>\n",
+                       *oracle_auc);
   for (const auto& r : results) {
-    out << fmt::format("<tr><td>{}</td><td>{:.4f}</td><td>{:.5f}</td><td>{:.4f}</td><td>{:.3f}</td><td>{:.0f}</td><td>{}</td></tr>\n",
-                       html_escape(r.name), r.auc, r.log_loss, r.entropy, r.calibration, r.samples_per_second, r.bytes);
+    out << fmt::format(
+        "<tr><td>{}</td><td>{:.4f}</td><td>{:.5f}</td><td>{:.4f}</td><td>{:.3f}</td><td>{:.0f}</"
+        "td><td>{}</td></tr>\n",
+        html_escape(r.name), r.auc, r.log_loss, r.entropy, r.calibration, r.samples_per_second,
+        r.bytes);
   }
   out << "</table>\n";
-  out << svg_chart("ROC curves (test)", "false-positive rate", "true-positive rate", roc, 1.0, 1.0, true);
-  out << svg_chart("Reliability (10 equal-count bins)", "mean predicted pCTR", "observed CTR", reliability,
-                   max_rate * 1.05 + 1e-9, max_rate * 1.05 + 1e-9, true);
-  out << svg_chart("Validation log-loss per epoch", "epoch", "log-loss", curves, static_cast<double>(max_epochs),
-                   max_loss * 1.05 + 1e-9, false);
+  out << svg_chart("ROC curves (test)", "false-positive rate", "true-positive rate", roc, 1.0, 1.0,
+                   true);
+  out << svg_chart("Reliability (10 equal-count bins)", "mean predicted pCTR", "observed CTR",
+                   reliability, max_rate * 1.05 + 1e-9, max_rate * 1.05 + 1e-9, true);
+  out << svg_chart("Validation log-loss per epoch", "epoch", "log-loss", curves,
+                   static_cast<double>(max_epochs), max_loss * 1.05 + 1e-9, false);
   out << "</body></html>\n";
 }
 
@@ -228,15 +258,20 @@ std::vector<Index> parse_list(const std::string& text) {
 
 int main(int argc, char** argv) {
   CLI::App app{"CTR models on iPinYou logs: LR, FM, Wide&Deep, DeepFM, PNN"};
-  std::string data_dir, libfm_dir, out_dir = "ipinyou_ctr_out", models = "lr,fm,widedeep,deepfm,pnn",
-                                     hidden_text = "400,400,400";
+  std::string data_dir, libfm_dir, out_dir = "ipinyou_ctr_out",
+                                   models = "lr,fm,widedeep,deepfm,pnn",
+                                   hidden_text = "400,400,400";
   Index impressions = 200000, epochs = 3, dim = 16, threads = 0;
   std::uint64_t seed = 1;
   bool quiet = false;
-  app.add_option("--data", data_dir, "make-ipinyou-data campaign directory (train.log.txt, test.log.txt)");
-  app.add_option("--libfm", libfm_dir, "libFM directory (featindex.fm.txt, train.fm.txt, test.fm.txt)");
-  app.add_option("--impressions", impressions, "synthetic impressions when no data is given")->check(CLI::Range(2000, 100000000));
-  app.add_option("--epochs", epochs, "most epochs (early stopping on the validation rows)")->check(CLI::Range(1, 1000));
+  app.add_option("--data", data_dir,
+                 "make-ipinyou-data campaign directory (train.log.txt, test.log.txt)");
+  app.add_option("--libfm", libfm_dir,
+                 "libFM directory (featindex.fm.txt, train.fm.txt, test.fm.txt)");
+  app.add_option("--impressions", impressions, "synthetic impressions when no data is given")
+      ->check(CLI::Range(2000, 100000000));
+  app.add_option("--epochs", epochs, "most epochs (early stopping on the validation rows)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--models", models, "comma-separated: lr, fm, widedeep, deepfm, pnn");
   app.add_option("--hidden", hidden_text, "hidden layer widths of the deep models");
   app.add_option("--dim", dim, "embedding dimension")->check(CLI::Range(1, 1024));
@@ -252,27 +287,36 @@ int main(int argc, char** argv) {
     // Validation: the last 10% of the training rows (logs are in time order).
     const Index n = d.train.num_rows();
     const Index n_valid = std::max<Index>(1, n / 10);
-    std::vector<Index> fit_rows(static_cast<std::size_t>(n - n_valid)), valid_rows(static_cast<std::size_t>(n_valid));
+    std::vector<Index> fit_rows(static_cast<std::size_t>(n - n_valid)),
+        valid_rows(static_cast<std::size_t>(n_valid));
     std::iota(fit_rows.begin(), fit_rows.end(), Index{0});
     std::iota(valid_rows.begin(), valid_rows.end(), n - n_valid);
     auto pick = [&](const std::vector<Index>& rows) {
       Eigen::VectorXf click(static_cast<Index>(rows.size()));
-      for (std::size_t r = 0; r < rows.size(); ++r) click[static_cast<Index>(r)] = d.train_click[rows[r]];
+      for (std::size_t r = 0; r < rows.size(); ++r)
+        click[static_cast<Index>(r)] = d.train_click[rows[r]];
       return ctr::CtrData(d.space, d.train.select(rows), std::move(click));
     };
     const ctr::CtrData train = pick(fit_rows);
     const ctr::CtrData valid = pick(valid_rows);
     const ctr::CtrData test(d.space, d.test, d.test_click);
     if (!quiet) {
-      fmt::print("{}\n{} training rows ({} clicks), {} validation, {} test ({} clicks); {} fields, {} table rows\n\n",
-                 d.description, train.num_rows(), train.num_clicks(), valid.num_rows(), test.num_rows(),
-                 test.num_clicks(), d.space.num_fields(), d.space.num_rows());
+      fmt::print(
+          "{}\n{} training rows ({} clicks), {} validation, {} test ({} clicks); {} fields, {} "
+          "table rows\n\n",
+          d.description, train.num_rows(), train.num_clicks(), valid.num_rows(), test.num_rows(),
+          test.num_clicks(), d.space.num_fields(), d.space.num_rows());
     }
     const std::vector<Index> hidden = parse_list(hidden_text);
-    const ctr::TrainingParams training{.epochs = epochs, .batch_size = 1024,
-                                       .optimizer = {.learning_rate = 1e-3f, .l2 = 1e-4f},
-                                       .seed = seed, .num_threads = threads, .patience = 1,
-                                       .progress = quiet ? tailor::ProgressCallback{} : tailor::ProgressCallback{tailor::ProgressBar{}}};
+    const ctr::TrainingParams training{
+        .epochs = epochs,
+        .batch_size = 1024,
+        .optimizer = {.learning_rate = 1e-3f, .l2 = 1e-4f},
+        .seed = seed,
+        .num_threads = threads,
+        .patience = 1,
+        .progress =
+            quiet ? tailor::ProgressCallback{} : tailor::ProgressCallback{tailor::ProgressBar{}}};
     std::vector<Result> results;
     const Eigen::VectorXd y = test.click().cast<double>();
     auto record = [&](const std::string& name, const auto& model, double seconds) {
@@ -283,15 +327,22 @@ int main(int argc, char** argv) {
       r.log_loss = tailor::metrics::log_loss(y, r.p);
       r.entropy = tailor::metrics::normalized_entropy(y, r.p);
       r.calibration = tailor::metrics::calibration_ratio(y, r.p);
-      r.samples_per_second = seconds > 0 ? static_cast<double>(train.num_rows()) * static_cast<double>(std::max<std::size_t>(1, model.history().epochs.size())) / seconds : 0.0;
+      r.samples_per_second =
+          seconds > 0
+              ? static_cast<double>(train.num_rows()) *
+                    static_cast<double>(std::max<std::size_t>(1, model.history().epochs.size())) /
+                    seconds
+              : 0.0;
       r.bytes = model.memory_bytes();
-      for (const auto& e : model.history().epochs) r.validation_log_loss.push_back(e.validation_log_loss);
+      for (const auto& e : model.history().epochs)
+        r.validation_log_loss.push_back(e.validation_log_loss);
       std::ofstream file(fs::path(out_dir) / (name + ".tailor"), std::ios::binary);
       tailor::save(model, file);
       if (d.test_price.size() == test.num_rows()) {
         std::ofstream theta(fs::path(out_dir) / (name + ".theta.txt"));
         for (Index i = 0; i < test.num_rows(); ++i) {
-          theta << fmt::format("{} {} {:.8g}\n", static_cast<int>(test.click()[i]), static_cast<long>(d.test_price[i]), r.p[i]);
+          theta << fmt::format("{} {} {:.8g}\n", static_cast<int>(test.click()[i]),
+                               static_cast<long>(d.test_price[i]), r.p[i]);
         }
       }
       results.push_back(std::move(r));
@@ -315,42 +366,57 @@ int main(int argc, char** argv) {
       if (!quiet) fmt::print(stderr, "training {} ...\n", name);
       if (name == "lr") {
         // The exact L2-penalised optimum (strong penalty: most fields are high-cardinality ids).
-        auto [model, s] = timed_fit(ctr::SparseLogisticRegression(
-            {.solver = ctr::LogisticSolver::lbfgs, .training = {.num_threads = threads}, .lbfgs = {.l2 = 100.0}}));
+        auto [model, s] =
+            timed_fit(ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs,
+                                                     .training = {.num_threads = threads},
+                                                     .lbfgs = {.l2 = 100.0}}));
         record("lr", model, s);
       } else if (name == "fm") {
-        auto [model, s] = timed_fit(ctr::FactorizationMachine({.embedding_dim = dim, .training = training}));
+        auto [model, s] =
+            timed_fit(ctr::FactorizationMachine({.embedding_dim = dim, .training = training}));
         record("fm", model, s);
       } else if (name == "widedeep") {
-        auto [model, s] = timed_fit(ctr::WideDeep({.embedding_dim = dim, .hidden = hidden, .training = training}));
+        auto [model, s] = timed_fit(
+            ctr::WideDeep({.embedding_dim = dim, .hidden = hidden, .training = training}));
         record("widedeep", model, s);
       } else if (name == "deepfm") {
-        auto [model, s] = timed_fit(ctr::DeepFM({.embedding_dim = dim, .hidden = hidden, .training = training}));
+        auto [model, s] =
+            timed_fit(ctr::DeepFM({.embedding_dim = dim, .hidden = hidden, .training = training}));
         record("deepfm", model, s);
       } else if (name == "pnn") {
-        auto [model, s] = timed_fit(ctr::PNN({.embedding_dim = dim, .hidden = hidden, .training = training}));
+        auto [model, s] =
+            timed_fit(ctr::PNN({.embedding_dim = dim, .hidden = hidden, .training = training}));
         record("pnn", model, s);
       } else {
-        fmt::print(stderr, "ipinyou_ctr: unknown model '{}' (lr, fm, widedeep, deepfm, pnn)\n", name);
+        fmt::print(stderr, "ipinyou_ctr: unknown model '{}' (lr, fm, widedeep, deepfm, pnn)\n",
+                   name);
         return 2;
       }
     }
     std::optional<double> oracle;
-    if (d.test_true_pctr.size() == test.num_rows()) oracle = tailor::metrics::roc_auc(y, d.test_true_pctr);
+    if (d.test_true_pctr.size() == test.num_rows())
+      oracle = tailor::metrics::roc_auc(y, d.test_true_pctr);
     std::ofstream csv(fs::path(out_dir) / "ctr_metrics.csv");
-    csv << "model,test_auc,log_loss,normalized_entropy,calibration_ratio,train_samples_per_s,model_bytes\n";
+    csv << "model,test_auc,log_loss,normalized_entropy,calibration_ratio,train_samples_per_s,model_"
+           "bytes\n";
     if (!quiet) {
-      fmt::print("{:<12} {:>9} {:>9} {:>8} {:>7} {:>14} {:>12}\n", "model", "test AUC", "log-loss", "NE", "Σp/Σy", "train rows/s", "bytes");
+      fmt::print("{:<12} {:>9} {:>9} {:>8} {:>7} {:>14} {:>12}\n", "model", "test AUC", "log-loss",
+                 "NE", "Σp/Σy", "train rows/s", "bytes");
       if (oracle) fmt::print("{:<12} {:>9.4f}\n", "oracle", *oracle);
     }
     for (const auto& r : results) {
-      csv << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.0f},{}\n", r.name, r.auc, r.log_loss, r.entropy, r.calibration, r.samples_per_second, r.bytes);
+      csv << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.0f},{}\n", r.name, r.auc, r.log_loss,
+                         r.entropy, r.calibration, r.samples_per_second, r.bytes);
       if (!quiet) {
-        fmt::print("{:<12} {:>9.4f} {:>9.5f} {:>8.4f} {:>7.3f} {:>14.0f} {:>12}\n", r.name, r.auc, r.log_loss, r.entropy, r.calibration, r.samples_per_second, r.bytes);
+        fmt::print("{:<12} {:>9.4f} {:>9.5f} {:>8.4f} {:>7.3f} {:>14.0f} {:>12}\n", r.name, r.auc,
+                   r.log_loss, r.entropy, r.calibration, r.samples_per_second, r.bytes);
       }
     }
     write_report(fs::path(out_dir) / "ctr_report.html", d, results, oracle);
-    if (!quiet) fmt::print("\nwrote {}/ctr_report.html, ctr_metrics.csv, <model>.theta.txt and <model>.tailor\n", out_dir);
+    if (!quiet)
+      fmt::print(
+          "\nwrote {}/ctr_report.html, ctr_metrics.csv, <model>.theta.txt and <model>.tailor\n",
+          out_dir);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "ipinyou_ctr: {}\n", e.what());

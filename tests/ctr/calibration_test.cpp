@@ -74,7 +74,9 @@ TEST_CASE("Calibrators reject bad input", "[ctr][calibration][errors]") {
   Eigen::VectorXf bad_y = y;
   bad_y[2] = 2.0f;
   CHECK_THROWS_WITH(ctr::IsotonicCalibrator::fit(p, bad_y), Catch::Contains("click[2] = 2"));
-  CHECK_THROWS_WITH(ctr::IsotonicCalibrator::fit(p, Eigen::VectorXf::Ones(3)), Catch::Contains("one class"));
+  CHECK_THROWS_WITH(ctr::IsotonicCalibrator::fit(p, Eigen::VectorXf::Ones(3)),
+                    Catch::Contains("one class"));
   CHECK_THROWS_AS(ctr::PlattCalibrator::fit(p, Eigen::VectorXf::Zero(2)), tailor::ShapeMismatch);
-  CHECK_THROWS_WITH(ctr::PlattCalibrator::fit(Eigen::VectorXf(), Eigen::VectorXf()), Catch::Contains("no rows"));
+  CHECK_THROWS_WITH(ctr::PlattCalibrator::fit(Eigen::VectorXf(), Eigen::VectorXf()),
+                    Catch::Contains("no rows"));
 }

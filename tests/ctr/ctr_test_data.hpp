@@ -18,11 +18,12 @@ inline CtrData random_click_data(Index n, Index fields, Index card, std::uint64_
                                  bool multi = false) {
   std::vector<FieldSpec> specs;
   for (Index f = 0; f < fields; ++f) {
-    specs.push_back({.name = fmt::format("f{}", f), .kind = FieldKind::integer, .cardinality = card});
+    specs.push_back(
+        {.name = fmt::format("f{}", f), .kind = FieldKind::integer, .cardinality = card});
   }
   if (multi) {
-    specs.push_back({.name = "tags", .kind = FieldKind::integer, .cardinality = card,
-                     .multi_valued = true});
+    specs.push_back(
+        {.name = "tags", .kind = FieldKind::integer, .cardinality = card, .multi_valued = true});
   }
   FeatureSpace space = FeatureSpaceBuilder(specs).build();
   Rng rng(seed, 0);
@@ -33,7 +34,9 @@ inline CtrData random_click_data(Index n, Index fields, Index card, std::uint64_
   for (Index i = 0; i < n; ++i) {
     double z = -1.5;
     for (Index f = 0; f < fields; ++f) {
-      const auto row = static_cast<std::uint32_t>(space.offset(f) + static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(card))));
+      const auto row = static_cast<std::uint32_t>(
+          space.offset(f) +
+          static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(card))));
       x.push(f, row);
       z += weight[row];
     }
@@ -41,7 +44,9 @@ inline CtrData random_click_data(Index n, Index fields, Index card, std::uint64_
       const auto count = rng.uniform_index(4);
       std::vector<std::uint32_t> rows;
       for (std::uint64_t c = 0; c < count; ++c) {
-        rows.push_back(static_cast<std::uint32_t>(space.offset(fields) + static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(card)))));
+        rows.push_back(static_cast<std::uint32_t>(
+            space.offset(fields) +
+            static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(card)))));
       }
       for (auto row : rows) {
         const float value = 0.5f + static_cast<float>(rng.uniform());

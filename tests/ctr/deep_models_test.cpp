@@ -42,8 +42,10 @@ double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x
     const double scale = c <= 1.0 || pool == ctr::Pooling::sum ? 1.0
                          : pool == ctr::Pooling::mean          ? 1.0 / c
                                                                : 1.0 / std::sqrt(c);
-    for (Index d = 0; d < k; ++d) e[f * k + d] += scale * x.value_at(a) * net.embedding.value(x.index[u], d);
-    if (net.config.linear) z += static_cast<double>(net.linear.value(x.index[u], 0)) * x.value_at(a);
+    for (Index d = 0; d < k; ++d)
+      e[f * k + d] += scale * x.value_at(a) * net.embedding.value(x.index[u], d);
+    if (net.config.linear)
+      z += static_cast<double>(net.linear.value(x.index[u], 0)) * x.value_at(a);
     if (net.config.fm) {
       for (auto b = a + 1; b < end; ++b) {
         double dot = 0.0;
@@ -59,7 +61,8 @@ double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x
   if (net.config.products) {
     if (ctr::uses_inner(net.config.product)) {
       for (Index f = 0; f < F; ++f) {
-        for (Index g = f + 1; g < F; ++g) input.push_back(e.segment(f * k, k).dot(e.segment(g * k, k)));
+        for (Index g = f + 1; g < F; ++g)
+          input.push_back(e.segment(f * k, k).dot(e.segment(g * k, k)));
       }
     }
     if (ctr::uses_outer(net.config.product)) {
@@ -72,7 +75,8 @@ double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x
   }
   Eigen::VectorXd h = Eigen::Map<Eigen::VectorXd>(input.data(), static_cast<Index>(input.size()));
   for (Index l = 0; l < net.mlp.num_layers(); ++l) {
-    Eigen::VectorXd next = net.mlp.weight(l).cast<double>() * h + net.mlp.bias(l).cast<double>().col(0);
+    Eigen::VectorXd next =
+        net.mlp.weight(l).cast<double>() * h + net.mlp.bias(l).cast<double>().col(0);
     if (l + 1 < net.mlp.num_layers()) next = next.cwiseMax(0.0);
     h = next;
   }
@@ -95,21 +99,24 @@ std::string bytes_of(const Model& model) {
 }
 
 // A small random network of the given configuration on `data` (large init so every term matters).
-ctr::DeepNetwork small_network(const ctr::CtrData& data, ctr::DeepConfig config, std::uint64_t seed) {
+ctr::DeepNetwork small_network(const ctr::CtrData& data, ctr::DeepConfig config,
+                               std::uint64_t seed) {
   auto net = ctr::detail::make_deep_network(data.space(), config, 3, {5, 4}, 0.5f, true,
                                             data.base_rate(), {.seed = seed});
   tailor::Rng rng(seed, 3);
   if (config.linear) {
-    for (Index r = 0; r < net.linear.rows(); ++r) net.linear.value(r, 0) = static_cast<float>(0.3 * rng.normal());
+    for (Index r = 0; r < net.linear.rows(); ++r)
+      net.linear.value(r, 0) = static_cast<float>(0.3 * rng.normal());
   }
   return net;
 }
 
 }  // namespace
 
-TEST_CASE("Deep networks: forward equals the double reference; gradients equal its central "
-          "differences",
-          "[ctr][deep][gradient]") {
+TEST_CASE(
+    "Deep networks: forward equals the double reference; gradients equal its central "
+    "differences",
+    "[ctr][deep][gradient]") {
   auto data = ctr::test::random_click_data(24, 3, 4, 5, /*multi=*/true);
   const std::vector<std::pair<std::string, ctr::DeepConfig>> configs = {
       {"Wide&Deep", {.linear = true}},
@@ -128,20 +135,24 @@ TEST_CASE("Deep networks: forward equals the double reference; gradients equal i
     const auto view = ctr::RowsView::of(x);
     net.forward(view, 0, n, ws, z.data());
     for (Index i = 0; i < n; ++i) {
-      CHECK(z[static_cast<std::size_t>(i)] == Approx(reference_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
+      CHECK(z[static_cast<std::size_t>(i)] ==
+            Approx(reference_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
     }
     std::vector<float> dz(static_cast<std::size_t>(n));
     for (Index i = 0; i < n; ++i) {
       dz[static_cast<std::size_t>(i)] = static_cast<float>(
-          ctr::bce_with_logits_gradient(z[static_cast<std::size_t>(i)], data.click()[i]) / static_cast<double>(n));
+          ctr::bce_with_logits_gradient(z[static_cast<std::size_t>(i)], data.click()[i]) /
+          static_cast<double>(n));
     }
     ctr::BlockGradient g;
     for (Index d = 0; d < net.num_dense(); ++d) {
-      g.dense.emplace_back(Eigen::MatrixXf::Zero(net.dense(d).value.rows(), net.dense(d).value.cols()));
+      g.dense.emplace_back(
+          Eigen::MatrixXf::Zero(net.dense(d).value.rows(), net.dense(d).value.cols()));
     }
     std::vector<std::vector<float>> entry(static_cast<std::size_t>(net.num_tables()));
     for (Index t = 0; t < net.num_tables(); ++t) {
-      entry[static_cast<std::size_t>(t)].assign(x.index.size() * static_cast<std::size_t>(net.table(t).dim()), 0.0f);
+      entry[static_cast<std::size_t>(t)].assign(
+          x.index.size() * static_cast<std::size_t>(net.table(t).dim()), 0.0f);
       g.entry.push_back(entry[static_cast<std::size_t>(t)].data());
     }
     net.backward(view, 0, n, ws, dz.data(), g);
@@ -164,7 +175,8 @@ TEST_CASE("Deep networks: forward equals the double reference; gradients equal i
     for (Index d = 0; d < net.num_dense(); ++d) {
       auto& value = net.dense(d).value;
       for (Index j = 0; j < value.size(); ++j) {
-        max_error = std::max(max_error, std::abs(numeric(value.data()[j]) - g.dense[static_cast<std::size_t>(d)].data()[j]));
+        max_error = std::max(max_error, std::abs(numeric(value.data()[j]) -
+                                                 g.dense[static_cast<std::size_t>(d)].data()[j]));
       }
     }
     // Table rows: entry gradients summed per row.
@@ -173,7 +185,9 @@ TEST_CASE("Deep networks: forward equals the double reference; gradients equal i
       Eigen::MatrixXd analytic = Eigen::MatrixXd::Zero(table.rows(), table.dim());
       for (std::size_t e = 0; e < x.index.size(); ++e) {
         for (Index d = 0; d < table.dim(); ++d) {
-          analytic(x.index[e], d) += entry[static_cast<std::size_t>(t)][e * static_cast<std::size_t>(table.dim()) + static_cast<std::size_t>(d)];
+          analytic(x.index[e], d) +=
+              entry[static_cast<std::size_t>(t)]
+                   [e * static_cast<std::size_t>(table.dim()) + static_cast<std::size_t>(d)];
         }
       }
       for (Index r = 0; r < table.rows(); ++r) {
@@ -187,12 +201,16 @@ TEST_CASE("Deep networks: forward equals the double reference; gradients equal i
   }
 }
 
-TEST_CASE("DeepFM, Wide&Deep and PNN are bit-identical for 1, 2 and 7 threads; save/load round "
-          "trips; predict_one equals predict",
-          "[ctr][deep][determinism][save]") {
+TEST_CASE(
+    "DeepFM, Wide&Deep and PNN are bit-identical for 1, 2 and 7 threads; save/load round "
+    "trips; predict_one equals predict",
+    "[ctr][deep][determinism][save]") {
   const auto data = ctr::test::random_click_data(1500, 4, 12, 6, /*multi=*/true);
-  const ctr::TrainingParams base{.epochs = 2, .batch_size = 256, .block_size = 32,
-                                 .optimizer = {.learning_rate = 0.01f}, .seed = 3};
+  const ctr::TrainingParams base{.epochs = 2,
+                                 .batch_size = 256,
+                                 .block_size = 32,
+                                 .optimizer = {.learning_rate = 0.01f},
+                                 .seed = 3};
   auto with_threads = [&](Index threads) {
     auto t = base;
     t.num_threads = threads;
@@ -216,7 +234,8 @@ TEST_CASE("DeepFM, Wide&Deep and PNN are bit-identical for 1, 2 and 7 threads; s
       const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
       const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
       const ctr::SparseRow row{
-          std::span<const std::uint32_t>(x.index.data() + begin, static_cast<std::size_t>(end - begin)),
+          std::span<const std::uint32_t>(x.index.data() + begin,
+                                         static_cast<std::size_t>(end - begin)),
           std::span<const float>(x.value.data() + begin, static_cast<std::size_t>(end - begin))};
       CHECK(loaded.predict_one(row) == Approx(p[i]).epsilon(1e-6));
     }
@@ -234,17 +253,24 @@ TEST_CASE("DeepFM, Wide&Deep and PNN are bit-identical for 1, 2 and 7 threads; s
     return ctr::WideDeep({.embedding_dim = 4, .hidden = {16}, .training = t});
   });
   check_model([](ctr::TrainingParams t) {
-    return ctr::PNN({.product = ctr::Product::both, .embedding_dim = 4, .hidden = {16, 8}, .training = t});
+    return ctr::PNN(
+        {.product = ctr::Product::both, .embedding_dim = 4, .hidden = {16, 8}, .training = t});
   });
   std::istringstream wrong(deepfm);
-  CHECK_THROWS_WITH(tailor::load<ctr::PNNModel>(wrong), Catch::Contains("expected type tag 'ctr::PNN'"));
+  CHECK_THROWS_WITH(tailor::load<ctr::PNNModel>(wrong),
+                    Catch::Contains("expected type tag 'ctr::PNN'"));
 }
 
 TEST_CASE("DeepFM and PNN learn an interaction-only world as well as FM", "[ctr][deep][truth]") {
   namespace datasets = tailor::datasets;
-  const datasets::CtrWorld world({.num_fields = 8, .min_cardinality = 10, .max_cardinality = 200,
-                                  .rank = 8, .first_order_scale = 0.0, .factor_scale = 0.4,
-                                  .click_rate = 0.03, .seed = 0});
+  const datasets::CtrWorld world({.num_fields = 8,
+                                  .min_cardinality = 10,
+                                  .max_cardinality = 200,
+                                  .rank = 8,
+                                  .first_order_scale = 0.0,
+                                  .factor_scale = 0.4,
+                                  .click_rate = 0.03,
+                                  .seed = 0});
   std::vector<std::string> names;
   for (Index f = 0; f < 8; ++f) names.push_back(fmt::format("f{}", f));
   const auto space = ctr::integer_space(names, world.cardinalities());
@@ -252,21 +278,38 @@ TEST_CASE("DeepFM and PNN learn an interaction-only world as well as FM", "[ctr]
   auto b = world.sample(50000, 2);
   const ctr::CtrData train(space, ctr::encode_ids(space, a.ids), a.click);
   const ctr::CtrData test(space, ctr::encode_ids(space, b.ids), b.click);
-  const ctr::TrainingParams training{.epochs = 4, .batch_size = 1024,
-                                     .optimizer = {.learning_rate = 1e-2f, .l2 = 1e-4f}, .seed = 1};
+  const ctr::TrainingParams training{.epochs = 4,
+                                     .batch_size = 1024,
+                                     .optimizer = {.learning_rate = 1e-2f, .l2 = 1e-4f},
+                                     .seed = 1};
   auto auc = [&](const Eigen::VectorXf& p) {
     return tailor::metrics::roc_auc(test.click().cast<double>(), p.cast<double>());
   };
-  const double fm = auc(ctr::FactorizationMachine({.embedding_dim = 8, .training = training}).fit(train).predict(test));
-  const double deepfm = auc(ctr::DeepFM({.embedding_dim = 8, .hidden = {64, 32}, .training = training}).fit(train).predict(test));
+  const double fm = auc(ctr::FactorizationMachine({.embedding_dim = 8, .training = training})
+                            .fit(train)
+                            .predict(test));
+  const double deepfm =
+      auc(ctr::DeepFM({.embedding_dim = 8, .hidden = {64, 32}, .training = training})
+              .fit(train)
+              .predict(test));
   // IPNN's products of two small embeddings start with tiny gradients (init 0.01: 0.77 after 4
   // epochs, 0.84 after 6); from init 0.1 it reaches 0.863 after 6 epochs and is still rising.
   auto pnn_training = training;
   pnn_training.epochs = 6;
-  const double pnn = auc(ctr::PNN({.embedding_dim = 8, .hidden = {64, 32}, .init_scale = 0.1f, .training = pnn_training}).fit(train).predict(test));
-  const double wide_deep = auc(ctr::WideDeep({.embedding_dim = 8, .hidden = {64, 32}, .training = training}).fit(train).predict(test));
-  const double lr = auc(ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs}).fit(train).predict(test));
-  INFO("FM " << fm << ", DeepFM " << deepfm << ", IPNN " << pnn << ", Wide&Deep " << wide_deep << ", LR " << lr);
+  const double pnn = auc(
+      ctr::PNN(
+          {.embedding_dim = 8, .hidden = {64, 32}, .init_scale = 0.1f, .training = pnn_training})
+          .fit(train)
+          .predict(test));
+  const double wide_deep =
+      auc(ctr::WideDeep({.embedding_dim = 8, .hidden = {64, 32}, .training = training})
+              .fit(train)
+              .predict(test));
+  const double lr = auc(ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs})
+                            .fit(train)
+                            .predict(test));
+  INFO("FM " << fm << ", DeepFM " << deepfm << ", IPNN " << pnn << ", Wide&Deep " << wide_deep
+             << ", LR " << lr);
   // Measured: FM 0.877, DeepFM 0.877, IPNN 0.863, Wide&Deep 0.773, LR 0.662 (oracle 0.922).
   CHECK(deepfm > fm - 0.01);
   CHECK(pnn > fm - 0.02);
@@ -276,10 +319,14 @@ TEST_CASE("DeepFM and PNN learn an interaction-only world as well as FM", "[ctr]
 }
 
 TEST_CASE("Deep models reject bad parameters", "[ctr][deep][errors]") {
-  CHECK_THROWS_WITH(ctr::DeepFM({.embedding_dim = 0}), Catch::Contains("DeepFM: embedding_dim = 0"));
-  CHECK_THROWS_WITH(ctr::WideDeep({.hidden = {400, 0}}), Catch::Contains("WideDeep: hidden[1] = 0"));
-  CHECK_THROWS_WITH(ctr::PNN({.product = static_cast<ctr::Product>(5)}), Catch::Contains("PNN: product = 5"));
-  CHECK_THROWS_WITH(ctr::DeepFM({.training = {.batch_size = -3}}), Catch::Contains("training.batch_size = -3"));
+  CHECK_THROWS_WITH(ctr::DeepFM({.embedding_dim = 0}),
+                    Catch::Contains("DeepFM: embedding_dim = 0"));
+  CHECK_THROWS_WITH(ctr::WideDeep({.hidden = {400, 0}}),
+                    Catch::Contains("WideDeep: hidden[1] = 0"));
+  CHECK_THROWS_WITH(ctr::PNN({.product = static_cast<ctr::Product>(5)}),
+                    Catch::Contains("PNN: product = 5"));
+  CHECK_THROWS_WITH(ctr::DeepFM({.training = {.batch_size = -3}}),
+                    Catch::Contains("training.batch_size = -3"));
   const auto data = ctr::test::random_click_data(300, 3, 5, 2);
   const auto model = ctr::DeepFM({.embedding_dim = 2, .hidden = {4}}).fit(data);
   const auto other = ctr::test::random_click_data(300, 3, 6, 2);

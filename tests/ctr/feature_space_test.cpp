@@ -14,7 +14,8 @@
 namespace ctr = tailor::ctr;
 using tailor::Index;
 
-TEST_CASE("hash_bytes is stable: golden values and seed/length sensitivity", "[ctr][feature_space]") {
+TEST_CASE("hash_bytes is stable: golden values and seed/length sensitivity",
+          "[ctr][feature_space]") {
   // Golden values pin the file format: a change here silently remaps every hashed field.
   static_assert(ctr::hash_bytes("", 0) == ctr::hash_bytes("", 0));
   CHECK(ctr::hash_bytes("", 0) == ctr::detail::mix64(ctr::detail::mix64(0x9E3779B97F4A7C15ULL)));
@@ -27,14 +28,18 @@ TEST_CASE("hash_bytes is stable: golden values and seed/length sensitivity", "[c
   CHECK(ctr::hash_bytes("0123456789abcdef!", 42) == 0xad732c837a26dee6ULL);
 }
 
-TEST_CASE("FeatureSpaceBuilder fits vocabularies with min_count and one OOV row", "[ctr][feature_space]") {
-  ctr::FeatureSpaceBuilder builder({{.name = "city", .min_count = 2},
-                                    {.name = "user", .kind = ctr::FieldKind::hashed, .hash_buckets = 8},
-                                    {.name = "hour", .kind = ctr::FieldKind::integer, .cardinality = 24},
-                                    {.name = "tags", .min_count = 1, .multi_valued = true}});
-  const std::vector<std::vector<std::string_view>> rows = {
-      {"paris", "u1", "3", "a,b"}, {"rome", "u2", "4", "b"}, {"paris", "u3", "23", ""},
-      {"oslo", "u1", "5", "c,a,a"}, {"rome", "u9", "0", "b"}};
+TEST_CASE("FeatureSpaceBuilder fits vocabularies with min_count and one OOV row",
+          "[ctr][feature_space]") {
+  ctr::FeatureSpaceBuilder builder(
+      {{.name = "city", .min_count = 2},
+       {.name = "user", .kind = ctr::FieldKind::hashed, .hash_buckets = 8},
+       {.name = "hour", .kind = ctr::FieldKind::integer, .cardinality = 24},
+       {.name = "tags", .min_count = 1, .multi_valued = true}});
+  const std::vector<std::vector<std::string_view>> rows = {{"paris", "u1", "3", "a,b"},
+                                                           {"rome", "u2", "4", "b"},
+                                                           {"paris", "u3", "23", ""},
+                                                           {"oslo", "u1", "5", "c,a,a"},
+                                                           {"rome", "u9", "0", "b"}};
   for (const auto& row : rows) builder.add_row(row);
   const ctr::FeatureSpace space = builder.build();
   REQUIRE(space.num_fields() == 4);
@@ -59,8 +64,8 @@ TEST_CASE("FeatureSpaceBuilder fits vocabularies with min_count and one OOV row"
   CHECK(space.encode(0, "oslo") == 2);    // below min_count
   CHECK(space.encode(0, "berlin") == 2);  // never seen
   CHECK(space.encode(2, "23") == 11 + 23);
-  CHECK(space.encode(2, "24") == 11 + 24);   // out of range → OOV
-  CHECK(space.encode(2, "x7") == 11 + 24);   // not an id → OOV
+  CHECK(space.encode(2, "24") == 11 + 24);  // out of range → OOV
+  CHECK(space.encode(2, "x7") == 11 + 24);  // not an id → OOV
   const auto h = space.encode(1, "u1");
   CHECK(h >= 3);
   CHECK(h < 11);
@@ -93,12 +98,15 @@ TEST_CASE("FeatureSpaceBuilder fits vocabularies with min_count and one OOV row"
 }
 
 TEST_CASE("FeatureSpace rejects malformed fields", "[ctr][feature_space][errors]") {
-  CHECK_THROWS_WITH(ctr::FeatureSpace(std::vector<ctr::Field>{}), Catch::Contains("number of fields = 0"));
-  CHECK_THROWS_WITH(ctr::FeatureSpace({{.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 2},
-                                       {.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 2}}),
-                    Catch::Contains("field name 'a' is used by fields 0 and 1"));
-  CHECK_THROWS_WITH(ctr::FeatureSpace({{.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 3}}),
-                    Catch::Contains("oov = 3, expected a row in [0, 3)"));
+  CHECK_THROWS_WITH(ctr::FeatureSpace(std::vector<ctr::Field>{}),
+                    Catch::Contains("number of fields = 0"));
+  CHECK_THROWS_WITH(
+      ctr::FeatureSpace({{.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 2},
+                         {.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 2}}),
+      Catch::Contains("field name 'a' is used by fields 0 and 1"));
+  CHECK_THROWS_WITH(
+      ctr::FeatureSpace({{.name = "a", .kind = ctr::FieldKind::integer, .rows = 3, .oov = 3}}),
+      Catch::Contains("oov = 3, expected a row in [0, 3)"));
   CHECK_THROWS_WITH(ctr::FeatureSpaceBuilder({{.name = "u", .kind = ctr::FieldKind::hashed}}),
                     Catch::Contains("u.hash_buckets = 0"));
   CHECK_THROWS_WITH(ctr::FeatureSpaceBuilder({{.name = "c", .min_count = 0}}),
@@ -106,9 +114,10 @@ TEST_CASE("FeatureSpace rejects malformed fields", "[ctr][feature_space][errors]
 }
 
 TEST_CASE("CtrData validates rows, labels and weights once", "[ctr][sparse_features][errors]") {
-  const ctr::FeatureSpace space = ctr::FeatureSpaceBuilder(
-      {{.name = "a", .kind = ctr::FieldKind::integer, .cardinality = 3},
-       {.name = "b", .kind = ctr::FieldKind::integer, .cardinality = 2}}).build();
+  const ctr::FeatureSpace space =
+      ctr::FeatureSpaceBuilder({{.name = "a", .kind = ctr::FieldKind::integer, .cardinality = 3},
+                                {.name = "b", .kind = ctr::FieldKind::integer, .cardinality = 2}})
+          .build();
   auto rows = [](std::vector<std::vector<std::pair<Index, std::uint32_t>>> entries) {
     ctr::SparseFeatures x;
     for (const auto& row : entries) {
@@ -123,8 +132,10 @@ TEST_CASE("CtrData validates rows, labels and weights once", "[ctr][sparse_featu
   CHECK(data.fixed_fields());
   CHECK(data.base_rate() == 0.5);
   CHECK_FALSE(ctr::CtrData(space, rows({{{0, 0}}, {{0, 2}, {1, 5}}}), click).fixed_fields());
-  CHECK_THROWS_WITH(ctr::CtrData(space, rows({{{0, 0}, {1, 9}}, {{0, 2}}}), click),
-                    Catch::Contains("CtrData: row 0: field 'b' has table row 9 (id 5), expected a row in [4, 7)"));
+  CHECK_THROWS_WITH(
+      ctr::CtrData(space, rows({{{0, 0}, {1, 9}}, {{0, 2}}}), click),
+      Catch::Contains(
+          "CtrData: row 0: field 'b' has table row 9 (id 5), expected a row in [4, 7)"));
   CHECK_THROWS_WITH(ctr::CtrData(space, rows({{{1, 4}, {0, 0}}, {{0, 2}}}), click),
                     Catch::Contains("row 0: field 'a' (0) out of order"));
   CHECK_THROWS_WITH(ctr::CtrData(space, rows({{{0, 0}, {0, 1}}, {{0, 2}}}), click),

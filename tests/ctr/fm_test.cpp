@@ -25,7 +25,8 @@ double brute_force_logit(const ctr::FmNetwork& net, const ctr::SparseFeatures& x
   const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
   const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
   for (auto a = begin; a < end; ++a) {
-    z += static_cast<double>(net.linear.value(x.index[static_cast<std::size_t>(a)], 0)) * x.value_at(a);
+    z += static_cast<double>(net.linear.value(x.index[static_cast<std::size_t>(a)], 0)) *
+         x.value_at(a);
     for (auto b = a + 1; b < end; ++b) {
       double dot = 0.0;
       for (Index d = 0; d < net.dim(); ++d) {
@@ -82,13 +83,17 @@ TEST_CASE("FM forward equals the brute-force pairwise sum with repeated fields a
           Approx(brute_force_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
     const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
     const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const std::span<const std::uint32_t> index(x.index.data() + begin, static_cast<std::size_t>(end - begin));
-    const std::span<const float> value(x.value.data() + begin, static_cast<std::size_t>(end - begin));
-    CHECK(net.logit_one(index, value) == Approx(brute_force_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
+    const std::span<const std::uint32_t> index(x.index.data() + begin,
+                                               static_cast<std::size_t>(end - begin));
+    const std::span<const float> value(x.value.data() + begin,
+                                       static_cast<std::size_t>(end - begin));
+    CHECK(net.logit_one(index, value) ==
+          Approx(brute_force_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
   }
 }
 
-TEST_CASE("FM gradients match central differences of the double-precision loss", "[ctr][fm][gradient]") {
+TEST_CASE("FM gradients match central differences of the double-precision loss",
+          "[ctr][fm][gradient]") {
   const auto data = ctr::test::random_click_data(24, 3, 4, 5, /*multi=*/true);
   auto net = random_network(data.space().num_rows(), 3, 9);
   const auto& x = data.features();
@@ -101,7 +106,8 @@ TEST_CASE("FM gradients match central differences of the double-precision loss",
   std::vector<float> dz(static_cast<std::size_t>(n));
   for (Index i = 0; i < n; ++i) {
     dz[static_cast<std::size_t>(i)] = static_cast<float>(
-        ctr::bce_with_logits_gradient(z[static_cast<std::size_t>(i)], data.click()[i]) / static_cast<double>(n));
+        ctr::bce_with_logits_gradient(z[static_cast<std::size_t>(i)], data.click()[i]) /
+        static_cast<double>(n));
   }
   std::vector<float> dw(x.index.size());
   std::vector<float> dv(x.index.size() * 3);
@@ -147,14 +153,14 @@ TEST_CASE("One SGD step of the trainer moves every parameter by -lr times the ba
           "[ctr][fm][trainer]") {
   const auto data = ctr::test::random_click_data(300, 4, 5, 21, /*multi=*/true);
   const float lr = 0.5f;
-  ctr::FactorizationMachine fm({.embedding_dim = 4,
-                                .init_scale = 0.3f,
-                                .training = {.batch_size = 300,
-                                             .block_size = 37,
-                                             .optimizer = {.kind = ctr::OptimizerKind::sgd,
-                                                           .learning_rate = lr},
-                                             .seed = 3,
-                                             .num_threads = 2}});
+  ctr::FactorizationMachine fm(
+      {.embedding_dim = 4,
+       .init_scale = 0.3f,
+       .training = {.batch_size = 300,
+                    .block_size = 37,
+                    .optimizer = {.kind = ctr::OptimizerKind::sgd, .learning_rate = lr},
+                    .seed = 3,
+                    .num_threads = 2}});
   // The model after 0 steps: same initialisation, learning rate 0.
   auto frozen_params = fm.params();
   frozen_params.training.optimizer.learning_rate = 0.0f;
@@ -180,11 +186,13 @@ TEST_CASE("One SGD step of the trainer moves every parameter by -lr times the ba
         Approx(numeric(net.bias.value(0, 0))).margin(1e-6));
   double max_error = 0.0;
   for (Index r = 0; r < data.space().num_rows(); ++r) {
-    max_error = std::max(max_error, std::abs((net1.linear.value(r, 0) - net0.linear.value(r, 0)) / -lr -
-                                             numeric(net.linear.value(r, 0))));
+    max_error =
+        std::max(max_error, std::abs((net1.linear.value(r, 0) - net0.linear.value(r, 0)) / -lr -
+                                     numeric(net.linear.value(r, 0))));
     for (Index d = 0; d < 4; ++d) {
-      max_error = std::max(max_error, std::abs((net1.factors.value(r, d) - net0.factors.value(r, d)) / -lr -
-                                               numeric(net.factors.value(r, d))));
+      max_error =
+          std::max(max_error, std::abs((net1.factors.value(r, d) - net0.factors.value(r, d)) / -lr -
+                                       numeric(net.factors.value(r, d))));
     }
   }
   // The step itself is float: (w1 − w0)/lr carries the parameters' rounding (~1e-7).
@@ -223,16 +231,17 @@ TEST_CASE("FM learns a planted signal and its bias starts at the base rate", "[c
   const auto train = ctr::test::random_click_data(20000, 4, 20, 1);
   const auto test = ctr::test::random_click_data(20000, 4, 20, 1);  // same world and rows
   // lr = 0 and no factor noise: predictions equal the training click rate (bias initialisation).
-  const auto frozen = ctr::FactorizationMachine({.init_scale = 0.0f, .training = {.optimizer = {.learning_rate = 0.0f}}})
+  const auto frozen = ctr::FactorizationMachine(
+                          {.init_scale = 0.0f, .training = {.optimizer = {.learning_rate = 0.0f}}})
                           .fit(train);
   const Eigen::VectorXf p0 = frozen.predict(train);
   CHECK(p0.minCoeff() == Approx(train.base_rate()).epsilon(1e-4));
   CHECK(p0.maxCoeff() == Approx(train.base_rate()).epsilon(1e-4));
-  const auto model = ctr::FactorizationMachine({.embedding_dim = 4,
-                                                .training = {.epochs = 3,
-                                                             .batch_size = 256,
-                                                             .optimizer = {.learning_rate = 0.02f}}})
-                         .fit(train, {.validation = &test});
+  const auto model =
+      ctr::FactorizationMachine(
+          {.embedding_dim = 4,
+           .training = {.epochs = 3, .batch_size = 256, .optimizer = {.learning_rate = 0.02f}}})
+          .fit(train, {.validation = &test});
   REQUIRE(model.history().epochs.size() == 3);
   const auto& last = model.history().epochs.back();
   CHECK(last.validation_auc > 0.75);
@@ -242,7 +251,8 @@ TEST_CASE("FM learns a planted signal and its bias starts at the base rate", "[c
 
 TEST_CASE("FM save -> load gives identical predictions and identical bytes", "[ctr][fm][save]") {
   const auto data = ctr::test::random_click_data(2000, 3, 10, 2, /*multi=*/true);
-  const auto model = ctr::FactorizationMachine({.embedding_dim = 4}).fit(data, {.validation = &data});
+  const auto model =
+      ctr::FactorizationMachine({.embedding_dim = 4}).fit(data, {.validation = &data});
   const std::string bytes = bytes_of(model);
   std::istringstream in(bytes);
   const auto loaded = tailor::load<ctr::FactorizationMachineModel>(in);
@@ -254,7 +264,8 @@ TEST_CASE("FM save -> load gives identical predictions and identical bytes", "[c
   const std::vector<std::string_view> cells = {"3", "7", "1", "2,5"};
   ctr::SparseFeatures one;
   one.append_raw_row(loaded.space(), cells);
-  CHECK(loaded.predict_one(std::span<const std::string_view>(cells)) == Approx(loaded.predict(one)[0]).epsilon(1e-6));
+  CHECK(loaded.predict_one(std::span<const std::string_view>(cells)) ==
+        Approx(loaded.predict(one)[0]).epsilon(1e-6));
   // Truncated files throw FormatError.
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
     std::istringstream truncated(bytes.substr(0, cut));
@@ -264,7 +275,11 @@ TEST_CASE("FM save -> load gives identical predictions and identical bytes", "[c
 
 TEST_CASE("FM warm start continues from the initial model", "[ctr][fm]") {
   const auto data = ctr::test::random_click_data(2000, 3, 10, 8);
-  ctr::FactorizationMachine fm({.embedding_dim = 4, .training = {.batch_size = 256, .optimizer = {.kind = ctr::OptimizerKind::sgd, .learning_rate = 0.1f}, .shuffle = false}});
+  ctr::FactorizationMachine fm(
+      {.embedding_dim = 4,
+       .training = {.batch_size = 256,
+                    .optimizer = {.kind = ctr::OptimizerKind::sgd, .learning_rate = 0.1f},
+                    .shuffle = false}});
   auto two_epochs = fm.params();
   two_epochs.training.epochs = 2;
   const auto once = fm.fit(data);
@@ -282,8 +297,9 @@ TEST_CASE("FM rejects bad parameters and data from another feature space", "[ctr
                     Catch::Contains("FactorizationMachine: embedding_dim = 0"));
   CHECK_THROWS_WITH(ctr::FactorizationMachine({.training = {.batch_size = 0}}),
                     Catch::Contains("training.batch_size = 0"));
-  CHECK_THROWS_WITH(ctr::FactorizationMachine({.training = {.optimizer = {.learning_rate = -1.0f}}}),
-                    Catch::Contains("optimizer.learning_rate = -1"));
+  CHECK_THROWS_WITH(
+      ctr::FactorizationMachine({.training = {.optimizer = {.learning_rate = -1.0f}}}),
+      Catch::Contains("optimizer.learning_rate = -1"));
   CHECK_THROWS_WITH(ctr::FactorizationMachine({.training = {.num_threads = -1}}),
                     Catch::Contains("training.num_threads = -1"));
   const auto data = ctr::test::random_click_data(500, 3, 10, 2);
@@ -312,9 +328,11 @@ TEST_CASE("Early stopping keeps the best validation epoch; progress is reported 
                                        .batch_size = 128,
                                        .optimizer = {.learning_rate = 0.05f},
                                        .patience = 2,
-                                       .progress = [&](const tailor::Progress& p) {
-                                         if (p.stage == "epochs") reports.emplace_back(std::string(p.stage), p.done);
-                                       }}})
+                                       .progress =
+                                           [&](const tailor::Progress& p) {
+                                             if (p.stage == "epochs")
+                                               reports.emplace_back(std::string(p.stage), p.done);
+                                           }}})
                          .fit(train, {.validation = &valid});
   const auto& history = model.history();
   REQUIRE(history.best_epoch >= 0);
@@ -334,10 +352,12 @@ TEST_CASE("Early stopping keeps the best validation epoch; progress is reported 
 TEST_CASE("Kept optimizer state resumes training exactly: 1 + 1 warm-started epochs = 2 epochs",
           "[ctr][fm][trainer][save]") {
   const auto data = ctr::test::random_click_data(3000, 4, 25, 14, /*multi=*/true);
-  ctr::FactorizationMachineParams params{
-      .embedding_dim = 4,
-      .training = {.epochs = 1, .batch_size = 256, .optimizer = {.learning_rate = 0.01f},
-                   .seed = 5, .keep_optimizer_state = true}};
+  ctr::FactorizationMachineParams params{.embedding_dim = 4,
+                                         .training = {.epochs = 1,
+                                                      .batch_size = 256,
+                                                      .optimizer = {.learning_rate = 0.01f},
+                                                      .seed = 5,
+                                                      .keep_optimizer_state = true}};
   const auto first = ctr::FactorizationMachine(params).fit(data);
   CHECK(first.history().optimizer_state);
   // Through a file: the state is saved with the model.

@@ -53,15 +53,16 @@ TEST_CASE("FM recovers an interaction-only world that LR cannot", "[ctr][fm][tru
   const ctr::CtrData train(w.space, ctr::encode_ids(w.space, w.train.ids), w.train.click);
   const ctr::CtrData test(w.space, ctr::encode_ids(w.space, w.test.ids), w.test.click);
   const double oracle = tailor::metrics::roc_auc(w.test.click.cast<double>(), w.test.p_click);
-  const auto fm = ctr::FactorizationMachine({.embedding_dim = 8,
-                                             .training = {.epochs = 4,
-                                                          .batch_size = 1024,
-                                                          .optimizer = {.learning_rate = 1e-2f, .l2 = 1e-4f},
-                                                          .seed = 1}})
-                      .fit(train, {.validation = &test});
-  const auto lr = ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs,
-                                                 .lbfgs = {.l2 = 1.0}})
-                      .fit(train);
+  const auto fm =
+      ctr::FactorizationMachine({.embedding_dim = 8,
+                                 .training = {.epochs = 4,
+                                              .batch_size = 1024,
+                                              .optimizer = {.learning_rate = 1e-2f, .l2 = 1e-4f},
+                                              .seed = 1}})
+          .fit(train, {.validation = &test});
+  const auto lr =
+      ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs, .lbfgs = {.l2 = 1.0}})
+          .fit(train);
   const double fm_auc = auc(test.click(), fm.predict(test));
   const double lr_auc = auc(test.click(), lr.predict(test));
   INFO("oracle " << oracle << ", FM " << fm_auc << ", LR " << lr_auc);
@@ -79,7 +80,7 @@ TEST_CASE("FM recovers an interaction-only world that LR cannot", "[ctr][fm][tru
   // overfitted interactions inflate it).
   const double oracle_ratio = w.test.p_click.sum() / w.test.click.cast<double>().sum();
   INFO("calibration ratio: FM " << fm.history().epochs.back().validation_calibration_ratio
-                                 << ", true probabilities " << oracle_ratio);
+                                << ", true probabilities " << oracle_ratio);
   CHECK(fm.history().epochs.back().validation_calibration_ratio ==
         Approx(oracle_ratio).margin(0.15));
 }
@@ -110,9 +111,9 @@ TEST_CASE("The down-sampling correction restores the click rate after keeping 10
     click[static_cast<Index>(r)] = w.train.click[kept[r]];
   }
   const ctr::CtrData sampled(w.space, ctr::encode_ids(w.space, ids), click);
-  const auto model = ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs,
-                                                    .lbfgs = {.l2 = 1.0}})
-                         .fit(sampled);
+  const auto model =
+      ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs, .lbfgs = {.l2 = 1.0}})
+          .fit(sampled);
   const Eigen::VectorXf raw = model.predict(ctr::encode_ids(w.space, w.test.ids));
   const Eigen::VectorXf corrected = ctr::correct_negative_downsampling(raw, keep);
   const double true_ctr = w.test.p_click.mean();

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
-#include <iomanip>
 #include <filesystem>
+#include <iomanip>
 #include <sstream>
 #include <string>
 
@@ -34,7 +34,9 @@ std::string bytes_of(const ctr::SparseLogisticRegressionModel& model) {
   return out.str();
 }
 
-Eigen::VectorXd as_double(const Eigen::VectorXf& v) { return v.cast<double>(); }
+Eigen::VectorXd as_double(const Eigen::VectorXf& v) {
+  return v.cast<double>();
+}
 
 }  // namespace
 
@@ -48,7 +50,8 @@ TEST_CASE("L-BFGS logistic regression matches the convex reference on the iPinYo
   const auto index = tailor::io::read_featindex(dir / "featindex.fm.txt");
   auto train_rows = tailor::io::read_libfm(dir / "train.fm.txt", index);
   auto test_rows = tailor::io::read_libfm(dir / "test.fm.txt", index);
-  const ctr::CtrData train(index.space, std::move(train_rows.features), std::move(train_rows.click));
+  const ctr::CtrData train(index.space, std::move(train_rows.features),
+                           std::move(train_rows.click));
   const ctr::CtrData test(index.space, std::move(test_rows.features), std::move(test_rows.click));
   // References: the issue's (scikit-learn 1.2.1 LogisticRegression, lbfgs, tol 1e-10) objective
   // Σ softplus(η) − yη + ½α‖β‖² with an unpenalized intercept — 1252.8915 at α = 1 and 1387.1015
@@ -61,11 +64,12 @@ TEST_CASE("L-BFGS logistic regression matches the convex reference on the iPinYo
   };
   for (const Case c : {Case{1.0, 1252.8915, 1252.8914592, -6.65810, 0.5778, 0.01948},
                        Case{10.0, 1387.1015, 1387.1014987, -5.47768, 0.5886, 0.01935}}) {
-    ctr::SparseLogisticRegression lr({.solver = ctr::LogisticSolver::lbfgs,
-                                      .lbfgs = {.l2 = c.alpha, .max_iterations = 2000}});
+    ctr::SparseLogisticRegression lr(
+        {.solver = ctr::LogisticSolver::lbfgs, .lbfgs = {.l2 = c.alpha, .max_iterations = 2000}});
     const auto model = lr.fit(train, {.validation = &test});
     const auto& report = model.solver_report();
-    INFO("alpha = " << c.alpha << ", objective = " << std::setprecision(10) << report.objective << ", iterations = " << report.iterations
+    INFO("alpha = " << c.alpha << ", objective = " << std::setprecision(10) << report.objective
+                    << ", iterations = " << report.iterations
                     << ", gradient = " << report.gradient_norm);
     CHECK(report.converged);
     CHECK(report.objective == Approx(c.objective).epsilon(1e-5));
@@ -82,20 +86,22 @@ TEST_CASE("L-BFGS logistic regression matches the convex reference on the iPinYo
 TEST_CASE("L-BFGS equals learn::LogisticRegression's Newton solution on the one-hot design",
           "[ctr][linear]") {
   const auto data = ctr::test::random_click_data(2000, 3, 8, 17, /*multi=*/true);
-  const auto model = ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs,
-                                                    .lbfgs = {.l2 = 2.0}})
-                         .fit(data);
+  const auto model =
+      ctr::SparseLogisticRegression({.solver = ctr::LogisticSolver::lbfgs, .lbfgs = {.l2 = 2.0}})
+          .fit(data);
   // Dense design: one column per table row, entries' values summed.
   const Index n = data.num_rows();
   const Index p = data.space().num_rows();
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(n, p);
   const auto& x = data.features();
   for (Index i = 0; i < n; ++i) {
-    for (auto e = x.row_ptr[static_cast<std::size_t>(i)]; e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (auto e = x.row_ptr[static_cast<std::size_t>(i)];
+         e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
       X(i, x.index[static_cast<std::size_t>(e)]) += x.value_at(e);
     }
   }
-  const auto newton = tailor::learn::LogisticRegression({.alpha = 2.0}).fit(X, as_double(data.click()));
+  const auto newton =
+      tailor::learn::LogisticRegression({.alpha = 2.0}).fit(X, as_double(data.click()));
   CHECK(model.intercept() == Approx(newton.intercept()).margin(1e-5));
   CHECK((model.weights().cast<double>() - newton.coefficients()).lpNorm<Eigen::Infinity>() < 1e-5);
   // Bit-identical for any thread count.
@@ -112,18 +118,19 @@ TEST_CASE("L-BFGS equals learn::LogisticRegression's Newton solution on the one-
 TEST_CASE("FTRL with L1 zeroes weights; the stochastic solver learns the planted model",
           "[ctr][linear]") {
   const auto train = ctr::test::random_click_data(20000, 4, 30, 3);
-  const auto dense = ctr::SparseLogisticRegression({.training = {.epochs = 2, .batch_size = 64}}).fit(train);
+  const auto dense =
+      ctr::SparseLogisticRegression({.training = {.epochs = 2, .batch_size = 64}}).fit(train);
   CHECK(dense.num_zero_weights() < 10);
   const Eigen::VectorXd y = as_double(train.click());
   const double auc = tailor::metrics::roc_auc(y, as_double(dense.predict(train)));
   CHECK(auc > 0.75);
-  const auto sparse = ctr::SparseLogisticRegression(
-                          {.training = {.epochs = 2,
-                                        .batch_size = 64,
-                                        .optimizer = {.kind = ctr::OptimizerKind::ftrl,
-                                                      .learning_rate = 0.05f,
-                                                      .l1 = 2.0f}}})
-                          .fit(train);
+  const auto sparse =
+      ctr::SparseLogisticRegression({.training = {.epochs = 2,
+                                                  .batch_size = 64,
+                                                  .optimizer = {.kind = ctr::OptimizerKind::ftrl,
+                                                                .learning_rate = 0.05f,
+                                                                .l1 = 2.0f}}})
+          .fit(train);
   CHECK(sparse.num_zero_weights() > dense.num_zero_weights() + 20);
   CHECK(tailor::metrics::roc_auc(y, as_double(sparse.predict(train))) > auc - 0.1);
   // Save → load → identical predictions and bytes.
@@ -137,8 +144,9 @@ TEST_CASE("FTRL with L1 zeroes weights; the stochastic solver learns the planted
 TEST_CASE("Lazy Adam moves only the rows a batch touches; dense Adam moves every row",
           "[ctr][linear][trainer]") {
   // Four rows, batches of two, no shuffling: table row 'a=0' appears in the first batch only.
-  const ctr::FeatureSpace space = ctr::FeatureSpaceBuilder(
-      {{.name = "a", .kind = ctr::FieldKind::integer, .cardinality = 4}}).build();
+  const ctr::FeatureSpace space =
+      ctr::FeatureSpaceBuilder({{.name = "a", .kind = ctr::FieldKind::integer, .cardinality = 4}})
+          .build();
   ctr::SparseFeatures x;
   for (std::uint32_t r : {0u, 1u, 2u, 3u}) {
     x.push(0, r);
@@ -168,7 +176,7 @@ TEST_CASE("Lazy Adam moves only the rows a batch touches; dense Adam moves every
   const double step = 0.1 / (1.0 - 0.81) * m / (std::sqrt(v / (1.0 - 0.999 * 0.999)) + 1e-8);
   CHECK(dense.weights()[0] == Approx(0.1 - step).epsilon(1e-4));
   CHECK(lazy.weights()[2] == Approx(dense.weights()[2]));
-  CHECK(lazy.weights()[4] == 0.0f);  // the OOV row is never touched
+  CHECK(lazy.weights()[4] == 0.0f);   // the OOV row is never touched
   CHECK(dense.weights()[4] == 0.0f);  // ... and dense Adam gives it zero moments
 }
 
@@ -179,7 +187,6 @@ TEST_CASE("SparseLogisticRegression rejects bad parameters", "[ctr][linear][erro
                     Catch::Contains("lbfgs.max_iterations = 0"));
   CHECK_THROWS_WITH(ctr::SparseLogisticRegression({.training = {.epochs = 0}}),
                     Catch::Contains("training.epochs = 0"));
-  CHECK_THROWS_WITH(
-      ctr::SparseLogisticRegression({.solver = static_cast<ctr::LogisticSolver>(3)}),
-      Catch::Contains("solver = 3"));
+  CHECK_THROWS_WITH(ctr::SparseLogisticRegression({.solver = static_cast<ctr::LogisticSolver>(3)}),
+                    Catch::Contains("solver = 3"));
 }

@@ -29,8 +29,8 @@ TEST_CASE("Adam steps equal the hand-computed update with bias corrections", "[c
 }
 
 TEST_CASE("Adagrad and SGD steps", "[ctr][optimizers]") {
-  const ctr::OptimizerParams adagrad{.kind = ctr::OptimizerKind::adagrad, .learning_rate = 0.5f,
-                                     .initial_accumulator = 0.1f};
+  const ctr::OptimizerParams adagrad{
+      .kind = ctr::OptimizerKind::adagrad, .learning_rate = 0.5f, .initial_accumulator = 0.1f};
   float w = 0.0f, s = 0.1f, unused = 0.0f, g = 3.0f;
   ctr::detail::update(adagrad, ctr::detail::step_constants(adagrad, 1), &w, &s, &unused, &g, 1);
   CHECK(s == Approx(9.1f));
@@ -43,8 +43,8 @@ TEST_CASE("Adagrad and SGD steps", "[ctr][optimizers]") {
 
 TEST_CASE("FTRL-Proximal's first two steps equal Algorithm 1 by hand; L1 zeroes the weight",
           "[ctr][optimizers]") {
-  const ctr::OptimizerParams p{.kind = ctr::OptimizerKind::ftrl, .learning_rate = 0.1f,
-                               .ftrl_beta = 1.0f, .l1 = 0.5f};
+  const ctr::OptimizerParams p{
+      .kind = ctr::OptimizerKind::ftrl, .learning_rate = 0.1f, .ftrl_beta = 1.0f, .l1 = 0.5f};
   float w = 0.0f, z = 0.0f, n = 0.0f;
   float g = 2.0f;
   ctr::detail::update(p, ctr::detail::step_constants(p, 1), &w, &z, &n, &g, 1);

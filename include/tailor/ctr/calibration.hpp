@@ -49,24 +49,29 @@ inline void check_calibration_input(std::string_view context, const Eigen::Vecto
                                     const Eigen::VectorXf& y, const Eigen::VectorXf& weights) {
   if (p.size() == 0) raise<DataError>("{}: no rows, expected at least 1", context);
   check_rows(context, "click", y.size(), p.size(), "the rows of the predictions");
-  if (weights.size() > 0) check_rows(context, "weights", weights.size(), p.size(), "the rows of the predictions");
+  if (weights.size() > 0)
+    check_rows(context, "weights", weights.size(), p.size(), "the rows of the predictions");
   bool zero = false, one = false;
   for (Eigen::Index i = 0; i < p.size(); ++i) {
     if (!(p[i] >= 0.0f && p[i] <= 1.0f)) {
       raise<DataError>("{}: p[{}] = {}, expected a probability in [0, 1]", context, i, p[i]);
     }
-    if (y[i] != 0.0f && y[i] != 1.0f) raise<DataError>("{}: click[{}] = {}, expected 0 or 1", context, i, y[i]);
+    if (y[i] != 0.0f && y[i] != 1.0f)
+      raise<DataError>("{}: click[{}] = {}, expected 0 or 1", context, i, y[i]);
     const float w = weights.size() > 0 ? weights[i] : 1.0f;
     if (!(w >= 0.0f) || !std::isfinite(w)) {
       raise<DataError>("{}: weights[{}] = {}, expected a finite value >= 0", context, i, w);
     }
     if (w > 0.0f) (y[i] == 1.0f ? one : zero) = true;
   }
-  if (!zero || !one) raise<DataError>("{}: the rows hold one class only, expected clicks and non-clicks", context);
+  if (!zero || !one)
+    raise<DataError>("{}: the rows hold one class only, expected clicks and non-clicks", context);
 }
 
 /// logit(p) with p clipped to [1e-7, 1 − 1e-7].
-inline double clipped_logit(double p) { return logit(std::clamp(p, 1e-7, 1.0 - 1e-7)); }
+inline double clipped_logit(double p) {
+  return logit(std::clamp(p, 1e-7, 1.0 - 1e-7));
+}
 
 }  // namespace detail
 
@@ -148,7 +153,8 @@ class PlattCalibrator {
     in.read_header(kTypeTag, 1);
     const auto a = in.read<double>("slope");
     const auto b = in.read<double>("intercept");
-    if (!std::isfinite(a) || !std::isfinite(b)) raise<FormatError>("model file: {} has non-finite parameters", kTypeTag);
+    if (!std::isfinite(a) || !std::isfinite(b))
+      raise<FormatError>("model file: {} has non-finite parameters", kTypeTag);
     return PlattCalibrator(a, b);
   }
 
@@ -193,8 +199,10 @@ class IsotonicCalibrator {
       block_start.push_back(k);
       while (block_mean.size() > 1 && block_mean[block_mean.size() - 2] >= block_mean.back()) {
         const double w = block_weight[block_weight.size() - 2] + block_weight.back();
-        const double m = (block_mean[block_mean.size() - 2] * block_weight[block_weight.size() - 2] +
-                          block_mean.back() * block_weight.back()) / w;
+        const double m =
+            (block_mean[block_mean.size() - 2] * block_weight[block_weight.size() - 2] +
+             block_mean.back() * block_weight.back()) /
+            w;
         block_mean.pop_back();
         block_weight.pop_back();
         block_start.pop_back();
@@ -248,14 +256,17 @@ class IsotonicCalibrator {
     auto y = in.read<std::vector<double>>("knots_y");
     bool ok = !x.empty() && x.size() == y.size();
     for (std::size_t k = 0; ok && k < x.size(); ++k) {
-      ok = std::isfinite(x[k]) && y[k] >= 0.0 && y[k] <= 1.0 && (k == 0 || (x[k] >= x[k - 1] && y[k] >= y[k - 1]));
+      ok = std::isfinite(x[k]) && y[k] >= 0.0 && y[k] <= 1.0 &&
+           (k == 0 || (x[k] >= x[k - 1] && y[k] >= y[k - 1]));
     }
-    if (!ok) raise<FormatError>("model file: {} knots are not a non-decreasing map into [0, 1]", kTypeTag);
+    if (!ok)
+      raise<FormatError>("model file: {} knots are not a non-decreasing map into [0, 1]", kTypeTag);
     return IsotonicCalibrator(std::move(x), std::move(y));
   }
 
  private:
-  IsotonicCalibrator(std::vector<double> x, std::vector<double> y) : x_(std::move(x)), y_(std::move(y)) {}
+  IsotonicCalibrator(std::vector<double> x, std::vector<double> y)
+      : x_(std::move(x)), y_(std::move(y)) {}
   std::vector<double> x_;
   std::vector<double> y_;
 };

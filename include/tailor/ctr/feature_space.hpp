@@ -318,8 +318,8 @@ class FeatureSpace {
       for (std::size_t r = 0; r < field.values.size(); ++r) {
         if (static_cast<Index>(r) == field.oov) continue;
         if (!lookup.emplace(field.values[r], static_cast<Index>(r)).second) {
-          raise<InvalidArgument>("FeatureSpace: field '{}' lists the value '{}' twice",
-                                 field.name, field.values[r]);
+          raise<InvalidArgument>("FeatureSpace: field '{}' lists the value '{}' twice", field.name,
+                                 field.values[r]);
         }
       }
     }
@@ -350,8 +350,8 @@ class FeatureSpaceBuilder {
                       "between 1 and 2^31 - 1");
           break;
         case FieldKind::integer:
-          check_param(spec.cardinality >= 1 && spec.cardinality < FeatureSpace::kMaxRows,
-                      kContext, fmt::format("{}.cardinality", spec.name), spec.cardinality,
+          check_param(spec.cardinality >= 1 && spec.cardinality < FeatureSpace::kMaxRows, kContext,
+                      fmt::format("{}.cardinality", spec.name), spec.cardinality,
                       "between 1 and 2^31 - 1");
           break;
       }
@@ -394,9 +394,10 @@ class FeatureSpaceBuilder {
   /// Counts one raw row: one cell per field, in field order.
   void add_row(std::span<const std::string_view> cells) {
     if (static_cast<Index>(cells.size()) != num_fields()) {
-      raise<InvalidArgument>("FeatureSpaceBuilder::add_row: number of cells = {}, expected {} (one "
-                             "per field)",
-                             cells.size(), num_fields());
+      raise<InvalidArgument>(
+          "FeatureSpaceBuilder::add_row: number of cells = {}, expected {} (one "
+          "per field)",
+          cells.size(), num_fields());
     }
     for (std::size_t f = 0; f < cells.size(); ++f) add(static_cast<Index>(f), cells[f]);
   }

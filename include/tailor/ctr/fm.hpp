@@ -1,7 +1,8 @@
 // tailor/ctr/fm.hpp — factorization machines (Rendle, ICDM 2010) for click prediction.
 //
 //   z(x) = b + Σ_j w_j x_j + Σ_{i<j} <v_i, v_j> x_i x_j
-//        = b + Σ_j w_j x_j + ½ Σ_d [(Σ_j v_jd x_j)² − Σ_j v_jd² x_j²]     (Rendle's O(k·nnz) identity)
+//        = b + Σ_j w_j x_j + ½ Σ_d [(Σ_j v_jd x_j)² − Σ_j v_jd² x_j²]     (Rendle's O(k·nnz)
+//        identity)
 //   ∂z/∂w_j = x_j,   ∂z/∂v_jd = x_j (s_d − v_jd x_j) with s_d = Σ_i v_id x_i,
 // over the entries j of a row (repeated fields and non-unit values included). Trained with the
 // one mini-batch trainer (ctr/detail/trainer.hpp) on mean BCE; the output bias starts at the
@@ -149,9 +150,8 @@ class FactorizationMachine {
   std::size_t training_bytes(const FeatureSpace& space) const {
     const auto rows = static_cast<std::size_t>(space.num_rows());
     const std::size_t per_row = static_cast<std::size_t>(params_.embedding_dim) + 1;
-    const std::size_t states =
-        1 + (detail::needs_state1(params_.training.optimizer) ? 1 : 0) +
-        (detail::needs_state2(params_.training.optimizer) ? 1 : 0);
+    const std::size_t states = 1 + (detail::needs_state1(params_.training.optimizer) ? 1 : 0) +
+                               (detail::needs_state2(params_.training.optimizer) ? 1 : 0);
     return rows * per_row * sizeof(float) * states;
   }
 
@@ -210,9 +210,9 @@ class FactorizationMachineModel : public detail::ClickModel<FmNetwork> {
     net.linear.value = in.read<RowMatrixXf>("linear");
     net.factors.value = in.read<RowMatrixXf>("factors");
     const Index rows = space.num_rows();
-    if (net.bias.value.rows() != 1 || net.bias.value.cols() != 1 || net.linear.value.rows() != rows ||
-        net.linear.value.cols() != 1 || net.factors.value.rows() != rows ||
-        net.factors.value.cols() < 1) {
+    if (net.bias.value.rows() != 1 || net.bias.value.cols() != 1 ||
+        net.linear.value.rows() != rows || net.linear.value.cols() != 1 ||
+        net.factors.value.rows() != rows || net.factors.value.cols() < 1) {
       raise<FormatError>("model file: {} parameter shapes do not match its feature space ({} rows)",
                          kTypeTag, rows);
     }
@@ -238,9 +238,10 @@ inline FactorizationMachineModel FactorizationMachine::fit(const CtrData& train,
   if (options.initial != nullptr) {
     const Model& initial = *options.initial;
     if (!(initial.space() == space) || initial.embedding_dim() != k) {
-      raise<ShapeMismatch>("{}: the initial model has a different feature space or embedding_dim "
-                           "({}) than this fit ({})",
-                           kContext, initial.embedding_dim(), k);
+      raise<ShapeMismatch>(
+          "{}: the initial model has a different feature space or embedding_dim "
+          "({}) than this fit ({})",
+          kContext, initial.embedding_dim(), k);
     }
     net = initial.network();
   } else {

@@ -45,9 +45,11 @@ class Mlp {
       b.value.resize(out, 1);
       b.decay = false;
       for (Index j = 0; j < in; ++j) {
-        for (Index i = 0; i < out; ++i) w.value(i, j) = static_cast<float>(bound * (2.0 * rng.uniform() - 1.0));
+        for (Index i = 0; i < out; ++i)
+          w.value(i, j) = static_cast<float>(bound * (2.0 * rng.uniform() - 1.0));
       }
-      for (Index i = 0; i < out; ++i) b.value(i, 0) = static_cast<float>(bound * (2.0 * rng.uniform() - 1.0));
+      for (Index i = 0; i < out; ++i)
+        b.value(i, 0) = static_cast<float>(bound * (2.0 * rng.uniform() - 1.0));
       params_.push_back(std::move(w));
       params_.push_back(std::move(b));
       in = out;
@@ -71,8 +73,12 @@ class Mlp {
   Index num_params() const { return static_cast<Index>(params_.size()); }
   DenseParameter& param(Index i) { return params_[static_cast<std::size_t>(i)]; }
   const DenseParameter& param(Index i) const { return params_[static_cast<std::size_t>(i)]; }
-  const Eigen::MatrixXf& weight(Index l) const { return params_[static_cast<std::size_t>(2 * l)].value; }
-  const Eigen::MatrixXf& bias(Index l) const { return params_[static_cast<std::size_t>(2 * l + 1)].value; }
+  const Eigen::MatrixXf& weight(Index l) const {
+    return params_[static_cast<std::size_t>(2 * l)].value;
+  }
+  const Eigen::MatrixXf& bias(Index l) const {
+    return params_[static_cast<std::size_t>(2 * l + 1)].value;
+  }
 
   /// Per-block buffers: post-activation outputs of each layer (width × rows) and a gradient.
   struct Workspace {
@@ -88,7 +94,8 @@ class Mlp {
   }
 
   /// Forward on `input` (in × m): returns the output row (1 × m) kept in the workspace.
-  const Eigen::MatrixXf& forward(const Eigen::Ref<const Eigen::MatrixXf>& input, Workspace& ws) const {
+  const Eigen::MatrixXf& forward(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                                 Workspace& ws) const {
     const Index m = input.cols();
     for (Index l = 0; l < num_layers(); ++l) {
       auto& out = ws.outputs[static_cast<std::size_t>(l)];
@@ -107,8 +114,8 @@ class Mlp {
   /// Backward from dOutput (1 × m) after forward on the same workspace: adds the parameter
   /// gradients to grads[offset + i] (same order as param(i)) and writes dInput (in × m).
   void backward(const Eigen::Ref<const Eigen::MatrixXf>& input, Workspace& ws,
-                const Eigen::Ref<const Eigen::MatrixXf>& d_output, std::vector<Eigen::MatrixXf>& grads,
-                Index offset, Eigen::MatrixXf& d_input) const {
+                const Eigen::Ref<const Eigen::MatrixXf>& d_output,
+                std::vector<Eigen::MatrixXf>& grads, Index offset, Eigen::MatrixXf& d_input) const {
     ws.delta = d_output;
     for (Index l = num_layers() - 1; l >= 0; --l) {
       auto& dw = grads[static_cast<std::size_t>(offset + 2 * l)];
@@ -126,8 +133,8 @@ class Mlp {
         ws.delta_next.resize(weight(l).cols(), ws.delta.cols());
         ws.delta_next.noalias() = weight(l).transpose() * ws.delta;
         // ReLU: the gradient passes where the layer's output was positive.
-        ws.delta_next =
-            (ws.outputs[static_cast<std::size_t>(l - 1)].array() > 0.0f).select(ws.delta_next, 0.0f);
+        ws.delta_next = (ws.outputs[static_cast<std::size_t>(l - 1)].array() > 0.0f)
+                            .select(ws.delta_next, 0.0f);
         ws.delta.swap(ws.delta_next);
       }
     }
@@ -141,8 +148,12 @@ class Mlp {
 /// [f·k, (f+1)·k)).
 enum class Product : std::uint8_t { inner = 0, outer = 1, both = 2 };
 
-inline bool uses_inner(Product p) { return p == Product::inner || p == Product::both; }
-inline bool uses_outer(Product p) { return p == Product::outer || p == Product::both; }
+inline bool uses_inner(Product p) {
+  return p == Product::inner || p == Product::both;
+}
+inline bool uses_outer(Product p) {
+  return p == Product::outer || p == Product::both;
+}
 
 /// Number of product features for F fields of dimension k.
 inline Index product_width(Product product, Index num_fields, Index k) {

@@ -83,10 +83,10 @@ enum class LogisticSolver : std::uint8_t { stochastic = 0, lbfgs = 1 };
 
 /// Settings of the exact (L-BFGS) solver.
 struct LbfgsParams {
-  double l2 = 1.0;                    ///< ½ l2 ‖w‖² on the weights (not the intercept)
+  double l2 = 1.0;  ///< ½ l2 ‖w‖² on the weights (not the intercept)
   Index max_iterations = 1000;
-  Index memory = 10;                  ///< (s, y) pairs kept
-  double gradient_tolerance = 1e-8;   ///< stop when ‖∇f‖∞ ≤ tol · max(1, |f|)
+  Index memory = 10;                 ///< (s, y) pairs kept
+  double gradient_tolerance = 1e-8;  ///< stop when ‖∇f‖∞ ≤ tol · max(1, |f|)
 };
 
 class SparseLogisticRegressionModel;
@@ -116,12 +116,12 @@ class SparseLogisticRegression {
     check_param(params_.lbfgs.max_iterations >= 1 && params_.lbfgs.max_iterations <= 1000000,
                 kContext, "lbfgs.max_iterations", params_.lbfgs.max_iterations,
                 "between 1 and 1000000");
-    check_param(params_.lbfgs.memory >= 1 && params_.lbfgs.memory <= 1000, kContext,
-                "lbfgs.memory", params_.lbfgs.memory, "between 1 and 1000");
-    check_param(std::isfinite(params_.lbfgs.gradient_tolerance) &&
-                    params_.lbfgs.gradient_tolerance > 0.0,
-                kContext, "lbfgs.gradient_tolerance", params_.lbfgs.gradient_tolerance,
-                "a finite value > 0");
+    check_param(params_.lbfgs.memory >= 1 && params_.lbfgs.memory <= 1000, kContext, "lbfgs.memory",
+                params_.lbfgs.memory, "between 1 and 1000");
+    check_param(
+        std::isfinite(params_.lbfgs.gradient_tolerance) && params_.lbfgs.gradient_tolerance > 0.0,
+        kContext, "lbfgs.gradient_tolerance", params_.lbfgs.gradient_tolerance,
+        "a finite value > 0");
   }
 
   const Params& params() const { return params_; }
@@ -226,26 +226,29 @@ class LogisticObjective {
     const SparseFeatures& x = data_.features();
     const Index rows = data_.space().num_rows();
     const double b = theta[rows];
-    parallel_for_blocks(0, data_.num_rows(), chunk_, num_threads_, [&](Index c, Index lo, Index hi) {
-      auto& g = partial_gradient_[static_cast<std::size_t>(c)];
-      g.setZero(rows + 1);
-      double value = 0.0;
-      for (Index i = lo; i < hi; ++i) {
-        double z = b;
-        for (auto e = x.row_ptr[static_cast<std::size_t>(i)]; e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
-          z += theta[x.index[static_cast<std::size_t>(e)]] * x.value_at(e);
-        }
-        const double s = data_.weight(i);
-        const double y = data_.click()[i];
-        value += s * bce_with_logits(z, y);
-        const double dz = s * bce_with_logits_gradient(z, y);
-        g[rows] += dz;
-        for (auto e = x.row_ptr[static_cast<std::size_t>(i)]; e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
-          g[x.index[static_cast<std::size_t>(e)]] += dz * x.value_at(e);
-        }
-      }
-      partial_value_[static_cast<std::size_t>(c)] = value;
-    });
+    parallel_for_blocks(0, data_.num_rows(), chunk_, num_threads_,
+                        [&](Index c, Index lo, Index hi) {
+                          auto& g = partial_gradient_[static_cast<std::size_t>(c)];
+                          g.setZero(rows + 1);
+                          double value = 0.0;
+                          for (Index i = lo; i < hi; ++i) {
+                            double z = b;
+                            for (auto e = x.row_ptr[static_cast<std::size_t>(i)];
+                                 e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
+                              z += theta[x.index[static_cast<std::size_t>(e)]] * x.value_at(e);
+                            }
+                            const double s = data_.weight(i);
+                            const double y = data_.click()[i];
+                            value += s * bce_with_logits(z, y);
+                            const double dz = s * bce_with_logits_gradient(z, y);
+                            g[rows] += dz;
+                            for (auto e = x.row_ptr[static_cast<std::size_t>(i)];
+                                 e < x.row_ptr[static_cast<std::size_t>(i) + 1]; ++e) {
+                              g[x.index[static_cast<std::size_t>(e)]] += dz * x.value_at(e);
+                            }
+                          }
+                          partial_value_[static_cast<std::size_t>(c)] = value;
+                        });
     gradient = partial_gradient_[0];
     double f = partial_value_[0];
     for (std::size_t c = 1; c < partial_gradient_.size(); ++c) {
@@ -344,8 +347,7 @@ LbfgsReport minimize_lbfgs(Objective& objective, Eigen::VectorXd& theta, const L
     }
     if (f_old - f <= 1e-15 * std::max(1.0, std::abs(f))) {
       report.gradient_norm = gradient.lpNorm<Eigen::Infinity>();
-      report.converged =
-          report.gradient_norm <= p.gradient_tolerance * std::max(1.0, std::abs(f));
+      report.converged = report.gradient_norm <= p.gradient_tolerance * std::max(1.0, std::abs(f));
       break;
     }
   }
@@ -385,9 +387,10 @@ inline SparseLogisticRegressionModel SparseLogisticRegression::fit(
     net.bias.value(0, 0) = static_cast<float>(theta[rows]);
     if (options.validation != nullptr) {
       if (!(options.validation->space() == space)) {
-        raise<ShapeMismatch>("{}: the validation data has a different feature space than the "
-                             "training data",
-                             kContext);
+        raise<ShapeMismatch>(
+            "{}: the validation data has a different feature space than the "
+            "training data",
+            kContext);
       }
       EpochRecord record;
       record.train_loss = report.objective;

@@ -22,9 +22,13 @@ inline double bce_with_logits(double z, double y) {
 }
 
 /// d bce_with_logits / dz.
-inline double bce_with_logits_gradient(double z, double y) { return sigmoid(z) - y; }
+inline double bce_with_logits_gradient(double z, double y) {
+  return sigmoid(z) - y;
+}
 
 /// logit(p) for p in (0, 1): the output bias that makes a constant model predict p.
-inline double logit(double p) { return std::log(p / (1.0 - p)); }
+inline double logit(double p) {
+  return std::log(p / (1.0 - p));
+}
 
 }  // namespace tailor::ctr

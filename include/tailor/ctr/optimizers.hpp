@@ -106,8 +106,7 @@ inline StepConstants step_constants(const OptimizerParams& p, std::int64_t t) {
 /// Updates `n` coordinates w[0..n) with gradient g (state arrays s1, s2 of the same length).
 /// The loop bodies are written per coordinate so the compiler vectorises them.
 inline void update(const OptimizerParams& p, const StepConstants& c, float* __restrict w,
-                   float* __restrict s1, float* __restrict s2, const float* __restrict g,
-                   Index n) {
+                   float* __restrict s1, float* __restrict s2, const float* __restrict g, Index n) {
   switch (p.kind) {
     case OptimizerKind::sgd:
       for (Index j = 0; j < n; ++j) w[j] -= c.learning_rate * g[j];
@@ -146,7 +145,9 @@ inline void update(const OptimizerParams& p, const StepConstants& c, float* __re
   }
 }
 
-inline bool needs_state1(const OptimizerParams& p) { return p.kind != OptimizerKind::sgd; }
+inline bool needs_state1(const OptimizerParams& p) {
+  return p.kind != OptimizerKind::sgd;
+}
 inline bool needs_state2(const OptimizerParams& p) {
   return p.kind == OptimizerKind::adam || p.kind == OptimizerKind::ftrl;
 }

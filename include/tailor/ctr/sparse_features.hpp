@@ -51,9 +51,10 @@ struct SparseFeatures {
   /// Encodes one raw row (one cell per field, in field order) with `space` and appends it.
   void append_raw_row(const FeatureSpace& space, std::span<const std::string_view> cells) {
     if (static_cast<Index>(cells.size()) != space.num_fields()) {
-      raise<ShapeMismatch>("SparseFeatures::append_raw_row: number of cells = {}, expected {} (one "
-                           "per field)",
-                           cells.size(), space.num_fields());
+      raise<ShapeMismatch>(
+          "SparseFeatures::append_raw_row: number of cells = {}, expected {} (one "
+          "per field)",
+          cells.size(), space.num_fields());
     }
     for (std::size_t f = 0; f < cells.size(); ++f) {
       space.encode_cell(static_cast<Index>(f), cells[f],
@@ -71,7 +72,8 @@ struct SparseFeatures {
       const auto end = row_ptr[static_cast<std::size_t>(r) + 1];
       out.field.insert(out.field.end(), field.begin() + begin, field.begin() + end);
       out.index.insert(out.index.end(), index.begin() + begin, index.begin() + end);
-      if (!value.empty()) out.value.insert(out.value.end(), value.begin() + begin, value.begin() + end);
+      if (!value.empty())
+        out.value.insert(out.value.end(), value.begin() + begin, value.begin() + end);
       out.end_row();
     }
     return out;
@@ -140,8 +142,8 @@ inline bool validate_features(std::string_view context, const FeatureSpace& spac
             context, i, space.field(f).name, row, row - lo, lo, hi, hi - lo - 1);
       }
       if (!x.value.empty() && !std::isfinite(x.value[u])) {
-        raise<DataError>("{}: row {}: field '{}' has value {}, expected a finite value", context,
-                         i, space.field(f).name, x.value[u]);
+        raise<DataError>("{}: row {}: field '{}' has value {}, expected a finite value", context, i,
+                         space.field(f).name, x.value[u]);
       }
     }
   }
@@ -158,7 +160,8 @@ inline FeatureSpace integer_space(std::span<const std::string> names,
               names.size(), fmt::format("{} (one per cardinality)", cardinalities.size()));
   std::vector<FieldSpec> specs;
   for (std::size_t f = 0; f < names.size(); ++f) {
-    specs.push_back({.name = names[f], .kind = FieldKind::integer, .cardinality = cardinalities[f]});
+    specs.push_back(
+        {.name = names[f], .kind = FieldKind::integer, .cardinality = cardinalities[f]});
   }
   return FeatureSpaceBuilder(std::move(specs)).build();
 }
@@ -173,8 +176,7 @@ SparseFeatures encode_ids(const FeatureSpace& space, const Eigen::DenseBase<Ids>
               fmt::format("{} (one per field)", space.num_fields()));
   for (Index f = 0; f < space.num_fields(); ++f) {
     if (space.field(f).kind != FieldKind::integer) {
-      raise<InvalidArgument>("encode_ids: field '{}' is not an integer field",
-                             space.field(f).name);
+      raise<InvalidArgument>("encode_ids: field '{}' is not an integer field", space.field(f).name);
     }
   }
   SparseFeatures x;
@@ -252,7 +254,8 @@ class CtrData {
   bool fixed_fields() const { return fixed_fields_; }
   /// The (weighted) click rate.
   double base_rate() const {
-    if (weights_.size() == 0) return static_cast<double>(num_clicks_) / static_cast<double>(num_rows());
+    if (weights_.size() == 0)
+      return static_cast<double>(num_clicks_) / static_cast<double>(num_rows());
     const Eigen::VectorXd w = weights_.cast<double>();
     return w.dot(click_.cast<double>()) / w.sum();
   }

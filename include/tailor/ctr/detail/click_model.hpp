@@ -136,8 +136,9 @@ class ClickModel {
     if (!history.optimizer_state) return;
     auto check = [](const auto& state, const auto& value) {
       if (state.size() != 0 && (state.rows() != value.rows() || state.cols() != value.cols())) {
-        raise<FormatError>("model file: optimizer state of shape {} x {} for a parameter of {} x {}",
-                           state.rows(), state.cols(), value.rows(), value.cols());
+        raise<FormatError>(
+            "model file: optimizer state of shape {} x {} for a parameter of {} x {}", state.rows(),
+            state.cols(), value.rows(), value.cols());
       }
     };
     for (Index t = 0; t < net.num_tables(); ++t) {

@@ -60,9 +60,9 @@ class DeepNetwork {
   const DenseParameter& dense(Index i) const { return i == 0 ? bias : mlp.param(i - 1); }
 
   struct Workspace {
-    Eigen::MatrixXf input;   ///< (F·k + products) × m: pooled embeddings, then products
-    Eigen::MatrixXf scale;   ///< F × m: the pooling factor of each field in each row
-    Eigen::MatrixXf sums;    ///< k × m: FM's Σ v x per row
+    Eigen::MatrixXf input;  ///< (F·k + products) × m: pooled embeddings, then products
+    Eigen::MatrixXf scale;  ///< F × m: the pooling factor of each field in each row
+    Eigen::MatrixXf sums;   ///< k × m: FM's Σ v x per row
     Eigen::MatrixXf d_input;
     Mlp::Workspace mlp;
   };
@@ -100,7 +100,8 @@ class DeepNetwork {
       float lin = 0.0f;
       float fm = 0.0f;
       float* s = config.fm ? ws.sums.col(c).data() : nullptr;
-      if (s) for (Index d = 0; d < k; ++d) s[d] = 0.0f;
+      if (s)
+        for (Index d = 0; d < k; ++d) s[d] = 0.0f;
       float squares = 0.0f;
       for (auto a = x.row_ptr[i]; a < x.row_ptr[i + 1]; ++a) {
         const Index row = x.index[a];
@@ -167,7 +168,6 @@ class DeepNetwork {
       }
     }
   }
-
 };
 
 namespace detail {
@@ -176,10 +176,9 @@ namespace detail {
 inline void validate_deep(std::string_view context, Index embedding_dim,
                           const std::vector<Index>& hidden, float init_scale,
                           const TrainingParams& training) {
-  check_param(embedding_dim >= 1 && embedding_dim <= 1024, context, "embedding_dim",
-              embedding_dim, "between 1 and 1024");
-  check_param(hidden.size() <= 64, context, "number of hidden layers", hidden.size(),
-              "at most 64");
+  check_param(embedding_dim >= 1 && embedding_dim <= 1024, context, "embedding_dim", embedding_dim,
+              "between 1 and 1024");
+  check_param(hidden.size() <= 64, context, "number of hidden layers", hidden.size(), "at most 64");
   for (std::size_t l = 0; l < hidden.size(); ++l) {
     check_param(hidden[l] >= 1 && hidden[l] <= 65536, context, fmt::format("hidden[{}]", l),
                 hidden[l], "between 1 and 65536");
@@ -190,8 +189,8 @@ inline void validate_deep(std::string_view context, Index embedding_dim,
 }
 
 /// A fresh network for `space` (embeddings N(0, init_scale²), linear 0, bias at the base rate).
-inline DeepNetwork make_deep_network(const FeatureSpace& space, const DeepConfig& config,
-                                     Index k, const std::vector<Index>& hidden, float init_scale,
+inline DeepNetwork make_deep_network(const FeatureSpace& space, const DeepConfig& config, Index k,
+                                     const std::vector<Index>& hidden, float init_scale,
                                      bool base_rate_bias, double base_rate,
                                      const TrainingParams& training) {
   DeepNetwork net;
@@ -203,7 +202,8 @@ inline DeepNetwork make_deep_network(const FeatureSpace& space, const DeepConfig
   if (config.linear) net.linear.value.setZero(space.num_rows(), 1);
   net.bias.value.setConstant(1, 1, base_rate_bias ? static_cast<float>(logit(base_rate)) : 0.0f);
   net.bias.decay = false;
-  const Index input = space.num_fields() * k + (config.products ? product_width(config.product, space.num_fields(), k) : 0);
+  const Index input = space.num_fields() * k +
+                      (config.products ? product_width(config.product, space.num_fields(), k) : 0);
   net.mlp = Mlp(input, hidden, training.seed);
   return net;
 }
@@ -220,7 +220,8 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
   /// Widths of the hidden layers.
   std::vector<Index> hidden() const {
     std::vector<Index> widths;
-    for (Index l = 0; l + 1 < net_.mlp.num_layers(); ++l) widths.push_back(net_.mlp.weight(l).rows());
+    for (Index l = 0; l + 1 < net_.mlp.num_layers(); ++l)
+      widths.push_back(net_.mlp.weight(l).rows());
     return widths;
   }
 
@@ -231,7 +232,8 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
     thread_local DeepNetwork::Workspace ws;
     // forward() resizes every buffer it uses except the per-layer list: rebuild it when the
     // depth differs (another model served on this thread).
-    if (static_cast<Index>(ws.mlp.outputs.size()) != net_.mlp.num_layers()) ws = net_.make_workspace(1);
+    if (static_cast<Index>(ws.mlp.outputs.size()) != net_.mlp.num_layers())
+      ws = net_.make_workspace(1);
     fields.resize(row.index.size());
     for (std::size_t a = 0; a < row.index.size(); ++a) {
       fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
@@ -282,25 +284,27 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
     const auto num_params = in.read<std::uint64_t>("number of MLP parameters");
     const Index k = net.embedding.value.cols();
     const Index rows = space.num_rows();
-    bool ok = net.bias.value.size() == 1 && net.embedding.value.rows() == rows && k >= 1 &&
-              k <= 1024 && (!net.config.linear || (net.linear.value.rows() == rows &&
-                                                    net.linear.value.cols() == 1)) &&
-              num_params >= 2 && num_params % 2 == 0 && num_params <= 130;
+    bool ok =
+        net.bias.value.size() == 1 && net.embedding.value.rows() == rows && k >= 1 && k <= 1024 &&
+        (!net.config.linear || (net.linear.value.rows() == rows && net.linear.value.cols() == 1)) &&
+        num_params >= 2 && num_params % 2 == 0 && num_params <= 130;
     std::vector<Eigen::MatrixXf> params;
     for (std::uint64_t i = 0; ok && i < num_params; ++i) {
       params.push_back(in.read<Eigen::MatrixXf>("MLP parameter"));
     }
     // Shapes chain: W_l is out × in with in = the previous out; b_l is out × 1; the last out is 1.
-    Index width = net.num_fields * k + (net.config.products ? product_width(net.config.product, net.num_fields, k) : 0);
+    Index width = net.num_fields * k +
+                  (net.config.products ? product_width(net.config.product, net.num_fields, k) : 0);
     for (std::size_t l = 0; ok && l < params.size(); l += 2) {
       ok = params[l].cols() == width && params[l + 1].rows() == params[l].rows() &&
            params[l + 1].cols() == 1 && params[l].rows() >= 1;
       width = params[l].rows();
     }
     if (!ok || width != 1) {
-      raise<FormatError>("model file: {} parameter shapes do not match its feature space ({} rows, "
-                         "{} fields)",
-                         kTypeTag, rows, net.num_fields);
+      raise<FormatError>(
+          "model file: {} parameter shapes do not match its feature space ({} rows, "
+          "{} fields)",
+          kTypeTag, rows, net.num_fields);
     }
     net.mlp = Mlp::from_params(std::move(params));
     load_state(in, history, net);
@@ -315,7 +319,8 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
 
  private:
   DeepClickModel(FeatureSpace space, DeepNetwork net, TrainingHistory history, double base_rate)
-      : ClickModel(Tag::kContext, std::move(space), std::move(net), std::move(history), base_rate) {}
+      : ClickModel(Tag::kContext, std::move(space), std::move(net), std::move(history), base_rate) {
+  }
 };
 
 }  // namespace tailor::ctr
@@ -337,14 +342,15 @@ DeepClickModel<Tag> fit_deep(const DeepConfig& config, Index k, const std::vecto
         initial.network().config.fm != config.fm ||
         initial.network().config.products != config.products ||
         initial.network().config.product != config.product) {
-      raise<ShapeMismatch>("{}: the initial model has a different feature space or architecture "
-                           "than this fit",
-                           Tag::kContext);
+      raise<ShapeMismatch>(
+          "{}: the initial model has a different feature space or architecture "
+          "than this fit",
+          Tag::kContext);
     }
     net = initial.network();
   } else {
-    net = make_deep_network(space, config, k, hidden, init_scale, base_rate_bias,
-                            train.base_rate(), training);
+    net = make_deep_network(space, config, k, hidden, init_scale, base_rate_bias, train.base_rate(),
+                            training);
   }
   TrainingHistory history =
       train_network(net, train, options.validation, training, Tag::kContext,

@@ -93,9 +93,9 @@ struct EpochRecord {
 /// The training history of a fitted model.
 struct TrainingHistory {
   std::vector<EpochRecord> epochs;
-  Index best_epoch = -1;  ///< the epoch whose parameters the model keeps (-1: the last)
-  Index steps = 0;        ///< optimizer steps taken, resumed ones included
-  Index first_epoch = 0;  ///< global index of epochs[0] (> 0 when training resumed)
+  Index best_epoch = -1;         ///< the epoch whose parameters the model keeps (-1: the last)
+  Index steps = 0;               ///< optimizer steps taken, resumed ones included
+  Index first_epoch = 0;         ///< global index of epochs[0] (> 0 when training resumed)
   bool optimizer_state = false;  ///< the model keeps its optimizer state (keep_optimizer_state)
 
   void save(BinaryWriter& out) const {
@@ -131,9 +131,10 @@ struct TrainingHistory {
     h.optimizer_state = in.read<bool>("optimizer_state");
     if (h.steps < 0 || h.first_epoch < 0 || h.best_epoch < -1 ||
         h.best_epoch >= static_cast<Index>(h.epochs.size())) {
-      raise<FormatError>("model file: corrupt training history (steps {}, first epoch {}, best "
-                         "epoch {} of {})",
-                         h.steps, h.first_epoch, h.best_epoch, h.epochs.size());
+      raise<FormatError>(
+          "model file: corrupt training history (steps {}, first epoch {}, best "
+          "epoch {} of {})",
+          h.steps, h.first_epoch, h.best_epoch, h.epochs.size());
     }
     return h;
   }
@@ -178,7 +179,7 @@ concept Network = requires(N& net, const N& cnet, const RowsView& rows, typename
   { net.dense(i) } -> std::same_as<DenseParameter&>;
   { cnet.dense(i) } -> std::same_as<const DenseParameter&>;
   { cnet.make_workspace(i) } -> std::same_as<typename N::Workspace>;
-  cnet.forward(rows, i, i, ws, out);  // logits of rows [lo, hi) into out[0 .. hi - lo)
+  cnet.forward(rows, i, i, ws, out);          // logits of rows [lo, hi) into out[0 .. hi - lo)
   cnet.backward(rows, i, i, ws, dlogits, g);  // after forward on the same rows and workspace
 };
 
@@ -229,7 +230,8 @@ inline void gather_batch(const CtrData& data, std::span<const Index> rows, Batch
     const auto end = x.row_ptr[static_cast<std::size_t>(r) + 1];
     b.field.insert(b.field.end(), x.field.begin() + begin, x.field.begin() + end);
     b.index.insert(b.index.end(), x.index.begin() + begin, x.index.begin() + end);
-    if (x.has_values()) b.value.insert(b.value.end(), x.value.begin() + begin, x.value.begin() + end);
+    if (x.has_values())
+      b.value.insert(b.value.end(), x.value.begin() + begin, x.value.begin() + end);
     b.row_ptr.push_back(static_cast<std::int64_t>(b.index.size()));
     b.label.push_back(data.click()[r]);
     b.weight.push_back(data.weight(r));
@@ -251,7 +253,8 @@ inline void group_entries(BatchBuffers& b) {
   }
   const std::size_t num_slots = b.touched.size();
   b.slot_start.assign(num_slots + 1, 0);
-  for (std::size_t e = 0; e < nnz; ++e) ++b.slot_start[static_cast<std::size_t>(b.entry_slot[e]) + 1];
+  for (std::size_t e = 0; e < nnz; ++e)
+    ++b.slot_start[static_cast<std::size_t>(b.entry_slot[e]) + 1];
   for (std::size_t s = 0; s < num_slots; ++s) b.slot_start[s + 1] += b.slot_start[s];
   b.slot_entries.resize(nnz);
   std::vector<std::int64_t> cursor(b.slot_start.begin(), b.slot_start.end() - 1);
@@ -292,9 +295,10 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
                               const TrainingParams& params, std::string_view context,
                               const TrainingHistory* resume = nullptr) {
   if (validation != nullptr && !(validation->space() == train.space())) {
-    raise<ShapeMismatch>("{}: the validation data has a different feature space than the "
-                         "training data",
-                         context);
+    raise<ShapeMismatch>(
+        "{}: the validation data has a different feature space than the "
+        "training data",
+        context);
   }
   const Index n = train.num_rows();
   const Index batch_size = std::min(params.batch_size, n);
@@ -334,7 +338,8 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
   Index since_best = 0;
   const bool resumed = resume != nullptr && resume->optimizer_state;
   std::int64_t step = resumed ? resume->steps : 0;
-  const Index first_epoch = resumed ? resume->first_epoch + static_cast<Index>(resume->epochs.size()) : 0;
+  const Index first_epoch =
+      resumed ? resume->first_epoch + static_cast<Index>(resume->epochs.size()) : 0;
   history.first_epoch = first_epoch;
   history.optimizer_state = params.keep_optimizer_state;
   std::vector<Index> order(static_cast<std::size_t>(n));
@@ -353,12 +358,13 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
       const Index lo = bi * batch_size;
       const Index hi = std::min(n, lo + batch_size);
       const Index rows = hi - lo;
-      detail::gather_batch(train, std::span<const Index>(order.data() + lo, static_cast<std::size_t>(rows)),
-                           batch);
+      detail::gather_batch(
+          train, std::span<const Index>(order.data() + lo, static_cast<std::size_t>(rows)), batch);
       detail::group_entries(batch);
       const auto nnz = batch.index.size();
       for (Index t = 0; t < num_tables; ++t) {
-        entry_gradients[static_cast<std::size_t>(t)].resize(nnz * static_cast<std::size_t>(net.table(t).dim()));
+        entry_gradients[static_cast<std::size_t>(t)].resize(
+            nnz * static_cast<std::size_t>(net.table(t).dim()));
       }
       double batch_weight = 0.0;
       for (float w : batch.weight) batch_weight += w;
@@ -366,26 +372,29 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
                           batch.value.empty() ? nullptr : batch.value.data()};
       const float scale = batch_weight > 0.0 ? static_cast<float>(1.0 / batch_weight) : 0.0f;
 
-      parallel_for_blocks(0, rows, params.block_size, params.num_threads,
-                          [&](Index b, Index r0, Index r1) {
-        auto& ws = workspaces[static_cast<std::size_t>(b)];
-        auto& g = gradients[static_cast<std::size_t>(b)];
-        for (auto& m : g.dense) m.setZero();
-        for (Index t = 0; t < num_tables; ++t) g.entry[static_cast<std::size_t>(t)] = entry_gradients[static_cast<std::size_t>(t)].data();
-        g.position = batch.position.data();
-        const Index m = r1 - r0;
-        float* z = logits.data() + r0;
-        net.forward(view, r0, r1, ws, z);
-        double loss = 0.0;
-        for (Index i = 0; i < m; ++i) {
-          const auto r = static_cast<std::size_t>(r0 + i);
-          const double w = batch.weight[r];
-          loss += w * bce_with_logits(z[i], batch.label[r]);
-          dlogits[r] = static_cast<float>(w * bce_with_logits_gradient(z[i], batch.label[r])) * scale;
-        }
-        block_loss[static_cast<std::size_t>(b)] = loss;
-        net.backward(view, r0, r1, ws, dlogits.data() + r0, g);
-      });
+      parallel_for_blocks(
+          0, rows, params.block_size, params.num_threads, [&](Index b, Index r0, Index r1) {
+            auto& ws = workspaces[static_cast<std::size_t>(b)];
+            auto& g = gradients[static_cast<std::size_t>(b)];
+            for (auto& m : g.dense) m.setZero();
+            for (Index t = 0; t < num_tables; ++t)
+              g.entry[static_cast<std::size_t>(t)] =
+                  entry_gradients[static_cast<std::size_t>(t)].data();
+            g.position = batch.position.data();
+            const Index m = r1 - r0;
+            float* z = logits.data() + r0;
+            net.forward(view, r0, r1, ws, z);
+            double loss = 0.0;
+            for (Index i = 0; i < m; ++i) {
+              const auto r = static_cast<std::size_t>(r0 + i);
+              const double w = batch.weight[r];
+              loss += w * bce_with_logits(z[i], batch.label[r]);
+              dlogits[r] =
+                  static_cast<float>(w * bce_with_logits_gradient(z[i], batch.label[r])) * scale;
+            }
+            block_loss[static_cast<std::size_t>(b)] = loss;
+            net.backward(view, r0, r1, ws, dlogits.data() + r0, g);
+          });
       const Index used_blocks = (rows + params.block_size - 1) / params.block_size;
       for (Index b = 0; b < used_blocks; ++b) epoch_loss += block_loss[static_cast<std::size_t>(b)];
       epoch_weight += batch_weight;
@@ -395,7 +404,8 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
       for (Index d = 0; d < num_dense; ++d) {
         auto& total = dense_total[static_cast<std::size_t>(d)];
         total = gradients[0].dense[static_cast<std::size_t>(d)];
-        for (Index b = 1; b < used_blocks; ++b) total += gradients[static_cast<std::size_t>(b)].dense[static_cast<std::size_t>(d)];
+        for (Index b = 1; b < used_blocks; ++b)
+          total += gradients[static_cast<std::size_t>(b)].dense[static_cast<std::size_t>(d)];
         dense_step(opt, step, net.dense(d), total);
       }
       // Tables: each touched row sums its entries in entry order, then one update.
@@ -432,14 +442,15 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
         });
         if (opt.kind == OptimizerKind::adam && !opt.lazy) {
           // Dense Adam: absent rows see a zero gradient (their moments decay, they still move).
-          parallel_for_blocks(0, table.rows(), 8192, params.num_threads, [&](Index, Index r0, Index r1) {
-            Eigen::VectorXf zero(dim);
-            for (Index r = r0; r < r1; ++r) {
-              if (batch.slot_of_row[static_cast<std::size_t>(r)] >= 0) continue;
-              zero.setZero();
-              row_step(opt, constants, table, r, zero.data());
-            }
-          });
+          parallel_for_blocks(0, table.rows(), 8192, params.num_threads,
+                              [&](Index, Index r0, Index r1) {
+                                Eigen::VectorXf zero(dim);
+                                for (Index r = r0; r < r1; ++r) {
+                                  if (batch.slot_of_row[static_cast<std::size_t>(r)] >= 0) continue;
+                                  zero.setZero();
+                                  row_step(opt, constants, table, r, zero.data());
+                                }
+                              });
         }
       }
       detail::release_slots(batch);
@@ -448,13 +459,16 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = epoch_weight > 0.0 ? epoch_loss / epoch_weight : 0.0;
-    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    record.samples_per_second = record.seconds > 0.0 ? static_cast<double>(n) / record.seconds : 0.0;
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record.samples_per_second =
+        record.seconds > 0.0 ? static_cast<double>(n) / record.seconds : 0.0;
     bool stop = false;
     if (validation != nullptr) {
       detail::evaluate(net, *validation, params.num_threads, record);
-      const double score = params.stopping_metric == StoppingMetric::auc ? -record.validation_auc
-                                                                          : record.validation_log_loss;
+      const double score = params.stopping_metric == StoppingMetric::auc
+                               ? -record.validation_auc
+                               : record.validation_log_loss;
       if (params.patience > 0) {
         if (score < best_score) {
           best_score = score;
