@@ -17,6 +17,7 @@
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/sparse_features.hpp"
 #include "tailor/io/ctr_csv.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace tailor;
@@ -25,34 +26,7 @@ using Catch::Matchers::Equals;
 
 namespace {
 
-/// A fresh temporary directory, removed at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            fmt::format("tailor_ctr_csv_{}_{}_{}", tag, ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-
-  /// Writes `text` to a file in the directory and returns its path.
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = path_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    return path;
-  }
-
- private:
-  fs::path path_;
-};
+using tailor::test::TempDir;
 
 /// Local id (table row - field offset) of field f in row i of fixed-field rows.
 Index local_id(const ctr::FeatureSpace& space, const ctr::SparseFeatures& x, Index i, Index f) {

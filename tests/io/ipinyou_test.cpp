@@ -4,6 +4,7 @@
 // next to the oracle AUC of the true pCTR, calibration), and every documented error with its
 // file:line:column message.
 #include "tailor/io/ipinyou.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,34 +31,7 @@ using namespace tailor;
 
 namespace {
 
-/// A fresh temporary directory, removed at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            fmt::format("tailor_ipinyou_{}_{}_{}", tag, ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = path_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    return path;
-  }
-
- private:
-  fs::path path_;
-};
+using tailor::test::TempDir;
 
 const std::vector<std::string> kColumns = {
     "click",     "weekday",  "hour",      "bidid",      "timestamp",      "logtype",    "ipinyouid",

@@ -15,41 +15,14 @@
 
 #include "tailor/ctr/sparse_features.hpp"
 #include "tailor/io/libsvm.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace tailor;
 
 namespace {
 
-/// A fresh temporary directory, removed at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            fmt::format("tailor_libsvm_{}_{}_{}", tag, ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-  /// Writes `text` to a file in the directory and returns its path.
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = path_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    return path;
-  }
-
- private:
-  fs::path path_;
-};
+using tailor::test::TempDir;
 
 /// "name:line: " as the readers print it.
 std::string at(const fs::path& path, int line) {

@@ -248,22 +248,9 @@ class FieldAwareFactorizationMachineModel : public detail::ClickModel<FfmNetwork
   /// P(click) of one raw row (one cell per field, encoded with the model's space). Reuses
   /// per-thread buffers, so steady-state serving does not allocate.
   float predict_one(std::span<const std::string_view> cells) const {
-    if (static_cast<Index>(cells.size()) != space_.num_fields()) {
-      raise<ShapeMismatch>("{}: predict_one got {} cells, expected {} (one per field)", kContext,
-                           cells.size(), space_.num_fields());
-    }
-    thread_local std::vector<std::uint32_t> rows;
-    thread_local std::vector<std::uint16_t> fields;
-    rows.clear();
-    fields.clear();
-    for (std::size_t f = 0; f < cells.size(); ++f) {
-      space_.encode_cell(static_cast<Index>(f), cells[f], [&](std::uint32_t r) {
-        rows.push_back(r);
-        fields.push_back(static_cast<std::uint16_t>(f));
-      });
-    }
+    const auto row = encode_raw(cells);
     return static_cast<float>(
-        sigmoid(net_.logit_one(rows, {}, [&](std::size_t e) { return fields[e]; })));
+        sigmoid(net_.logit_one(row.rows, {}, [&](std::size_t e) { return row.fields[e]; })));
   }
 
   void save(BinaryWriter& out) const {

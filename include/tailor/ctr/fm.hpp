@@ -177,17 +177,7 @@ class FactorizationMachineModel : public detail::ClickModel<FmNetwork> {
   /// P(click) of one raw row (one cell per field, encoded with the model's space). Reuses a
   /// per-thread buffer, so steady-state serving does not allocate.
   float predict_one(std::span<const std::string_view> cells) const {
-    if (static_cast<Index>(cells.size()) != space_.num_fields()) {
-      raise<ShapeMismatch>("{}: predict_one got {} cells, expected {} (one per field)", kContext,
-                           cells.size(), space_.num_fields());
-    }
-    thread_local std::vector<std::uint32_t> rows;
-    rows.clear();
-    for (std::size_t f = 0; f < cells.size(); ++f) {
-      space_.encode_cell(static_cast<Index>(f), cells[f],
-                         [&](std::uint32_t r) { rows.push_back(r); });
-    }
-    return predict_one(SparseRow{rows, {}});
+    return predict_one(SparseRow{encode_raw(cells).rows, {}});
   }
 
   void save(BinaryWriter& out) const {

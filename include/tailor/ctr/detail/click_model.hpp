@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -105,6 +107,30 @@ class ClickModel {
       net_.dense(d).state1.resize(0, 0);
       net_.dense(d).state2.resize(0, 0);
     }
+  }
+
+  /// One raw row (one cell per field) encoded with the model's space into per-thread buffers
+  /// (reused, so steady-state serving does not allocate): each entry's table row and field.
+  struct EncodedRow {
+    const std::vector<std::uint32_t>& rows;
+    const std::vector<std::uint16_t>& fields;
+  };
+  EncodedRow encode_raw(std::span<const std::string_view> cells) const {
+    if (static_cast<Index>(cells.size()) != space_.num_fields()) {
+      raise<ShapeMismatch>("{}: predict_one got {} cells, expected {} (one per field)", context_,
+                           cells.size(), space_.num_fields());
+    }
+    thread_local std::vector<std::uint32_t> rows;
+    thread_local std::vector<std::uint16_t> fields;
+    rows.clear();
+    fields.clear();
+    for (std::size_t f = 0; f < cells.size(); ++f) {
+      space_.encode_cell(static_cast<Index>(f), cells[f], [&](std::uint32_t r) {
+        rows.push_back(r);
+        fields.push_back(static_cast<std::uint16_t>(f));
+      });
+    }
+    return {rows, fields};
   }
 
   void check_space(const FeatureSpace& other) const {

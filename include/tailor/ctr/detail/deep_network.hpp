@@ -249,17 +249,7 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
   /// P(click) of one raw row (one cell per field, encoded with the model's space), per-thread
   /// buffers as above.
   float predict_one(std::span<const std::string_view> cells) const {
-    if (static_cast<Index>(cells.size()) != space_.num_fields()) {
-      raise<ShapeMismatch>("{}: predict_one got {} cells, expected {} (one per field)",
-                           Tag::kContext, cells.size(), space_.num_fields());
-    }
-    thread_local std::vector<std::uint32_t> rows;
-    rows.clear();
-    for (std::size_t f = 0; f < cells.size(); ++f) {
-      space_.encode_cell(static_cast<Index>(f), cells[f],
-                         [&](std::uint32_t r) { rows.push_back(r); });
-    }
-    return predict_one(SparseRow{rows, {}});
+    return predict_one(SparseRow{this->encode_raw(cells).rows, {}});
   }
 
   void save(BinaryWriter& out) const {
