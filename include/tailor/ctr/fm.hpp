@@ -96,12 +96,30 @@ class FmNetwork {
     }
   }
 
-  /// Logit of one encoded row, without allocating (k passes over the row's entries).
+  /// Logit of one encoded row, without allocating: for k ≤ 64 one pass over the row's entries
+  /// with s on the stack (contiguous rows, vectorised), else k passes over the entries.
   float logit_one(std::span<const std::uint32_t> index, std::span<const float> value) const {
     const Index k = dim();
     float z = bias.value(0, 0);
     for (std::size_t e = 0; e < index.size(); ++e) {
       z += linear.value(index[e], 0) * (value.empty() ? 1.0f : value[e]);
+    }
+    constexpr Index kStack = 64;
+    if (k <= kStack) {
+      float s[kStack] = {};
+      float squares = 0.0f;
+      for (std::size_t e = 0; e < index.size(); ++e) {
+        const float x = value.empty() ? 1.0f : value[e];
+        const float* v = factors.value.row(index[e]).data();
+        for (Index d = 0; d < k; ++d) {
+          const float vx = v[d] * x;
+          s[d] += vx;
+          squares += vx * vx;
+        }
+      }
+      float ss = 0.0f;
+      for (Index d = 0; d < k; ++d) ss += s[d] * s[d];
+      return z + 0.5f * (ss - squares);
     }
     for (Index d = 0; d < k; ++d) {
       float s = 0.0f;
