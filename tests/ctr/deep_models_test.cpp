@@ -25,7 +25,8 @@ using tailor::Index;
 namespace {
 
 // The network's logit for row i, recomputed in double from its parameters with plain loops.
-double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x, Index i) {
+double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x, Index i,
+                       const ctr::DropoutContext* training = nullptr) {
   const Index k = net.dim();
   const Index F = net.num_fields;
   const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
@@ -77,16 +78,26 @@ double reference_logit(const ctr::DeepNetwork& net, const ctr::SparseFeatures& x
   for (Index l = 0; l < net.mlp.num_layers(); ++l) {
     Eigen::VectorXd next =
         net.mlp.weight(l).cast<double>() * h + net.mlp.bias(l).cast<double>().col(0);
-    if (l + 1 < net.mlp.num_layers()) next = next.cwiseMax(0.0);
+    if (l + 1 < net.mlp.num_layers()) {
+      next = next.cwiseMax(0.0);
+      if (training != nullptr && net.dropout > 0.0f) {
+        // The same masks as the network's (they depend on seed, epoch and row only).
+        ctr::Mlp::Workspace ws;
+        net.make_masks(*training, i, i + 1, ws);
+        next = next.cwiseProduct(ws.masks[static_cast<std::size_t>(l)].col(0).cast<double>());
+      }
+    }
     h = next;
   }
   return z + h[0];
 }
 
-double mean_loss(const ctr::DeepNetwork& net, const ctr::CtrData& data) {
+double mean_loss(const ctr::DeepNetwork& net, const ctr::CtrData& data,
+                 const ctr::DropoutContext* training = nullptr) {
   double total = 0.0;
   for (Index i = 0; i < data.num_rows(); ++i) {
-    total += ctr::bce_with_logits(reference_logit(net, data.features(), i), data.click()[i]);
+    total +=
+        ctr::bce_with_logits(reference_logit(net, data.features(), i, training), data.click()[i]);
   }
   return total / static_cast<double>(data.num_rows());
 }
@@ -123,20 +134,28 @@ TEST_CASE(
       {"DeepFM", {.linear = true, .fm = true}},
       {"IPNN", {.linear = false, .products = true, .product = ctr::Product::inner}},
       {"OPNN", {.linear = false, .products = true, .product = ctr::Product::outer}},
-      {"PNN*", {.linear = false, .products = true, .product = ctr::Product::both}}};
+      {"PNN*", {.linear = false, .products = true, .product = ctr::Product::both}},
+      {"DeepFM with dropout 0.4", {.linear = true, .fm = true}}};
+  std::vector<Index> row_ids(static_cast<std::size_t>(data.num_rows()));
+  for (Index i = 0; i < data.num_rows(); ++i) row_ids[static_cast<std::size_t>(i)] = 100 + i;
   for (const auto& [name, config] : configs) {
     INFO(name);
     auto net = small_network(data, config, 7);
+    const bool with_dropout = name.find("dropout") != std::string::npos;
+    if (with_dropout) net.dropout = 0.4f;
+    const ctr::DropoutContext context{.seed = 5, .epoch = 2, .rows = row_ids.data()};
+    const ctr::DropoutContext* training = with_dropout ? &context : nullptr;
     net.pooling.back() = ctr::Pooling::sqrtn;  // the multi-valued field pools by 1/√n
     const auto& x = data.features();
     const Index n = x.num_rows();
     auto ws = net.make_workspace(n);
     std::vector<float> z(static_cast<std::size_t>(n));
-    const auto view = ctr::RowsView::of(x);
+    auto view = ctr::RowsView::of(x);
+    view.training = training;
     net.forward(view, 0, n, ws, z.data());
     for (Index i = 0; i < n; ++i) {
       CHECK(z[static_cast<std::size_t>(i)] ==
-            Approx(reference_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
+            Approx(reference_logit(net, x, i, training)).epsilon(1e-5).margin(1e-5));
     }
     std::vector<float> dz(static_cast<std::size_t>(n));
     for (Index i = 0; i < n; ++i) {
@@ -164,9 +183,9 @@ TEST_CASE(
       const float plus = saved + h;
       const float minus = saved - h;
       parameter = plus;
-      const double up = mean_loss(net, data);
+      const double up = mean_loss(net, data, training);
       parameter = minus;
-      const double down = mean_loss(net, data);
+      const double down = mean_loss(net, data, training);
       parameter = saved;
       return (up - down) / (static_cast<double>(plus) - static_cast<double>(minus));
     };
@@ -337,7 +356,35 @@ TEST_CASE("A fresh deep model's mean logit is the logit of the training click ra
   CHECK(z.cast<double>().mean() == Approx(ctr::logit(data.base_rate())).epsilon(1e-5));
 }
 
+TEST_CASE("Dropout is deterministic for any thread count and off at prediction",
+          "[ctr][deep][determinism]") {
+  const auto data = ctr::test::random_click_data(2000, 4, 12, 8);
+  auto fit = [&](float dropout, Index threads) {
+    return ctr::DeepFM({.embedding_dim = 4,
+                        .hidden = {32, 16},
+                        .dropout = dropout,
+                        .training = {.epochs = 2,
+                                     .batch_size = 256,
+                                     .block_size = 32,
+                                     .optimizer = {.learning_rate = 0.01f},
+                                     .seed = 4,
+                                     .num_threads = threads}})
+        .fit(data);
+  };
+  const auto one = fit(0.3f, 1);
+  const auto seven = fit(0.3f, 7);
+  CHECK(one.predict(data) == seven.predict(data));
+  CHECK(one.predict(data) != fit(0.0f, 1).predict(data));
+  // Prediction uses no masks: two calls agree and equal predict_one.
+  const Eigen::VectorXf p = one.predict(data);
+  CHECK(one.predict(data) == p);
+  const auto& x = data.features();
+  const ctr::SparseRow row{std::span<const std::uint32_t>(x.index.data(), 4)};
+  CHECK(one.predict_one(row) == Approx(p[0]).epsilon(1e-6));
+}
+
 TEST_CASE("Deep models reject bad parameters", "[ctr][deep][errors]") {
+  CHECK_THROWS_WITH(ctr::DeepFM({.dropout = 1.0f}), Catch::Contains("DeepFM: dropout = 1"));
   CHECK_THROWS_WITH(ctr::DeepFM({.embedding_dim = 0}),
                     Catch::Contains("DeepFM: embedding_dim = 0"));
   CHECK_THROWS_WITH(ctr::WideDeep({.hidden = {400, 0}}),

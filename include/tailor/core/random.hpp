@@ -56,6 +56,7 @@ inline constexpr std::uint64_t binning = kReserved | 1;  ///< BinMapper's quanti
 inline constexpr std::uint64_t embedding_init = kReserved | 2;  ///< ctr/ table rows' initial values
 inline constexpr std::uint64_t ctr_world_calibration = kReserved | 3;  ///< datasets::CtrWorld intercepts
 inline constexpr std::uint64_t dense_init = kReserved | 4;  ///< ctr/ dense layers' initial weights
+inline constexpr std::uint64_t dropout = kReserved | 5;     ///< ctr/ dropout masks per (epoch, row)
 }  // namespace stream
 
 /// xoshiro256** with tailor's distributions. Meets std::uniform_random_bit_generator.

@@ -80,9 +80,11 @@ class Mlp {
     return params_[static_cast<std::size_t>(2 * l + 1)].value;
   }
 
-  /// Per-block buffers: post-activation outputs of each layer (width × rows) and a gradient.
+  /// Per-block buffers: post-activation outputs of each layer (width × rows), the dropout masks
+  /// of the hidden layers while training (empty: no dropout), and a gradient.
   struct Workspace {
     std::vector<Eigen::MatrixXf> outputs;
+    std::vector<Eigen::MatrixXf> masks;
     Eigen::MatrixXf delta;
     Eigen::MatrixXf delta_next;
   };
@@ -106,7 +108,10 @@ class Mlp {
         out.noalias() = weight(l) * ws.outputs[static_cast<std::size_t>(l - 1)];
       }
       out.colwise() += bias(l).col(0);
-      if (l + 1 < num_layers()) out = out.cwiseMax(0.0f);  // ReLU
+      if (l + 1 < num_layers()) {
+        out = out.cwiseMax(0.0f);  // ReLU
+        if (!ws.masks.empty()) out.array() *= ws.masks[static_cast<std::size_t>(l)].array();
+      }
     }
     return ws.outputs.back();
   }
@@ -132,7 +137,11 @@ class Mlp {
       } else {
         ws.delta_next.resize(weight(l).cols(), ws.delta.cols());
         ws.delta_next.noalias() = weight(l).transpose() * ws.delta;
-        // ReLU: the gradient passes where the layer's output was positive.
+        // ReLU (and dropout): the gradient passes where the layer's output was positive, scaled
+        // by the dropout mask (0 or 1/(1 − rate)) where there is one.
+        if (!ws.masks.empty()) {
+          ws.delta_next.array() *= ws.masks[static_cast<std::size_t>(l - 1)].array();
+        }
         ws.delta_next = (ws.outputs[static_cast<std::size_t>(l - 1)].array() > 0.0f)
                             .select(ws.delta_next, 0.0f);
         ws.delta.swap(ws.delta_next);

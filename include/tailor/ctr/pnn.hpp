@@ -26,6 +26,8 @@ struct PNNParams {
   Index embedding_dim = 16;
   std::vector<Index> hidden = {400, 400, 400};
   float init_scale = 0.01f;
+  /// Dropout rate of the hidden layers while training (Srivastava et al. 2014; 0 = none).
+  float dropout = 0.0f;
   bool base_rate_bias = true;
   TrainingParams training = {};
 };
@@ -40,14 +42,15 @@ class PNN {
     const auto product = static_cast<unsigned>(params_.product);
     check_param(product <= 2, PNNTag::kContext, "product", product, "inner, outer or both");
     detail::validate_deep(PNNTag::kContext, params_.embedding_dim, params_.hidden,
-                          params_.init_scale, params_.training);
+                          params_.init_scale, params_.dropout, params_.training);
   }
   const Params& params() const { return params_; }
 
   Model fit(const CtrData& train, FitOptions<Model> options = {}) const {
     return detail::fit_deep<PNNTag>({.linear = false, .products = true, .product = params_.product},
                                     params_.embedding_dim, params_.hidden, params_.init_scale,
-                                    params_.base_rate_bias, params_.training, train, options);
+                                    params_.dropout, params_.base_rate_bias, params_.training,
+                                    train, options);
   }
 
  private:

@@ -24,6 +24,8 @@ struct WideDeepParams {
   Index embedding_dim = 16;
   std::vector<Index> hidden = {400, 400, 400};
   float init_scale = 0.01f;
+  /// Dropout rate of the hidden layers while training (Srivastava et al. 2014; 0 = none).
+  float dropout = 0.0f;
   bool base_rate_bias = true;
   TrainingParams training = {};
 };
@@ -36,14 +38,14 @@ class WideDeep {
 
   explicit WideDeep(Params params = {}) : params_(std::move(params)) {
     detail::validate_deep(WideDeepTag::kContext, params_.embedding_dim, params_.hidden,
-                          params_.init_scale, params_.training);
+                          params_.init_scale, params_.dropout, params_.training);
   }
   const Params& params() const { return params_; }
 
   Model fit(const CtrData& train, FitOptions<Model> options = {}) const {
     return detail::fit_deep<WideDeepTag>({.linear = true}, params_.embedding_dim, params_.hidden,
-                                         params_.init_scale, params_.base_rate_bias,
-                                         params_.training, train, options);
+                                         params_.init_scale, params_.dropout,
+                                         params_.base_rate_bias, params_.training, train, options);
   }
 
  private:

@@ -45,6 +45,31 @@ class DeepNetwork {
   EmbeddingTable linear;         ///< table 1 (when config.linear): rows × 1
   DenseParameter bias;           ///< dense 0: 1 × 1
   Mlp mlp;                       ///< dense 1 …
+  /// Dropout rate of the hidden layers while training (inverted dropout: kept units are scaled
+  /// by 1/(1 − rate), so prediction uses the weights as they are). Set by fit, not saved.
+  float dropout = 0.0f;
+
+  /// Fills the hidden layers' masks for training rows [lo, hi) of a view: unit j of layer l of
+  /// row r is kept (1/(1 − rate)) or dropped (0) by its own stream of (seed, epoch, r).
+  void make_masks(const DropoutContext& context, Index lo, Index hi, Mlp::Workspace& ws) const {
+    const Index m = hi - lo;
+    const Index hidden_layers = mlp.num_layers() - 1;
+    ws.masks.resize(static_cast<std::size_t>(hidden_layers));
+    for (Index l = 0; l < hidden_layers; ++l)
+      ws.masks[static_cast<std::size_t>(l)].resize(mlp.weight(l).rows(), m);
+    const float keep_scale = 1.0f / (1.0f - dropout);
+    const std::uint64_t epoch_seed = detail::mix64(
+        context.seed ^ (static_cast<std::uint64_t>(context.epoch + 1) * 0x9E3779B97F4A7C15ULL));
+    for (Index c = 0; c < m; ++c) {
+      Rng rng(epoch_seed + static_cast<std::uint64_t>(context.rows[lo + c]), stream::dropout);
+      for (Index l = 0; l < hidden_layers; ++l) {
+        float* mask = ws.masks[static_cast<std::size_t>(l)].col(c).data();
+        for (Index j = 0; j < ws.masks[static_cast<std::size_t>(l)].rows(); ++j) {
+          mask[j] = rng.uniform() < static_cast<double>(dropout) ? 0.0f : keep_scale;
+        }
+      }
+    }
+  }
 
   Index dim() const { return embedding.dim(); }
   Index embedding_width() const { return num_fields * dim(); }
@@ -128,6 +153,11 @@ class DeepNetwork {
       out[c] = bias.value(0, 0) + lin + fm;
       if (config.products) product_forward(config.product, num_fields, k, e, e + width);
     }
+    if (x.training != nullptr && dropout > 0.0f) {
+      make_masks(*x.training, lo, hi, ws.mlp);
+    } else {
+      ws.mlp.masks.clear();
+    }
     const Eigen::MatrixXf& deep = mlp.forward(ws.input, ws.mlp);
     for (Index c = 0; c < m; ++c) out[c] += deep(0, c);
   }
@@ -174,8 +204,10 @@ namespace detail {
 
 /// Checks the settings every deep model shares.
 inline void validate_deep(std::string_view context, Index embedding_dim,
-                          const std::vector<Index>& hidden, float init_scale,
+                          const std::vector<Index>& hidden, float init_scale, float dropout,
                           const TrainingParams& training) {
+  check_param(std::isfinite(dropout) && dropout >= 0.0f && dropout < 1.0f, context, "dropout",
+              dropout, "in [0, 1)");
   check_param(embedding_dim >= 1 && embedding_dim <= 1024, context, "embedding_dim", embedding_dim,
               "between 1 and 1024");
   check_param(hidden.size() <= 64, context, "number of hidden layers", hidden.size(), "at most 64");
@@ -354,8 +386,9 @@ inline void center_output(DeepNetwork& net, const CtrData& train, Index num_thre
 /// trainer, the fitted model.
 template <class Tag>
 DeepClickModel<Tag> fit_deep(const DeepConfig& config, Index k, const std::vector<Index>& hidden,
-                             float init_scale, bool base_rate_bias, const TrainingParams& training,
-                             const CtrData& train, FitOptions<DeepClickModel<Tag>> options) {
+                             float init_scale, float dropout, bool base_rate_bias,
+                             const TrainingParams& training, const CtrData& train,
+                             FitOptions<DeepClickModel<Tag>> options) {
   const FeatureSpace& space = train.space();
   DeepNetwork net;
   if (options.initial != nullptr) {
@@ -376,6 +409,7 @@ DeepClickModel<Tag> fit_deep(const DeepConfig& config, Index k, const std::vecto
                             training);
     if (base_rate_bias) center_output(net, train, training.num_threads);
   }
+  net.dropout = dropout;
   TrainingHistory history =
       train_network(net, train, options.validation, training, Tag::kContext,
                     options.initial != nullptr ? &options.initial->history() : nullptr);

@@ -140,12 +140,22 @@ struct TrainingHistory {
   }
 };
 
+/// While training, what makes a row's random dropout mask reproducible: the seed, the global
+/// epoch, and the training-set row of each view row (masks depend on these only, never on threads
+/// or blocks).
+struct DropoutContext {
+  std::uint64_t seed = 0;
+  Index epoch = 0;
+  const Index* rows = nullptr;
+};
+
 /// Read-only view of CSR rows (the gathered batch or a caller's SparseFeatures).
 struct RowsView {
   const std::int64_t* row_ptr = nullptr;
   const std::uint16_t* field = nullptr;
   const std::uint32_t* index = nullptr;
-  const float* value = nullptr;  ///< nullptr: every value is 1
+  const float* value = nullptr;              ///< nullptr: every value is 1
+  const DropoutContext* training = nullptr;  ///< set by the trainer; nullptr when predicting
   float value_at(std::int64_t e) const { return value ? value[e] : 1.0f; }
 
   static RowsView of(const SparseFeatures& x) {
@@ -368,8 +378,9 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
       }
       double batch_weight = 0.0;
       for (float w : batch.weight) batch_weight += w;
+      const DropoutContext dropout{params.seed, first_epoch + epoch, order.data() + lo};
       const RowsView view{batch.row_ptr.data(), batch.field.data(), batch.index.data(),
-                          batch.value.empty() ? nullptr : batch.value.data()};
+                          batch.value.empty() ? nullptr : batch.value.data(), &dropout};
       const float scale = batch_weight > 0.0 ? static_cast<float>(1.0 / batch_weight) : 0.0f;
 
       parallel_for_blocks(
