@@ -310,7 +310,7 @@ int main(int argc, char** argv) {
     const std::vector<Index> hidden = parse_list(hidden_text);
     const ctr::TrainingParams training{
         .epochs = epochs,
-        .batch_size = 1024,
+        .batch_size = 256,
         .optimizer = {.learning_rate = 1e-3f, .l2 = 1e-4f},
         .seed = seed,
         .num_threads = threads,
