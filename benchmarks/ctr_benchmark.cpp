@@ -95,21 +95,23 @@ void BM_FmPredict(benchmark::State& state) {
 }
 BENCHMARK(BM_FmPredict)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-void BM_FmPredictOne(benchmark::State& state) {
-  const auto& data = generated(200000);
-  static const auto model = peer_fm(2).fit(data.train);
-  const auto& x = data.test.features();
+/// Single-row serving latency: predict_one on the test rows in turn.
+template <class Model>
+void predict_one_loop(benchmark::State& state, const Model& model, const ctr::SparseFeatures& x) {
   const Index n = x.num_rows();
   Index i = 0;
   for (auto _ : state) {
-    const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
-    const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const float p = model.predict_one(ctr::SparseRow{std::span<const std::uint32_t>(
-        x.index.data() + begin, static_cast<std::size_t>(end - begin))});
+    const float p = model.predict_one(x.row(i));
     benchmark::DoNotOptimize(p);
     i = i + 1 == n ? 0 : i + 1;
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_FmPredictOne(benchmark::State& state) {
+  const auto& data = generated(200000);
+  static const auto model = peer_fm(2).fit(data.train);
+  predict_one_loop(state, model, data.test.features());
 }
 BENCHMARK(BM_FmPredictOne);
 
@@ -142,18 +144,7 @@ BENCHMARK(BM_DeepFMPredict)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMil
 void BM_DeepFMPredictOne(benchmark::State& state) {
   const auto& data = generated(50000);
   static const auto model = ctr::DeepFM({.training = {.num_threads = 2}}).fit(data.train);
-  const auto& x = data.test.features();
-  const Index n = x.num_rows();
-  Index i = 0;
-  for (auto _ : state) {
-    const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
-    const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const float p = model.predict_one(ctr::SparseRow{std::span<const std::uint32_t>(
-        x.index.data() + begin, static_cast<std::size_t>(end - begin))});
-    benchmark::DoNotOptimize(p);
-    i = i + 1 == n ? 0 : i + 1;
-  }
-  state.SetItemsProcessed(state.iterations());
+  predict_one_loop(state, model, data.test.features());
 }
 BENCHMARK(BM_DeepFMPredictOne);
 

@@ -250,13 +250,8 @@ TEST_CASE(
     CHECK(loaded.predict(data) == p);
     const auto& x = data.features();
     for (Index i : {Index{0}, Index{17}, Index{1499}}) {
-      const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
-      const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-      const ctr::SparseRow row{
-          std::span<const std::uint32_t>(x.index.data() + begin,
-                                         static_cast<std::size_t>(end - begin)),
-          std::span<const float>(x.value.data() + begin, static_cast<std::size_t>(end - begin))};
-      CHECK(loaded.predict_one(row) == Approx(p[i]).epsilon(1e-6));
+      REQUIRE(x.has_values());
+      CHECK(loaded.predict_one(x.row(i)) == Approx(p[i]).epsilon(1e-6));
     }
     // Raw cells through the saved encoder (integer fields: the ids as text) give the same.
     const std::vector<std::string_view> cells = {"3", "7", "1", "11", "2,5"};

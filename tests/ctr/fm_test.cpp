@@ -81,13 +81,8 @@ TEST_CASE("FM forward equals the brute-force pairwise sum with repeated fields a
   for (Index i = 0; i < x.num_rows(); ++i) {
     CHECK(z[static_cast<std::size_t>(i)] ==
           Approx(brute_force_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
-    const auto begin = x.row_ptr[static_cast<std::size_t>(i)];
-    const auto end = x.row_ptr[static_cast<std::size_t>(i) + 1];
-    const std::span<const std::uint32_t> index(x.index.data() + begin,
-                                               static_cast<std::size_t>(end - begin));
-    const std::span<const float> value(x.value.data() + begin,
-                                       static_cast<std::size_t>(end - begin));
-    CHECK(net.logit_one(index, value) ==
+    const ctr::SparseRow row = x.row(i);
+    CHECK(net.logit_one(row.index, row.value) ==
           Approx(brute_force_logit(net, x, i)).epsilon(1e-5).margin(1e-5));
   }
 }

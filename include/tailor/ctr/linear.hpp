@@ -386,12 +386,7 @@ inline SparseLogisticRegressionModel SparseLogisticRegression::fit(
     net.weights.value.col(0) = theta.head(rows).cast<float>();
     net.bias.value(0, 0) = static_cast<float>(theta[rows]);
     if (options.validation != nullptr) {
-      if (!(options.validation->space() == space)) {
-        raise<ShapeMismatch>(
-            "{}: the validation data has a different feature space than the "
-            "training data",
-            kContext);
-      }
+      detail::check_validation_space(kContext, train, options.validation);
       EpochRecord record;
       record.train_loss = report.objective;
       detail::evaluate(net, *options.validation, params_.training.num_threads, record);

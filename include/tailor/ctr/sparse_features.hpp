@@ -23,6 +23,12 @@
 
 namespace tailor::ctr {
 
+/// One encoded row for single-row serving: entries' table rows and (optional) values.
+struct SparseRow {
+  std::span<const std::uint32_t> index;
+  std::span<const float> value = {};  ///< empty: every value is 1
+};
+
 /// CSR storage of encoded rows (see the file comment).
 struct SparseFeatures {
   std::vector<std::int64_t> row_ptr{0};  ///< n + 1 offsets into the entry arrays
@@ -33,6 +39,14 @@ struct SparseFeatures {
   Index num_rows() const { return static_cast<Index>(row_ptr.size()) - 1; }
   Index nnz() const { return static_cast<Index>(index.size()); }
   bool has_values() const { return !value.empty(); }
+  /// Row i as a SparseRow (views into these arrays), e.g. for predict_one.
+  SparseRow row(Index i) const {
+    const auto begin = static_cast<std::size_t>(row_ptr[static_cast<std::size_t>(i)]);
+    const auto count = static_cast<std::size_t>(row_ptr[static_cast<std::size_t>(i) + 1]) - begin;
+    return {std::span<const std::uint32_t>(index.data() + begin, count),
+            value.empty() ? std::span<const float>()
+                          : std::span<const float>(value.data() + begin, count)};
+  }
   float value_at(std::int64_t entry) const {
     return value.empty() ? 1.0f : value[static_cast<std::size_t>(entry)];
   }
@@ -78,12 +92,6 @@ struct SparseFeatures {
     }
     return out;
   }
-};
-
-/// One encoded row for single-row serving: entries' table rows and (optional) values.
-struct SparseRow {
-  std::span<const std::uint32_t> index;
-  std::span<const float> value = {};  ///< empty: every value is 1
 };
 
 namespace detail {

@@ -282,6 +282,17 @@ inline void release_slots(BatchBuffers& b) {
   for (std::uint32_t r : b.touched) b.slot_of_row[r] = -1;
 }
 
+/// Throws ShapeMismatch unless `validation` (when given) was encoded like `train`.
+inline void check_validation_space(std::string_view context, const CtrData& train,
+                                   const CtrData* validation) {
+  if (validation != nullptr && !(validation->space() == train.space())) {
+    raise<ShapeMismatch>(
+        "{}: the validation data has a different feature space than the "
+        "training data",
+        context);
+  }
+}
+
 /// Validation log-loss and AUC of the network on `data`.
 template <Network Net>
 void evaluate(const Net& net, const CtrData& data, Index num_threads, EpochRecord& record) {
@@ -304,12 +315,7 @@ template <Network Net>
 TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* validation,
                               const TrainingParams& params, std::string_view context,
                               const TrainingHistory* resume = nullptr) {
-  if (validation != nullptr && !(validation->space() == train.space())) {
-    raise<ShapeMismatch>(
-        "{}: the validation data has a different feature space than the "
-        "training data",
-        context);
-  }
+  detail::check_validation_space(context, train, validation);
   const Index n = train.num_rows();
   const Index batch_size = std::min(params.batch_size, n);
   const Index num_batches = (n + batch_size - 1) / batch_size;
