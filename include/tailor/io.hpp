@@ -1,6 +1,6 @@
 // tailor/io.hpp — data in and out: CSV (read_csv, write_csv, streaming CsvReader), dataset
 // loaders (Dunnhumby "The Complete Journey", IHDP, libFM/libSVM click logs with a feature-index
-// map) and the synthetic data generators.
+// map, rlb-dp auction logs and campaign info) and the synthetic data generators.
 #pragma once
 
 #include "tailor/io/csv.hpp"
@@ -9,4 +9,5 @@
 #include "tailor/io/ihdp.hpp"
 #include "tailor/io/libsvm.hpp"
 #include "tailor/io/ipinyou.hpp"
+#include "tailor/io/rlb_dp.hpp"
 #include "tailor/io/synthetic.hpp"

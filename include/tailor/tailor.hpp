@@ -6,6 +6,7 @@
 #error "tailor requires C++20 (compile with -std=c++20, or link tailor::tailor in CMake)"
 #endif
 
+#include "tailor/bidding.hpp"
 #include "tailor/cate.hpp"
 #include "tailor/core.hpp"
 #include "tailor/ctr.hpp"

@@ -66,6 +66,7 @@
 #include "tailor/core/types.hpp"
 #include "tailor/ctr/feature_space.hpp"
 #include "tailor/ctr/sparse_features.hpp"
+#include "tailor/io/detail/text_file.hpp"
 
 namespace tailor::io {
 
@@ -90,54 +91,6 @@ struct LibsvmData {
 };
 
 namespace detail {
-
-/// A whole file in one buffer (not zero-filled), with its name for error messages.
-struct LibsvmFile {
-  std::string source;
-  std::unique_ptr<char[]> data;
-  std::size_t size = 0;
-  std::string_view text() const { return {data.get(), size}; }
-};
-
-inline LibsvmFile libsvm_read_file(const std::filesystem::path& path) {
-  LibsvmFile file;
-  file.source = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    raise<Error>("cannot open '{}': {}", file.source, std::generic_category().message(errno));
-  }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0 || !in) raise<Error>("{}: cannot determine the file size", file.source);
-  file.size = static_cast<std::size_t>(size);
-  file.data = std::make_unique_for_overwrite<char[]>(file.size + 1);
-  in.read(file.data.get(), static_cast<std::streamsize>(file.size));
-  if (static_cast<std::size_t>(in.gcount()) != file.size) {
-    raise<Error>("{}: read failed after {} of {} bytes", file.source, in.gcount(), file.size);
-  }
-  return file;
-}
-
-/// Calls on_line(line_text, line_number) for each line (without its LF or CRLF), blank lines
-/// included; line numbers are 1-based.
-template <class OnLine>
-void libsvm_for_each_line(std::string_view text, OnLine&& on_line) {
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  std::size_t line = 1;
-  while (p < end) {
-    const char* newline =
-        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    const char* stop = newline == nullptr ? end : newline;
-    const char* content_end = stop;
-    if (content_end > p && content_end[-1] == '\r') --content_end;
-    on_line(std::string_view(p, static_cast<std::size_t>(content_end - p)), line);
-    if (newline == nullptr) break;
-    p = newline + 1;
-    ++line;
-  }
-}
 
 inline bool libsvm_is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -164,9 +117,8 @@ struct LibsvmEntry {
 /// of one field are an error when `single_valued` is given (then it names the field); two
 /// entries with the same table row are always an error.
 template <class MapIndex>
-void libsvm_parse_rows(const LibsvmFile& file, MapIndex&& map,
-                       const ctr::FeatureSpace* single_valued, ctr::SparseFeatures& features,
-                       std::vector<float>& click) {
+void libsvm_parse_rows(const TextFile& file, MapIndex&& map, const ctr::FeatureSpace* single_valued,
+                       ctr::SparseFeatures& features, std::vector<float>& click) {
   const std::string& source = file.source;
   // Reserve from the first line's length (counting lines would cost an extra pass).
   {
@@ -184,7 +136,7 @@ void libsvm_parse_rows(const LibsvmFile& file, MapIndex&& map,
   }
   std::vector<LibsvmEntry> entries;
   bool with_values = !features.value.empty();
-  libsvm_for_each_line(file.text(), [&](std::string_view line_text, std::size_t line) {
+  for_each_line(file.text(), [&](std::string_view line_text, std::size_t line) {
     const char* p = line_text.data();
     const char* const end = p + line_text.size();
     while (p < end && libsvm_is_blank(*p)) ++p;
@@ -272,7 +224,7 @@ inline Eigen::VectorXf libsvm_to_vector(const std::vector<float>& values) {
 
 /// Reads a make-ipinyou-data / deep-ctr feature-index file (see the header comment).
 inline LibfmIndex read_featindex(const std::filesystem::path& path) {
-  const detail::LibsvmFile file = detail::libsvm_read_file(path);
+  const detail::TextFile file = detail::read_text_file(path);
   const std::string& source = file.source;
 
   struct Feature {
@@ -288,7 +240,7 @@ inline LibfmIndex read_featindex(const std::filesystem::path& path) {
   std::size_t max_line = 0;
   features.reserve(file.size / 16 + 16);
 
-  detail::libsvm_for_each_line(file.text(), [&](std::string_view line_text, std::size_t line) {
+  detail::for_each_line(file.text(), [&](std::string_view line_text, std::size_t line) {
     if (line_text.find_first_not_of(" \t") == std::string_view::npos) return;
     const std::size_t tab = line_text.rfind('\t');
     if (tab == std::string_view::npos) {
@@ -409,7 +361,7 @@ inline LibfmIndex read_featindex(const std::filesystem::path& path) {
 
 /// Reads a libFM file whose indices refer to `index` (see the header comment).
 inline LibfmData read_libfm(const std::filesystem::path& path, const LibfmIndex& index) {
-  const detail::LibsvmFile file = detail::libsvm_read_file(path);
+  const detail::TextFile file = detail::read_text_file(path);
   const ctr::FeatureSpace& space = index.space;
   if (space.num_fields() == 0 || index.table_row.empty()) {
     raise<InvalidArgument>(
@@ -447,7 +399,7 @@ inline LibfmData read_libfm(const std::filesystem::path& path, const LibfmIndex&
 /// Reads a plain libSVM file into one multi-valued integer field "features" (see the header
 /// comment).
 inline LibsvmData read_libsvm(const std::filesystem::path& path) {
-  const detail::LibsvmFile file = detail::libsvm_read_file(path);
+  const detail::TextFile file = detail::read_text_file(path);
   // The integer field's OOV row is `cardinality` = max index + 1, so the table has max + 2 rows.
   constexpr std::uint64_t kMaxIndex = static_cast<std::uint64_t>(ctr::FeatureSpace::kMaxRows) - 2;
   std::uint64_t max_index = 0;
