@@ -89,12 +89,16 @@ TEST_CASE("RLB bids by binary search equal the published scan; save/load; progre
   CHECK(rounds.front() == 0);
   CHECK(rounds.back() == 199);
   Rng rng(5);
+  int beyond_scan = 0;  // bids past the first 64 steps take the bisection
   for (int k = 0; k < 20'000; ++k) {
     const auto n = static_cast<Index>(1 + rng.uniform_index(200));
     const auto b = static_cast<std::int64_t>(rng.uniform_index(401));
     const double theta = 0.02 * rng.uniform() * rng.uniform();
-    REQUIRE(v.bid(n, b, theta) == scan_bid(v, n, b, theta));
+    const int expected = scan_bid(v, n, b, theta);
+    REQUIRE(v.bid(n, b, theta) == expected);
+    beyond_scan += expected > 64 && expected < std::min<std::int64_t>(b, 300);
   }
+  CHECK(beyond_scan >= 100);
   // Save and load: identical table, identical bids.
   std::stringstream file;
   save(v, file);

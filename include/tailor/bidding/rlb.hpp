@@ -16,13 +16,14 @@
 //
 // The RLB bid with n auctions left, budget b and pCTR θ is the largest δ <= min(b, P) such that
 // θ + V_{n−1}(b−δ) − V_{n−1}(b) >= 0 for every δ' = 1..δ (rlb-dp scans δ = 1, 2, … and stops at
-// the first failure). When the row V_{n−1} is non-decreasing in b (checked once per row at solve
-// time) that predicate is monotone in δ, so a binary search over it returns exactly the scan's
-// answer; otherwise the scan itself runs. SS-MDP is the same bidder with θ replaced by θ_avg.
+// the first failure). tailor scans the first 64 steps the same way; beyond them, when the row
+// V_{n−1} is non-decreasing in b (checked once per row at solve time) the predicate is monotone
+// in δ, so a bisection returns exactly the scan's answer; otherwise the scan goes on. SS-MDP is
+// the same bidder with θ replaced by θ_avg.
 //
 // Complexity: the solve is O(N · B · P) in the worst case and far less in practice (the early
 // stop), one row of B + 1 doubles per n: N·(B+1)·8 bytes (15.8 MB for N = 1000, B = 1969); a bid
-// is O(log P).
+// is O(min(bid, 64) + log P).
 #pragma once
 
 #include <algorithm>
@@ -137,25 +138,28 @@ class RlbValueFunction {
     const auto ok = [&](std::int64_t delta) {
       return theta + (v[budget_left - delta] - vb) >= 0.0;
     };
-    if (monotone_[static_cast<std::size_t>(auctions_left - 1)]) {
-      // Largest δ in [0, top] with ok(δ) (ok is true then false in δ; ok(0) is θ >= 0).
-      std::int64_t lo = 0, hi = top;  // invariant: ok(lo) or lo == 0; answer in [lo, hi]
-      while (lo < hi) {
-        const std::int64_t mid = lo + (hi - lo + 1) / 2;
-        if (ok(mid)) {
-          lo = mid;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      return static_cast<int>(lo);
+    // The published scan for the first kScanSteps steps (typical bids are 10-50 and the scan's
+    // loads are independent, so it runs ahead of its one mispredicted exit) ...
+    constexpr std::int64_t kScanSteps = 64;
+    std::int64_t delta = 1;
+    const std::int64_t scan_end = std::min(top, kScanSteps);
+    while (delta <= scan_end && ok(delta)) ++delta;
+    if (delta <= scan_end || delta > top) return static_cast<int>(delta - 1);
+    if (!monotone_[static_cast<std::size_t>(auctions_left - 1)]) {
+      while (delta <= top && ok(delta)) ++delta;
+      return static_cast<int>(delta - 1);
     }
-    std::int64_t a = 0;
-    for (std::int64_t delta = 1; delta <= top; ++delta) {
-      if (!ok(delta)) break;
-      a = delta;
+    // ... then, on a row non-decreasing in b (ok is true up to the answer and false after
+    // it), a bisection of [delta − 1, top] with the invariant: the answer lies in
+    // [lo, lo + len − 1] and ok(lo).
+    std::int64_t lo = delta - 1;
+    std::int64_t len = top - lo + 1;
+    while (len > 1) {
+      const std::int64_t half = len / 2;
+      if (ok(lo + half)) lo += half;
+      len -= half;
     }
-    return static_cast<int>(a);
+    return static_cast<int>(lo);
   }
 
   void save(BinaryWriter& out) const {
