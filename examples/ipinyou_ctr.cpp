@@ -49,6 +49,7 @@ namespace fs = std::filesystem;
 namespace ctr = tailor::ctr;
 using tailor::Index;
 using tailor_examples::html_escape;
+using tailor_examples::svg_chart;
 
 namespace {
 
@@ -140,54 +141,6 @@ std::vector<std::pair<double, double>> roc_points(const Eigen::VectorXd& p,
       points.emplace_back(fp / negatives, tp / positives);
   }
   return points;
-}
-
-constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c",
-                                   "#d62728", "#9467bd", "#8c564b"};
-
-std::string svg_chart(
-    const std::string& title, const std::string& x_label, const std::string& y_label,
-    const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& series,
-    double x_max, double y_max, bool diagonal) {
-  const double w = 420, h = 320, left = 50, bottom = 40, top = 25, right = 10;
-  const double pw = w - left - right, ph = h - top - bottom;
-  auto sx = [&](double x) { return left + pw * x / x_max; };
-  auto sy = [&](double y) { return top + ph * (1.0 - y / y_max); };
-  std::string svg = fmt::format(
-      "<svg width='{}' height='{}' xmlns='http://www.w3.org/2000/svg' "
-      "style='font:11px sans-serif'>\n",
-      w + 130, h);
-  svg += fmt::format("<text x='{}' y='15'>{}</text>\n", left, html_escape(title));
-  svg += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#999'/>\n",
-                     left, top, pw, ph);
-  for (int t = 0; t <= 4; ++t) {
-    svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{:.3g}</text>\n",
-                       sx(x_max * t / 4), h - bottom + 14, x_max * t / 4);
-    svg += fmt::format("<text x='{}' y='{}' text-anchor='end'>{:.3g}</text>\n", left - 4,
-                       sy(y_max * t / 4) + 4, y_max * t / 4);
-  }
-  svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", left + pw / 2, h - 6,
-                     html_escape(x_label));
-  svg += fmt::format(
-      "<text x='12' y='{}' transform='rotate(-90 12 {})' text-anchor='middle'>{}</text>\n",
-      top + ph / 2, top + ph / 2, html_escape(y_label));
-  if (diagonal) {
-    svg +=
-        fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#bbb' stroke-dasharray='4'/>\n",
-                    sx(0), sy(0), sx(std::min(x_max, y_max)), sy(std::min(x_max, y_max)));
-  }
-  for (std::size_t s = 0; s < series.size(); ++s) {
-    std::string path;
-    for (const auto& [x, y] : series[s].second) {
-      path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", sx(std::min(x, x_max)),
-                          sy(std::min(y, y_max)));
-    }
-    const char* color = kColors[s % 6];
-    svg += fmt::format("<path d='{}' fill='none' stroke='{}' stroke-width='1.5'/>\n", path, color);
-    svg += fmt::format("<text x='{}' y='{}' fill='{}'>{}</text>\n", w - right + 8,
-                       top + 14 * (s + 1), color, html_escape(series[s].first));
-  }
-  return svg + "</svg>\n";
 }
 
 void write_report(const fs::path& path, const Dataset& d, const std::vector<Result>& results,
