@@ -223,6 +223,12 @@ TEST_CASE("sweep equals replay and neither depends on the thread count", "[biddi
   REQUIRE_THROWS_WITH(replay(log, ConstantBidder{1}, ReplayParams{.budget = -5}),
                       Catch::Contains("budget = -5"));
   REQUIRE_THROWS_WITH(ReplayParams::optimal_rtb(log, 0.0), Catch::Contains("proportion = 0"));
+  const CampaignInfo info = CampaignInfo::from_log(log);
+  REQUIRE_THROWS_WITH(ReplayParams::rlb_dp(info, 1.0 / 32.0, 0),
+                      Catch::Contains("episode_length = 0"));
+  REQUIRE_THROWS_WITH(ReplayParams::rlb_dp(info, -1.0), Catch::Contains("c0 = -1"));
+  CHECK(info.imp_train == log.size());
+  CHECK(info.price_counter_train.size() == 301);
 }
 
 TEST_CASE("tuning picks the candidate with the most clicks; true CTR beats a noisy pCTR",
@@ -271,6 +277,21 @@ TEST_CASE("pacing spends the budget evenly where the unpaced bidder runs out ear
     CHECK(paced.totals.clicks > fixed.totals.clicks);  // cheaper impressions all day long
   }
   REQUIRE_THROWS_WITH(pace(log, bidder, PacingParams{.budget = 0}), Catch::Contains("budget = 0"));
+
+  // With timestamps, slots cut time, not auction counts: traffic that doubles in the second
+  // half of the day still ends each slot at its time.
+  std::vector<double> time(s.click.size());
+  for (std::size_t i = 0; i < time.size(); ++i) {
+    const double u = static_cast<double>(i) / static_cast<double>(time.size());
+    time[i] = 86'400.0 * (u < 1.0 / 3.0 ? 1.5 * u : 0.25 + 0.75 * u);  // 1/3 of traffic in 1/2 day
+  }
+  const AuctionLog timed(s.click, s.price, s.pctr, time);
+  const PacingResult by_time = pace(timed, bidder, PacingParams{.budget = budget, .num_slots = 4});
+  CHECK(by_time.slot_end.back() == Approx(timed.time().back()));
+  CHECK(by_time.slot_end[1] ==
+        Approx(timed.time().front() + 0.5 * (timed.time().back() - timed.time().front())));
+  CHECK(by_time.totals.auctions == timed.size());
+  CHECK(by_time.totals.cost <= budget);
 }
 
 TEST_CASE("iPinYou 2997: the published Mcpc and linear rows, landscape figures",
