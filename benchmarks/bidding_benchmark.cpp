@@ -165,20 +165,13 @@ void BM_RlbSolve(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ReplayMcpc)
-    ->Args({0, 1})
-    ->Args({1'000'000, 1})
-    ->Args({100'000'000, 1})
-    ->Args({100'000'000, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_ReplayLinear)
-    ->Args({0, 1})
-    ->Args({1'000'000, 1})
-    ->Args({100'000'000, 1})
-    ->Args({100'000'000, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+/// {auctions, threads} of the Mcpc and linear replays: the campaign, 10^6, 10^8 on 1 and 2.
+void replay_sizes(benchmark::internal::Benchmark* b) {
+  b->Args({0, 1})->Args({1'000'000, 1})->Args({100'000'000, 1})->Args({100'000'000, 2});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_ReplayMcpc)->Apply(replay_sizes);
+BENCHMARK(BM_ReplayLinear)->Apply(replay_sizes);
 BENCHMARK(BM_ReplayRlb)
     ->Args({0, 1})
     ->Args({10'000'000, 1})

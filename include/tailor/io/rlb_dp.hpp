@@ -109,26 +109,9 @@ class InfoJsonParser {
     std::vector<std::pair<std::string, Value>> fields;
     skip_space();
     expect('{');
-    skip_space();
-    if (peek() == '}') {
-      ++pos_;
-    } else {
-      while (true) {
-        skip_space();
-        std::string key = parse_string();
-        skip_space();
-        expect(':');
-        skip_space();
-        fields.emplace_back(std::move(key), parse_value(1));
-        skip_space();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect('}');
-        break;
-      }
-    }
+    parse_members(1, [&](std::string key, Value value) {
+      fields.emplace_back(std::move(key), std::move(value));
+    });
     skip_space();
     if (pos_ != text_.size()) fail("unexpected text after the top-level object");
     return fields;
@@ -153,6 +136,39 @@ class InfoJsonParser {
                                : fmt::format("end of file, expected '{}'", c));
     }
     ++pos_;
+  }
+
+  /// Items separated by commas up to `close` (the opening bracket already read).
+  template <class OnItem>
+  void parse_sequence(char close, OnItem&& on_item) {
+    skip_space();
+    if (peek() == close) {
+      ++pos_;
+      return;
+    }
+    while (true) {
+      skip_space();
+      on_item();
+      skip_space();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      expect(close);
+      return;
+    }
+  }
+
+  /// `"key": value` members up to '}' (the '{' already read); values parsed at `depth`.
+  template <class OnMember>
+  void parse_members(int depth, OnMember&& on_member) {
+    parse_sequence('}', [&] {
+      std::string key = parse_string();
+      skip_space();
+      expect(':');
+      skip_space();
+      on_member(std::move(key), parse_value(depth));
+    });
   }
 
   std::string parse_string() {
@@ -209,51 +225,19 @@ class InfoJsonParser {
       parse_string();
     } else if (c == '{') {
       ++pos_;
-      skip_space();
-      if (peek() == '}') {
-        ++pos_;
-        return v;
-      }
-      while (true) {
-        skip_space();
-        parse_string();
-        skip_space();
-        expect(':');
-        skip_space();
-        parse_value(depth + 1);
-        skip_space();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect('}');
-        break;
-      }
+      parse_members(depth + 1, [](std::string, Value) {});
     } else if (c == '[') {
       ++pos_;
       v.is_array = true;
       v.array_of_integers = true;
-      skip_space();
-      if (peek() == ']') {
-        ++pos_;
-        return v;
-      }
-      while (true) {
-        skip_space();
+      parse_sequence(']', [&] {
         const Value element = parse_value(depth + 1);
         if (element.is_integer) {
           v.array.push_back(element.integer);
         } else {
           v.array_of_integers = false;
         }
-        skip_space();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect(']');
-        break;
-      }
+      });
     } else if (text_.substr(pos_, 4) == "true" || text_.substr(pos_, 4) == "null") {
       pos_ += 4;
     } else if (text_.substr(pos_, 5) == "false") {
