@@ -12,6 +12,7 @@
 #include "tailor/dtr/a_learning.hpp"
 #include "tailor/dtr/q_learning.hpp"
 #include "tailor/dtr/sequential_data.hpp"
+#include "tailor/learn/ridge.hpp"
 
 using namespace tailor;
 using namespace tailor::dtr;
@@ -131,7 +132,8 @@ TEST_CASE("design B: two-stage linear Q-learning recovers both stages", "[dtr][q
   CHECK(std::fabs(a.contrast(1, 2).value + 1.0) <= 4.0 * a.contrast(1, 2).std_error);
   CHECK(std::fabs(a.contrast(0, 1).value + 0.5) <= 4.0 * a.contrast(0, 1).std_error);
   REQUIRE_THROWS_WITH(
-      LinearQLearning({.stages = {StageDesign{.main_columns = std::vector<Index>{3}}, StageDesign{}}})
+      LinearQLearning(
+          {.stages = {StageDesign{.main_columns = std::vector<Index>{3}}, StageDesign{}}})
           .fit(sample.data),
       Catch::Contains("stage 1 main column 3 is out of range"));
 }
@@ -189,4 +191,22 @@ TEST_CASE("Q-learning with three actions and known propensities", "[dtr][q_learn
   const Matrix probe = (Matrix(3, 1) << -2.0, 0.0, 2.0).finished();
   CHECK(q.decide(0, probe) == (Eigen::VectorXi(3) << 1, 1, 2).finished());
   REQUIRE_THROWS_WITH(ALearning().fit(data), Catch::Contains("expected 2"));
+}
+
+TEST_CASE("the stage least squares is learn::Ridge's estimator", "[dtr][q_learning]") {
+  Rng rng(4);
+  Matrix d(500, 4);
+  Vector y(500);
+  for (Index i = 0; i < 500; ++i) {
+    d.row(i) << 1.0, rng.normal(), rng.normal() * 3.0 + 1.0, rng.uniform();
+    y[i] = 2.0 - d(i, 1) + 0.5 * d(i, 2) + rng.normal();
+  }
+  for (const double alpha : {0.0, 2.5}) {
+    Matrix gram;
+    const Vector theta = dtr::detail::least_squares(d, y, alpha, gram);
+    const auto ridge = learn::Ridge({.alpha = alpha, .fit_intercept = true}).fit(d.rightCols(3), y);
+    CHECK(theta[0] == Approx(ridge.intercept()).epsilon(1e-10));
+    for (Index j = 0; j < 3; ++j)
+      CHECK(theta[j + 1] == Approx(ridge.coefficients()[j]).epsilon(1e-10));
+  }
 }

@@ -5,7 +5,8 @@
 // R_k + max_a Q̂_{k+1}(H_{k+1}, a) (the value of acting optimally from stage k + 1 on). The
 // learned regime takes argmax_a Q̂_k(H_k, a) at each stage (ties to the lowest action).
 //  * LinearQLearning: linear working models with action interactions (detail/linear_stage.hpp),
-//    fitted through learn::Ridge, with coefficients and sandwich standard errors per stage. The
+//    least squares or ridge (learn::Ridge's estimator), with coefficients and sandwich standard
+//    errors per stage. The
 //    earlier stages' errors treat the pseudo-outcome as given (they omit the variability of the
 //    later stages' fits, as DTRreg's default does; under non-regularity — a contrast near zero
 //    for many units — no simple interval is valid, Chakraborty, Laber & Zhao 2013).
@@ -89,10 +90,13 @@ class LinearQStage {
 
   /// Q̂(h, a) for every row and action: n × m.
   Matrix q_values(const Matrix& history) const {
+    const Index pm = static_cast<Index>(columns_.main.size()) + 1;
+    const Index pc = static_cast<Index>(columns_.contrast.size()) + 1;
     Matrix q(history.rows(), num_actions_);
-    for (Index a = 0; a < num_actions_; ++a) {
-      const Eigen::VectorXi action = Eigen::VectorXi::Constant(history.rows(), static_cast<int>(a));
-      q.col(a) = detail::q_design(history, action, num_actions_, columns_) * coefficients_;
+    q.col(0) = detail::linear_predictor(history, columns_.main, coefficients_.head(pm));
+    for (Index a = 1; a < num_actions_; ++a) {
+      q.col(a) = q.col(0) + detail::linear_predictor(history, columns_.contrast,
+                                                     coefficients_.segment(pm + (a - 1) * pc, pc));
     }
     return q;
   }
@@ -181,11 +185,11 @@ template <class NextAction>
 LinearQModel fit_linear_q(const SequentialData& data, const std::vector<StageDesign>& designs,
                           double ridge, NextAction&& next_action, std::string_view context) {
   const Index K = data.num_stages();
-  const Index n = data.num_rows();
   std::vector<StageColumns> cols(static_cast<std::size_t>(K));
   std::vector<Matrix> design(static_cast<std::size_t>(K)), next_design(static_cast<std::size_t>(K));
   std::vector<Vector> coefficients(static_cast<std::size_t>(K)),
       residual(static_cast<std::size_t>(K));
+  std::vector<Matrix> gram(static_cast<std::size_t>(K));
   Vector target = data.rewards().col(K - 1);
   Vector first_value;
   for (Index k = K - 1; k >= 0; --k) {
@@ -193,13 +197,15 @@ LinearQModel fit_linear_q(const SequentialData& data, const std::vector<StageDes
     const Stage& s = data.stage(k);
     cols[u] = resolve_design(designs, K, k, s.history.cols(), context);
     design[u] = q_design(s.history, s.action, s.num_actions, cols[u]);
-    coefficients[u] = least_squares(design[u], target, ridge);
+    coefficients[u] = least_squares(design[u], target, ridge, gram[u]);
     residual[u] = target - design[u] * coefficients[u];
     const LinearQStage stage(cols[u], s.num_actions, coefficients[u], Matrix());
-    const Eigen::VectorXi chosen = next_action(k, stage.q_values(s.history));
-    next_design[u] = q_design(s.history, chosen, s.num_actions, cols[u]);
-    const Vector carried = next_design[u] * coefficients[u];
+    const Matrix q = stage.q_values(s.history);
+    const Eigen::VectorXi chosen = next_action(k, q);
+    const Vector carried = pick(q, chosen);
     if (k > 0) {
+      // G_k, the design at the carried actions, for the previous stage's Jacobian block.
+      next_design[u] = q_design(s.history, chosen, s.num_actions, cols[u]);
       target = data.rewards().col(k - 1) + carried;
     } else {
       first_value = carried;
@@ -213,20 +219,32 @@ LinearQModel fit_linear_q(const SequentialData& data, const std::vector<StageDes
   }
   const Index total = offset.back();
   Matrix jacobian = Matrix::Zero(total, total);
-  Matrix scores(n, total);
   for (Index k = 0; k < K; ++k) {
     const auto u = static_cast<std::size_t>(k);
     const Index o = offset[u], p = design[u].cols();
-    Matrix gram = design[u].transpose() * design[u];
-    for (Index j = 1; j < p; ++j) gram(j, j) += ridge;
-    jacobian.block(o, o, p, p) = -gram;
+    jacobian.block(o, o, p, p) = -gram[u];
     if (k + 1 < K) {
       jacobian.block(o, offset[u + 1], p, design[u + 1].cols()) =
           design[u].transpose() * next_design[u + 1];
     }
-    scores.middleCols(o, p) = design[u].array().colwise() * residual[u].array();
   }
-  const Matrix covariance = sandwich(jacobian, scores.transpose() * scores, context);
+  // Meat Σ_i U_i U_iᵀ from the stages' scores D_k ∘ e_k (the designs scaled in place).
+  for (Index k = 0; k < K; ++k) {
+    const auto u = static_cast<std::size_t>(k);
+    design[u].array().colwise() *= residual[u].array();
+  }
+  Matrix meat(total, total);
+  for (Index k = 0; k < K; ++k) {
+    const auto u = static_cast<std::size_t>(k);
+    for (Index l = 0; l <= k; ++l) {
+      const auto v = static_cast<std::size_t>(l);
+      meat.block(offset[u], offset[v], design[u].cols(), design[v].cols()).noalias() =
+          design[u].transpose() * design[v];
+      meat.block(offset[v], offset[u], design[v].cols(), design[u].cols()) =
+          meat.block(offset[u], offset[v], design[u].cols(), design[v].cols()).transpose();
+    }
+  }
+  const Matrix covariance = sandwich(jacobian, meat, context);
   std::vector<LinearQStage> stages;
   for (Index k = 0; k < K; ++k) {
     const auto u = static_cast<std::size_t>(k);

@@ -1,6 +1,7 @@
 // tailor/dtr/detail/linear_stage.hpp — the linear working models of one stage, shared by
 // Q-learning, A-learning and the value estimators: column selections of H_k, the
-// action-interaction design, least squares through learn::Ridge, and sandwich covariances.
+// action-interaction design, least squares (learn::Ridge's estimator, from the normal equations),
+// and sandwich covariances.
 //
 // Design of a linear Q-function at a stage with m actions (Murphy 2005):
 //   Q(h, a) = [1, h_main]ᵀβ + Σ_{a'=1}^{m−1} 1{a = a'}·[1, h_contrast]ᵀψ_{a'}
@@ -14,12 +15,12 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/LU>
 
 #include "tailor/core/errors.hpp"
 #include "tailor/core/types.hpp"
-#include "tailor/learn/ridge.hpp"
 
 namespace tailor::dtr {
 
@@ -78,37 +79,61 @@ inline Matrix with_intercept(const Matrix& history, const std::vector<Index>& co
   return out;
 }
 
-/// The action-interaction design of a linear Q-function, evaluated at actions `action`.
+/// The action-interaction design of a linear Q-function, evaluated at actions `action`
+/// (built column by column: each action's block is [1, h_contrast] masked to its rows).
 inline Matrix q_design(const Matrix& history, const Eigen::VectorXi& action, Index num_actions,
                        const StageColumns& cols) {
-  const Matrix main = with_intercept(history, cols.main);
-  const Matrix contrast = with_intercept(history, cols.contrast);
-  const Index pm = main.cols(), pc = contrast.cols();
-  Matrix d = Matrix::Zero(history.rows(), pm + (num_actions - 1) * pc);
-  d.leftCols(pm) = main;
-  for (Index i = 0; i < history.rows(); ++i) {
-    const int a = action[i];
-    if (a >= 1) d.row(i).segment(pm + (a - 1) * pc, pc) = contrast.row(i);
+  const Index n = history.rows();
+  const Index pm = static_cast<Index>(cols.main.size()) + 1;
+  const Index pc = static_cast<Index>(cols.contrast.size()) + 1;
+  Matrix d(n, pm + (num_actions - 1) * pc);
+  d.col(0).setOnes();
+  for (Index j = 1; j < pm; ++j) d.col(j) = history.col(cols.main[static_cast<std::size_t>(j - 1)]);
+  Vector mask(n);
+  for (Index a = 1; a < num_actions; ++a) {
+    for (Index i = 0; i < n; ++i) mask[i] = action[i] == a ? 1.0 : 0.0;
+    const Index o = pm + (a - 1) * pc;
+    d.col(o) = mask;
+    for (Index j = 1; j < pc; ++j) {
+      d.col(o + j) = mask.cwiseProduct(history.col(cols.contrast[static_cast<std::size_t>(j - 1)]));
+    }
   }
   return d;
 }
 
-/// Least squares of y on the columns of D (no separate intercept: D carries it) with ridge α
-/// on every coefficient but the first, through learn::Ridge.
-inline Vector least_squares(const Matrix& design, const Vector& y, double ridge) {
-  // Ridge on [D without its constant column] with a fitted intercept is the same problem with an
-  // unpenalised intercept.
-  const Index p = design.cols();
-  Vector coefficients(p);
-  if (p == 1) {
-    coefficients[0] = y.mean();
-    return coefficients;
+/// [1, H[:, columns]] · c without forming the matrix.
+inline Vector linear_predictor(const Matrix& history, const std::vector<Index>& columns,
+                               const Eigen::Ref<const Vector>& c) {
+  Vector out = Vector::Constant(history.rows(), c[0]);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    out.noalias() += c[static_cast<Index>(j) + 1] * history.col(columns[j]);
   }
-  const learn::RidgeModel model =
-      learn::Ridge({.alpha = ridge, .fit_intercept = true}).fit(design.rightCols(p - 1), y);
-  coefficients[0] = model.intercept();
-  coefficients.tail(p - 1) = model.coefficients();
-  return coefficients;
+  return out;
+}
+
+/// Least squares of y on the columns of D (D carries the intercept column first) with ridge α on
+/// every coefficient but the first: the same estimator as learn::Ridge with fit_intercept (tested
+/// equal), solved from the normal equations (DᵀD + αI′)θ = Dᵀy because the sandwich needs DᵀD
+/// anyway (one pass over D instead of Ridge's centred copy). Returns θ; `gram` receives
+/// DᵀD + αI′.
+inline Vector least_squares(const Matrix& design, const Vector& y, double ridge, Matrix& gram) {
+  const Index p = design.cols();
+  gram.setZero(p, p);
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(design.transpose());
+  gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+  for (Index j = 1; j < p; ++j) gram(j, j) += ridge;
+  const Vector rhs = design.transpose() * y;
+  const Eigen::LDLT<Matrix> ldlt(gram);
+  const Vector dvec = ldlt.vectorD();
+  const double largest = dvec.cwiseAbs().maxCoeff();
+  if (ldlt.info() != Eigen::Success || !(dvec.minCoeff() > 1e-12 * largest)) {
+    raise<NumericalError>(
+        "least squares: the design's Gram matrix is singular (collinear or "
+        "constant columns, or an action never taken)");
+  }
+  Vector theta = ldlt.solve(rhs);
+  if (!theta.allFinite()) raise<NumericalError>("least squares: the solution is not finite");
+  return theta;
 }
 
 /// J⁻¹ M J⁻ᵀ for a square, invertible J (the sandwich of an M-estimator whose summed
