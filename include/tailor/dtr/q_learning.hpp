@@ -240,8 +240,10 @@ LinearQModel fit_linear_q(const SequentialData& data, const std::vector<StageDes
       const auto v = static_cast<std::size_t>(l);
       meat.block(offset[u], offset[v], design[u].cols(), design[v].cols()).noalias() =
           design[u].transpose() * design[v];
-      meat.block(offset[v], offset[u], design[v].cols(), design[u].cols()) =
-          meat.block(offset[u], offset[v], design[u].cols(), design[v].cols()).transpose();
+      if (l != k) {
+        meat.block(offset[v], offset[u], design[v].cols(), design[u].cols()) =
+            meat.block(offset[u], offset[v], design[u].cols(), design[v].cols()).transpose();
+      }
     }
   }
   const Matrix covariance = sandwich(jacobian, meat, context);
@@ -291,7 +293,9 @@ inline LinearQModel fit_regime_q_functions(const SequentialData& data, const Reg
               regime.num_stages(), fmt::format("{} (the data's stages)", data.num_stages()));
   return detail::fit_linear_q(
       data, designs, ridge,
-      [&](Index k, const Matrix&) { return regime.actions(k, data.stage(k).history); },
+      [&](Index k, const Matrix&) {
+        return regime.actions(k, data.stage(k), "fit_regime_q_functions");
+      },
       "fit_regime_q_functions");
 }
 

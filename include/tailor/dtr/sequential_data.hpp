@@ -144,6 +144,19 @@ class Regime {
 
   Index num_stages() const { return static_cast<Index>(rules_.size()); }
 
+  /// The actions the regime takes at stage k on the stage's own histories, checked against its
+  /// actions: InvalidArgument naming the first row out of 0..m_k − 1.
+  Eigen::VectorXi actions(Index k, const Stage& stage, std::string_view context) const {
+    Eigen::VectorXi a = actions(k, stage.history);
+    for (Index i = 0; i < a.size(); ++i) {
+      if (a[i] < 0 || a[i] >= stage.num_actions) {
+        raise<InvalidArgument>("{}: the regime's stage {} action at row {} is {}, expected 0..{}",
+                               context, k + 1, i, a[i], stage.num_actions - 1);
+      }
+    }
+    return a;
+  }
+
   /// The actions the regime takes at stage k (0-based) on the histories `history`.
   Eigen::VectorXi actions(Index k, const Matrix& history) const {
     check_param(k >= 0 && k < num_stages(), "Regime::actions", "k", k,

@@ -91,6 +91,13 @@ inline std::vector<StagePropensity> fit_propensities(const SequentialData& data,
   return out;
 }
 
+/// The observed-action probabilities as an n × K matrix.
+inline Matrix observed_matrix(const std::vector<StagePropensity>& props, Index n) {
+  Matrix p(n, static_cast<Index>(props.size()));
+  for (std::size_t k = 0; k < props.size(); ++k) p.col(static_cast<Index>(k)) = props[k].observed;
+  return p;
+}
+
 /// Per-unit IPW and AIPW terms, with the weights W_k = C_k/π̄_k (n × (K+1), W_0 = 1) and the
 /// augmentation values L_k (n × K) that the propensity correction needs.
 struct ValueTerms {
@@ -117,13 +124,9 @@ ValueTerms value_terms(const SequentialData& data, const Regime& regime, const M
   Vector past = Vector::Zero(n);  // Σ_{j<k} R_j
   for (Index k = 0; k < K; ++k) {
     const Stage& s = data.stage(k);
-    const Eigen::VectorXi d = regime.actions(k, s.history);
+    const Eigen::VectorXi d = regime.actions(k, s, context);
     const Vector qd = pick(q.q_values(k, s.history), d);
     for (Index i = 0; i < n; ++i) {
-      if (d[i] < 0 || d[i] >= s.num_actions) {
-        raise<InvalidArgument>("{}: the regime's stage {} action at row {} is {}, expected 0..{}",
-                               context, k + 1, i, d[i], s.num_actions - 1);
-      }
       const double before = t.weight(i, k);
       const double after = s.action[i] == d[i] ? before / propensities(i, k) : 0.0;
       t.augmentation(i, k) = past[i] + qd[i];
@@ -176,10 +179,7 @@ inline void correct_for_propensities(Vector& terms, const ValueTerms& t, const V
 inline Matrix observed_propensities(const SequentialData& data,
                                     const std::vector<StageDesign>& designs = {}) {
   const auto props = detail::fit_propensities(data, designs, "observed_propensities");
-  Matrix p(data.num_rows(), data.num_stages());
-  for (Index k = 0; k < data.num_stages(); ++k)
-    p.col(k) = props[static_cast<std::size_t>(k)].observed;
-  return p;
+  return detail::observed_matrix(props, data.num_rows());
 }
 
 /// IPW and AIPW of `regime` with given propensities (n × K, observed actions; treated as known)
@@ -202,9 +202,7 @@ inline RegimeValue evaluate_regime(const SequentialData& data, const Regime& reg
                                    const ValueParams& params = {}) {
   constexpr std::string_view kContext = "evaluate_regime";
   const auto props = detail::fit_propensities(data, params.stages, kContext);
-  Matrix p(data.num_rows(), data.num_stages());
-  for (Index k = 0; k < data.num_stages(); ++k)
-    p.col(k) = props[static_cast<std::size_t>(k)].observed;
+  const Matrix p = detail::observed_matrix(props, data.num_rows());
   check_param(regime.num_stages() == data.num_stages(), kContext, "regime stages",
               regime.num_stages(), fmt::format("{} (the data's stages)", data.num_stages()));
   const LinearQModel q = fit_regime_q_functions(data, regime, params.stages, params.ridge);

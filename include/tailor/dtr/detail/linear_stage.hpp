@@ -120,7 +120,9 @@ inline Vector least_squares(const Matrix& design, const Vector& y, double ridge,
   const Index p = design.cols();
   gram.setZero(p, p);
   gram.selfadjointView<Eigen::Lower>().rankUpdate(design.transpose());
-  gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+  for (Index j = 0; j < p; ++j) {
+    for (Index i = j + 1; i < p; ++i) gram(j, i) = gram(i, j);  // mirror the lower triangle
+  }
   for (Index j = 1; j < p; ++j) gram(j, j) += ridge;
   const Vector rhs = design.transpose() * y;
   const Eigen::LDLT<Matrix> ldlt(gram);
