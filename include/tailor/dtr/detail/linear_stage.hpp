@@ -89,13 +89,12 @@ inline Matrix q_design(const Matrix& history, const Eigen::VectorXi& action, Ind
   Matrix d(n, pm + (num_actions - 1) * pc);
   d.col(0).setOnes();
   for (Index j = 1; j < pm; ++j) d.col(j) = history.col(cols.main[static_cast<std::size_t>(j - 1)]);
-  Vector mask(n);
   for (Index a = 1; a < num_actions; ++a) {
-    for (Index i = 0; i < n; ++i) mask[i] = action[i] == a ? 1.0 : 0.0;
     const Index o = pm + (a - 1) * pc;
-    d.col(o) = mask;
+    d.col(o) = (action.array() == static_cast<int>(a)).cast<double>().matrix();
     for (Index j = 1; j < pc; ++j) {
-      d.col(o + j) = mask.cwiseProduct(history.col(cols.contrast[static_cast<std::size_t>(j - 1)]));
+      d.col(o + j) =
+          d.col(o).cwiseProduct(history.col(cols.contrast[static_cast<std::size_t>(j - 1)]));
     }
   }
   return d;
