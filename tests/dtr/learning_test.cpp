@@ -121,6 +121,14 @@ TEST_CASE("design B: two-stage linear Q-learning recovers both stages", "[dtr][q
   const double v_star = 1.5 + 0.5 * 0.3989422804014327;
   CHECK(v_star == Approx(1.6994711402).epsilon(1e-10));
   CHECK(std::fabs(q.value().value - v_star) <= 3.0 * q.value().std_error);
+  // Q at given actions in one pass equals the full Q matrix picked.
+  const Matrix& h2 = sample.data.stage(1).history;
+  const Eigen::VectorXi a2 = sample.data.stage(1).action;
+  const Vector one_pass = q.q_at(1, h2, a2);
+  const Matrix full = q.q_values(1, h2);
+  for (Index i = 0; i < h2.rows(); i += 97) {
+    CHECK(one_pass[i] == Approx(full(i, a2[i])).epsilon(1e-12));
+  }
   // The learned regime is (nearly) optimal: its exact value.
   CHECK(datasets::dtr_design_b_value(q.regime(), psi) >= v_star - 0.005);
   CHECK(datasets::dtr_design_b_value(datasets::dtr_design_b_optimal_regime(psi), psi) ==

@@ -100,6 +100,30 @@ class LinearQStage {
     }
     return q;
   }
+  /// Q̂(h_i, a_i) per row, in one pass over the history (no n × m matrix).
+  Vector q_at(const Matrix& history, const Eigen::VectorXi& action) const {
+    const Index pm = static_cast<Index>(columns_.main.size()) + 1;
+    const Index pc = static_cast<Index>(columns_.contrast.size()) + 1;
+    const Index n = history.rows();
+    Vector out(n);
+    for (Index i = 0; i < n; ++i) {
+      double v = coefficients_[0];
+      for (Index j = 1; j < pm; ++j) {
+        v += coefficients_[j] * history(i, columns_.main[static_cast<std::size_t>(j - 1)]);
+      }
+      const int a = action[i];
+      if (a >= 1) {
+        const Index o = pm + (a - 1) * pc;
+        v += coefficients_[o];
+        for (Index j = 1; j < pc; ++j) {
+          v +=
+              coefficients_[o + j] * history(i, columns_.contrast[static_cast<std::size_t>(j - 1)]);
+        }
+      }
+      out[i] = v;
+    }
+    return out;
+  }
   /// (β, ψ_1, …, ψ_{m−1}): main effect on [1, h_main], then each action's contrast on
   /// [1, h_contrast].
   const Vector& coefficients() const { return coefficients_; }
@@ -136,6 +160,14 @@ class QModel {
   }
   /// Q̂_k(h, a), n × m.
   Matrix q_values(Index k, const Matrix& history) const { return stage(k).q_values(history); }
+  /// Q̂_k(h_i, a_i) per row (one pass when the stage model offers q_at).
+  Vector q_at(Index k, const Matrix& history, const Eigen::VectorXi& action) const {
+    if constexpr (requires(const StageModel& m) { m.q_at(history, action); }) {
+      return stage(k).q_at(history, action);
+    } else {
+      return detail::pick(stage(k).q_values(history), action);
+    }
+  }
   /// argmax_a Q̂_k(h, a).
   Eigen::VectorXi decide(Index k, const Matrix& history) const {
     return detail::row_argmax(q_values(k, history));

@@ -125,7 +125,12 @@ ValueTerms value_terms(const SequentialData& data, const Regime& regime, const M
   for (Index k = 0; k < K; ++k) {
     const Stage& s = data.stage(k);
     const Eigen::VectorXi d = regime.actions(k, s, context);
-    const Vector qd = pick(q.q_values(k, s.history), d);
+    Vector qd;
+    if constexpr (requires { q.q_at(k, s.history, d); }) {
+      qd = q.q_at(k, s.history, d);
+    } else {
+      qd = pick(q.q_values(k, s.history), d);
+    }
     for (Index i = 0; i < n; ++i) {
       const double before = t.weight(i, k);
       const double after = s.action[i] == d[i] ? before / propensities(i, k) : 0.0;
