@@ -131,13 +131,12 @@ ValueTerms value_terms(const SequentialData& data, const Regime& regime, const M
     } else {
       qd = pick(q.q_values(k, s.history), d);
     }
-    for (Index i = 0; i < n; ++i) {
-      const double before = t.weight(i, k);
-      const double after = s.action[i] == d[i] ? before / propensities(i, k) : 0.0;
-      t.augmentation(i, k) = past[i] + qd[i];
-      t.aipw[i] += (before - after) * t.augmentation(i, k);
-      t.weight(i, k + 1) = after;
-    }
+    // Branch-free, vectorised: W_k = W_{k−1} · 1{A_k = d_k} / π_k.
+    const auto followed = (s.action.array() == d.array()).cast<double>();
+    t.weight.col(k + 1).array() = t.weight.col(k).array() * followed / propensities.col(k).array();
+    t.augmentation.col(k) = past + qd;
+    t.aipw.array() +=
+        (t.weight.col(k) - t.weight.col(k + 1)).array() * t.augmentation.col(k).array();
     past += data.rewards().col(k);
   }
   t.ipw = t.weight.col(K).array() * past.array();
