@@ -4,3 +4,4 @@
 #include "tailor/datasets/auction_streams.hpp"
 #include "tailor/datasets/causal_designs.hpp"
 #include "tailor/datasets/ctr_worlds.hpp"
+#include "tailor/datasets/dtr_designs.hpp"

@@ -1,0 +1,6 @@
+// tailor/pricing.hpp — pricing and policy evaluation on panels: the validated Panel, synthetic
+// control with an exact simplex QP and in-space placebo inference, difference in differences.
+#pragma once
+
+#include "tailor/pricing/panel.hpp"
+#include "tailor/pricing/synthetic_control.hpp"
