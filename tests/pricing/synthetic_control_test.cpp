@@ -132,6 +132,22 @@ TEST_CASE("synthetic control recovers a planted synthetic unit and its effect",
   }
   CHECK(one.rank == 1);
   CHECK(one.p_value == Approx(1.0 / 31.0));
+  // In time: a fake start at period 10 on periods 0..19. With 10 pre-periods and 30 donors many
+  // mixtures fit exactly, so the placebo gap is not 0, but it stays well below the real effect.
+  const SyntheticControlModel early = in_time_placebo(panel, 10);
+  CHECK(early.start == 10);
+  CHECK(early.gap.size() == 20);
+  CHECK(early.pre_rmspe < 1e-6);
+  CHECK(std::fabs(early.att) < 5.0);
+  REQUIRE_THROWS_WITH(in_time_placebo(panel, 20), Catch::Contains("fake_start = 20"));
+  // Leave one out: one refit per donor with positive weight, each without it.
+  const auto loo = leave_one_out(panel);
+  REQUIRE(loo.size() == 3);
+  for (std::size_t k = 0; k < loo.size(); ++k) {
+    CHECK(loo[k].donors.size() == 29);
+    CHECK(loo[k].weight_of(static_cast<Index>(k) + 1) == 0.0);
+    CHECK(loo[k].pre_rmspe > 1e-3);  // the exact mixture is gone
+  }
   REQUIRE_THROWS_WITH(SyntheticControl().fit(panel, 0, {1, 2}, 0), Catch::Contains("start = 0"));
   REQUIRE_THROWS_WITH(SyntheticControl().fit(panel, 0, {1}, 20),
                       Catch::Contains("donors size = 1"));
@@ -171,6 +187,10 @@ TEST_CASE("Proposition 99: DID, synthetic control weights and ATT, placebo rank"
   const PlaceboTest placebo = placebo_test(panel);
   CHECK(placebo.rank == 3);
   CHECK(placebo.compared == 39);
+  CHECK(leave_one_out(panel).size() == 6);
+  // In time: a 1980 start on 1970–1988 (ADH 2015 use 1980 for the German reunification case).
+  const SyntheticControlModel early = in_time_placebo(panel, 10);
+  CHECK(std::fabs(early.att) < std::fabs(m.att) / 2);
 
   // Known truth on the real donors: 0.5 Utah + 0.3 Nevada + 0.2 Montana, −10 after 1988.
   Matrix y = panel.outcome();

@@ -14,8 +14,8 @@
 // §2.4), optionally dropping placebos whose pre-period MSPE exceeds a multiple of the treated
 // unit's. Placebos run in parallel, each a pure function of its index: identical for any
 // num_threads.
-// Complexity: each QP is O(J·T₀) per gradient plus an O(|F|³) KKT solve per active-set change
-// (|F| <= T₀ + 1 in practice); placebos multiply by J.
+// Complexity: each QP is O(J·T₀) per gradient (AᵀA is never formed) plus an O(T₀|F|² + |F|³)
+// KKT solve per active-set change (|F| <= T₀ + 1 in practice); placebos multiply by J.
 #pragma once
 
 #include <algorithm>
@@ -51,17 +51,22 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   check_rows(kContext, "b", b.size(), A.rows(), "the rows of A");
   check_finite(kContext, "A", A);
   check_finite(kContext, "b", b);
-  const Matrix G = A.transpose() * A;
+  // G = AᵀA is never formed (J × J at 1,000 donors): gradients are Aᵀ(Aw − b) and the KKT
+  // systems use only the free columns.
   const Vector c = A.transpose() * b;
-  const double scale = std::max({1.0, G.cwiseAbs().maxCoeff(), c.cwiseAbs().maxCoeff()});
+  const Vector column_norms = A.colwise().squaredNorm().transpose();
+  const double scale = std::max({1.0, column_norms.maxCoeff(), c.cwiseAbs().maxCoeff()});
   const double tol = 1e-12 * scale;
+  const auto gradient = [&](const Vector& weights) -> Vector {
+    return A.transpose() * (A * weights - b);
+  };
 
   SimplexFit fit;
   Vector w = Vector::Zero(J);
   // Start at the best single donor: f(e_j) = ½G_jj − c_j.
   Index start = 0;
   for (Index j = 1; j < J; ++j) {
-    if (0.5 * G(j, j) - c[j] < 0.5 * G(start, start) - c[start]) start = j;
+    if (0.5 * column_norms[j] - c[j] < 0.5 * column_norms[start] - c[start]) start = j;
   }
   w[start] = 1.0;
   std::vector<Index> free{start};
@@ -71,15 +76,14 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   // Equality-constrained minimiser on the free set: [G_FF 1; 1ᵀ 0][z; ν] = [c_F; 1].
   const auto solve_free = [&](Vector& z) {
     const auto m = static_cast<Index>(free.size());
+    Matrix af(A.rows(), m);
+    for (Index i = 0; i < m; ++i) af.col(i) = A.col(free[static_cast<std::size_t>(i)]);
     Matrix kkt = Matrix::Zero(m + 1, m + 1);
+    kkt.topLeftCorner(m, m) = af.transpose() * af;
+    kkt.col(m).head(m).setOnes();
+    kkt.row(m).head(m).setOnes();
     Vector rhs(m + 1);
-    for (Index i = 0; i < m; ++i) {
-      for (Index k = 0; k < m; ++k)
-        kkt(i, k) = G(free[static_cast<std::size_t>(i)], free[static_cast<std::size_t>(k)]);
-      kkt(i, m) = 1.0;
-      kkt(m, i) = 1.0;
-      rhs[i] = c[free[static_cast<std::size_t>(i)]];
-    }
+    for (Index i = 0; i < m; ++i) rhs[i] = c[free[static_cast<std::size_t>(i)]];
     rhs[m] = 1.0;
     const Vector solution = kkt.fullPivLu().solve(rhs);
     z = solution.head(m);
@@ -88,7 +92,7 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   Vector z;
   for (; fit.iterations < max_iterations; ++fit.iterations) {
     // Reduced gradients: g_j + μ with μ making them zero on the free set (their mean).
-    const Vector g = G * w - c;
+    const Vector g = gradient(w);
     double mu = 0.0;
     for (const Index j : free) mu -= g[j];
     mu /= static_cast<double>(free.size());
@@ -142,7 +146,7 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   // Normalise away rounding and report the KKT violation.
   w = w.cwiseMax(0.0);
   w /= w.sum();
-  const Vector g = G * w - c;
+  const Vector g = gradient(w);
   double mu = 0.0;
   Index support = 0;
   for (Index j = 0; j < J; ++j) {
@@ -302,6 +306,49 @@ inline PlaceboTest placebo_test(const Panel& panel, const SyntheticControl& sc =
     if (p.mspe_ratio() >= own) ++out.rank;
   }
   out.p_value = static_cast<double>(out.rank) / static_cast<double>(out.compared);
+  return out;
+}
+
+/// In-time placebo (ADH 2015): the treated unit's synthetic control refitted as if treatment had
+/// started at period index `fake_start`, on the periods before the real start only; its "effect"
+/// over [fake_start, start) should be near zero.
+inline SyntheticControlModel in_time_placebo(const Panel& panel, Index fake_start,
+                                             const SyntheticControl& sc = SyntheticControl()) {
+  const auto treated = panel.treated_units();
+  if (treated.size() != 1) {
+    raise<InvalidArgument>("in_time_placebo: the panel has {} treated units, expected 1",
+                           treated.size());
+  }
+  const Index start = panel.treatment_start(treated[0]);
+  check_param(fake_start >= 1 && fake_start < start, "in_time_placebo", "fake_start", fake_start,
+              fmt::format("between 1 and {} (before the real start)", start - 1));
+  Eigen::MatrixXi d = Eigen::MatrixXi::Zero(panel.num_units(), start);
+  d.row(treated[0]).tail(start - fake_start).setOnes();
+  const Panel window(
+      panel.units(),
+      std::vector<double>(panel.periods().begin(),
+                          panel.periods().begin() + static_cast<std::ptrdiff_t>(start)),
+      panel.outcome().leftCols(start), d);
+  return sc.fit(window);
+}
+
+/// Leave-one-out over the donors with positive weight: the synthetic control refitted without
+/// each of them in turn (ADH 2015), in donor order of the full fit.
+inline std::vector<SyntheticControlModel> leave_one_out(
+    const Panel& panel, const SyntheticControl& sc = SyntheticControl()) {
+  const SyntheticControlModel full = sc.fit(panel);
+  std::vector<Index> dropped;
+  for (std::size_t j = 0; j < full.donors.size(); ++j) {
+    if (full.weights[static_cast<Index>(j)] > 0.0) dropped.push_back(full.donors[j]);
+  }
+  std::vector<SyntheticControlModel> out(dropped.size());
+  parallel_for(0, static_cast<Index>(dropped.size()), sc.params().num_threads, [&](Index k) {
+    std::vector<Index> pool;
+    for (const Index d : full.donors) {
+      if (d != dropped[static_cast<std::size_t>(k)]) pool.push_back(d);
+    }
+    out[static_cast<std::size_t>(k)] = sc.fit(panel, full.unit, pool, full.start);
+  });
   return out;
 }
 
