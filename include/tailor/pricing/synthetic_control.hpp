@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/LU>
 
@@ -57,8 +58,13 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   const Vector column_norms = A.colwise().squaredNorm().transpose();
   const double scale = std::max({1.0, column_norms.maxCoeff(), c.cwiseAbs().maxCoeff()});
   const double tol = 1e-12 * scale;
+  // w has at most T₀ + 1 nonzeros: Aw sums only those columns.
   const auto gradient = [&](const Vector& weights) -> Vector {
-    return A.transpose() * (A * weights - b);
+    Vector residual = -b;
+    for (Index j = 0; j < weights.size(); ++j) {
+      if (weights[j] != 0.0) residual.noalias() += weights[j] * A.col(j);
+    }
+    return A.transpose() * residual;
   };
 
   SimplexFit fit;
@@ -77,16 +83,32 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   const auto solve_free = [&](Vector& z) {
     const auto m = static_cast<Index>(free.size());
     Matrix af(A.rows(), m);
-    for (Index i = 0; i < m; ++i) af.col(i) = A.col(free[static_cast<std::size_t>(i)]);
+    Vector cf(m);
+    for (Index i = 0; i < m; ++i) {
+      af.col(i) = A.col(free[static_cast<std::size_t>(i)]);
+      cf[i] = c[free[static_cast<std::size_t>(i)]];
+    }
+    const Matrix gram = af.transpose() * af;
+    // G_FF z = c_F − ν1 with 1ᵀz = 1: two Cholesky solves and the Schur complement; the full
+    // KKT system when G_FF is singular (more free donors than independent pre-periods).
+    const Eigen::LLT<Matrix> llt(gram);
+    if (llt.info() == Eigen::Success) {
+      const Vector z0 = llt.solve(cf);
+      const Vector u = llt.solve(Vector::Ones(m));
+      const double denominator = u.sum();
+      if (denominator > 0.0 && std::isfinite(denominator)) {
+        z = z0 + ((1.0 - z0.sum()) / denominator) * u;
+        if (z.allFinite()) return;
+      }
+    }
     Matrix kkt = Matrix::Zero(m + 1, m + 1);
-    kkt.topLeftCorner(m, m) = af.transpose() * af;
+    kkt.topLeftCorner(m, m) = gram;
     kkt.col(m).head(m).setOnes();
     kkt.row(m).head(m).setOnes();
     Vector rhs(m + 1);
-    for (Index i = 0; i < m; ++i) rhs[i] = c[free[static_cast<std::size_t>(i)]];
+    rhs.head(m) = cf;
     rhs[m] = 1.0;
-    const Vector solution = kkt.fullPivLu().solve(rhs);
-    z = solution.head(m);
+    z = kkt.fullPivLu().solve(rhs).head(m);
   };
 
   Vector z;
