@@ -13,6 +13,7 @@
 #include "tailor/io/csv.hpp"
 #include "tailor/pricing/panel.hpp"
 #include "tailor/pricing/synthetic_control.hpp"
+#include "tailor/pricing/synthetic_did.hpp"
 
 namespace fs = std::filesystem;
 using namespace tailor;
@@ -148,6 +149,9 @@ TEST_CASE("synthetic control recovers a planted synthetic unit and its effect",
     CHECK(loo[k].weight_of(static_cast<Index>(k) + 1) == 0.0);
     CHECK(loo[k].pre_rmspe > 1e-3);  // the exact mixture is gone
   }
+  // DID in the synthetic-DiD frame (uniform weights) is the two-way DID.
+  CHECK(synthetic_did(panel, SyntheticDidMode::did).tau ==
+        Approx(difference_in_differences(panel)).epsilon(1e-12));
   REQUIRE_THROWS_WITH(SyntheticControl().fit(panel, 0, {1, 2}, 0), Catch::Contains("start = 0"));
   REQUIRE_THROWS_WITH(SyntheticControl().fit(panel, 0, {1}, 20),
                       Catch::Contains("donors size = 1"));
@@ -191,6 +195,16 @@ TEST_CASE("Proposition 99: DID, synthetic control weights and ATT, placebo rank"
   // In time: a 1980 start on 1970–1988 (ADH 2015 use 1980 for the German reunification case).
   const SyntheticControlModel early = in_time_placebo(panel, 10);
   CHECK(std::fabs(early.att) < std::fabs(m.att) / 2);
+
+  // Synthetic DiD and synthdid's SC (Arkhangelsky et al. 2021: −15.6 and −19.6; the reference
+  // implementation prints −15.60383 and −19.61966), DID in the same frame.
+  const SyntheticDidResult sdid = synthetic_did(panel);
+  CHECK(sdid.tau == Approx(-15.60383).margin(5e-4));
+  CHECK(sdid.unit_weights.sum() == Approx(1.0));
+  CHECK(sdid.time_weights.sum() == Approx(1.0));
+  CHECK(synthetic_did(panel, SyntheticDidMode::synthetic_control).tau ==
+        Approx(-19.61966).margin(5e-4));
+  CHECK(synthetic_did(panel, SyntheticDidMode::did).tau == Approx(-27.349111).margin(1e-6));
 
   // Known truth on the real donors: 0.5 Utah + 0.3 Nevada + 0.2 Montana, −10 after 1988.
   Matrix y = panel.outcome();
