@@ -1,7 +1,8 @@
 // tailor/pricing/synthetic_control.hpp — synthetic control with an exact simplex QP, in-space
 // placebo inference, and the two-way difference-in-differences comparison.
 //
-// Synthetic control (Abadie, Diamond & Hainmueller, JASA 2010; outcome-only form): donor weights
+// Synthetic control (Abadie, Diamond & Hainmueller, JASA 2010; outcome-only by default, or on
+// V-weighted predictors with V equal, given or optimised for the pre-period fit): donor weights
 //   w = argmin_{w >= 0, Σw = 1} ‖Y₀,pre·w − y₁,pre‖²
 // over the pre-treatment periods, found by a primal active-set method (the equality-constrained
 // Lawson–Hanson scheme): the free set grows by the donor with the most negative reduced gradient
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -188,6 +190,78 @@ inline SimplexFit simplex_least_squares(const Matrix& A, const Vector& b,
   return fit;
 }
 
+/// How the predictor weights V of a synthetic control are chosen.
+enum class PredictorWeighting { equal, given, optimized };
+
+/// Predictors of every unit for the V-weighted synthetic control (ADH 2010, eq. 2): a k × units
+/// matrix in the panel's unit order (e.g. average income, retail price, lagged outcomes), each
+/// row standardised by its sd across units before use.
+struct Predictors {
+  Matrix values;
+  PredictorWeighting weighting = PredictorWeighting::optimized;
+  Vector given = {};  ///< V (k, >= 0) for PredictorWeighting::given
+  /// Nelder–Mead steps per start; V is optimised from equal weights and from k starts that favour
+  /// one predictor each, keeping the best (the problem is not convex in V).
+  Index iterations = 400;
+};
+
+namespace detail {
+
+/// Nelder & Mead (1965) simplex search, deterministic (reflection 1, expansion 2, contraction and
+/// shrink 1/2), `iterations` steps from x0 with an initial simplex of edge `step`.
+template <class F>
+Vector nelder_mead(F&& f, const Vector& x0, Index iterations, double step) {
+  const Index n = x0.size();
+  std::vector<Vector> p(static_cast<std::size_t>(n) + 1, x0);
+  std::vector<double> fv(static_cast<std::size_t>(n) + 1);
+  for (Index i = 0; i < n; ++i) p[static_cast<std::size_t>(i) + 1][i] += step;
+  for (std::size_t i = 0; i < p.size(); ++i) fv[i] = f(p[i]);
+  std::vector<std::size_t> order(p.size());
+  for (Index it = 0; it < iterations; ++it) {
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return fv[a] < fv[b]; });
+    std::vector<Vector> q;
+    std::vector<double> qf;
+    for (const std::size_t i : order) {
+      q.push_back(p[i]);
+      qf.push_back(fv[i]);
+    }
+    p.swap(q);
+    fv.swap(qf);
+    const auto worst = static_cast<std::size_t>(n);
+    Vector centroid = Vector::Zero(n);
+    for (std::size_t i = 0; i < worst; ++i) centroid += p[i] / static_cast<double>(n);
+    const Vector reflected = centroid + (centroid - p[worst]);
+    const double fr = f(reflected);
+    if (fr < fv[0]) {
+      const Vector expanded = centroid + 2.0 * (centroid - p[worst]);
+      const double fe = f(expanded);
+      p[worst] = fe < fr ? expanded : reflected;
+      fv[worst] = std::min(fe, fr);
+    } else if (fr < fv[worst - 1]) {
+      p[worst] = reflected;
+      fv[worst] = fr;
+    } else {
+      const Vector contracted = centroid + 0.5 * (p[worst] - centroid);
+      const double fc = f(contracted);
+      if (fc < fv[worst]) {
+        p[worst] = contracted;
+        fv[worst] = fc;
+      } else {
+        for (std::size_t i = 1; i < p.size(); ++i) {
+          p[i] = p[0] + 0.5 * (p[i] - p[0]);
+          fv[i] = f(p[i]);
+        }
+      }
+    }
+  }
+  const auto best = static_cast<std::size_t>(std::min_element(fv.begin(), fv.end()) - fv.begin());
+  return p[best];
+}
+
+}  // namespace detail
+
 /// A fitted synthetic control of one treated unit.
 struct SyntheticControlModel {
   Index unit = 0;             ///< the treated unit (panel index)
@@ -200,6 +274,8 @@ struct SyntheticControlModel {
   double pre_rmspe = 0.0;
   double post_rmspe = 0.0;
   double kkt_violation = 0.0;
+  /// V, the predictor weights used (empty without predictors; sums to 1).
+  Vector predictor_weights;
 
   /// Post/pre MSPE ratio (the placebo statistic).
   double mspe_ratio() const {
@@ -220,6 +296,9 @@ class SyntheticControl {
   struct Params {
     Index max_iterations = 100'000;
     Index num_threads = 0;  ///< placebos in parallel (0 = all cores)
+    /// Fit on V-weighted predictors instead of the pre-period outcomes (ADH 2010); with
+    /// PredictorWeighting::optimized, V minimises the pre-period outcome MSPE.
+    std::optional<Predictors> predictors = std::nullopt;
   };
 
   SyntheticControl() : SyntheticControl(Params{}) {}
@@ -228,6 +307,10 @@ class SyntheticControl {
                 params_.max_iterations, "at least 1");
     check_param(params_.num_threads >= 0, "SyntheticControl", "num_threads", params_.num_threads,
                 "at least 0 (0 = all cores)");
+    if (params_.predictors) {
+      check_param(params_.predictors->iterations >= 1, "SyntheticControl", "predictors.iterations",
+                  params_.predictors->iterations, "at least 1");
+    }
   }
 
   /// The panel's treated unit (exactly one must be treated) against the never-treated units.
@@ -262,8 +345,10 @@ class SyntheticControl {
       A.col(j) = y.row(d).head(start).transpose();
     }
     const Vector b = y.row(unit).head(start).transpose();
-    const SimplexFit qp = simplex_least_squares(A, b, params_.max_iterations);
     SyntheticControlModel m;
+    const SimplexFit qp = params_.predictors
+                              ? fit_predictors(panel, unit, donors, A, b, m.predictor_weights)
+                              : simplex_least_squares(A, b, params_.max_iterations);
     m.unit = unit;
     m.donors = donors;
     m.weights = qp.weights;
@@ -284,6 +369,71 @@ class SyntheticControl {
   const Params& params() const { return params_; }
 
  private:
+  /// Weights on V-weighted, standardised predictors; V equal, given, or chosen to minimise the
+  /// pre-period outcome fit ‖b − A w(V)‖² over V = softmax(θ) by Nelder–Mead from k + 1 starts.
+  SimplexFit fit_predictors(const Panel& panel, Index unit, const std::vector<Index>& donors,
+                            const Matrix& outcome_pre, const Vector& outcome_target,
+                            Vector& v_out) const {
+    constexpr std::string_view kContext = "SyntheticControl::fit";
+    const Predictors& p = *params_.predictors;
+    const Index k = p.values.rows();
+    if (p.values.cols() != panel.num_units() || k < 1) {
+      raise<ShapeMismatch>("{}: predictors is {} x {}, expected k x {} (one column per unit)",
+                           kContext, p.values.rows(), p.values.cols(), panel.num_units());
+    }
+    check_finite(kContext, "predictors", p.values);
+    Matrix x = p.values;
+    for (Index r = 0; r < k; ++r) {
+      const double mean = x.row(r).mean();
+      const double sd = std::sqrt((x.row(r).array() - mean).square().sum() /
+                                  static_cast<double>(std::max<Index>(1, x.cols() - 1)));
+      if (sd > 0.0) x.row(r) /= sd;
+    }
+    const auto J = static_cast<Index>(donors.size());
+    Matrix x0(k, J);
+    for (Index j = 0; j < J; ++j) x0.col(j) = x.col(donors[static_cast<std::size_t>(j)]);
+    const Vector x1 = x.col(unit);
+    const auto weights_for = [&](const Vector& v) {
+      const Vector s = v.cwiseSqrt();
+      return simplex_least_squares(s.asDiagonal() * x0, s.asDiagonal() * x1,
+                                   params_.max_iterations);
+    };
+    const auto softmax = [](const Vector& theta) {
+      const Vector e = (theta.array() - theta.maxCoeff()).exp();
+      return Vector(e / e.sum());
+    };
+    Vector v;
+    if (p.weighting == PredictorWeighting::equal) {
+      v = Vector::Constant(k, 1.0 / static_cast<double>(k));
+    } else if (p.weighting == PredictorWeighting::given) {
+      check_rows(kContext, "predictors.given", p.given.size(), k, "one weight per predictor");
+      if (!(p.given.array() >= 0.0).all() || !(p.given.sum() > 0.0) || !p.given.allFinite()) {
+        raise<InvalidArgument>("{}: predictors.given must be finite, >= 0 and not all 0", kContext);
+      }
+      v = p.given / p.given.sum();
+    } else {
+      const auto loss = [&](const Vector& theta) {
+        const SimplexFit f = weights_for(softmax(theta));
+        return (outcome_target - outcome_pre * f.weights).squaredNorm();
+      };
+      Vector best = detail::nelder_mead(loss, Vector::Zero(k), p.iterations, 1.0);
+      double best_loss = loss(best);
+      for (Index r = 0; r < k; ++r) {
+        Vector start = Vector::Zero(k);
+        start[r] = 3.0;
+        const Vector candidate = detail::nelder_mead(loss, start, p.iterations, 1.0);
+        const double candidate_loss = loss(candidate);
+        if (candidate_loss < best_loss) {
+          best_loss = candidate_loss;
+          best = candidate;
+        }
+      }
+      v = softmax(best);
+    }
+    v_out = v;
+    return weights_for(v);
+  }
+
   Params params_;
 };
 
