@@ -79,6 +79,33 @@ void BM_PlaceboProp99(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * panel->num_units());  // fits per second
 }
 
+/// ADH's seven predictors with V optimised per fit, California and its 38 placebos.
+void BM_PlaceboProp99Predictors(benchmark::State& state) {
+  const Panel* panel = prop99();
+  if (panel == nullptr) {
+    state.SkipWithError("TAILOR_DATA_DIR/prop99 not found");
+    return;
+  }
+  const fs::path file = fs::path(std::getenv("TAILOR_DATA_DIR")) / "prop99" / "adh_predictors.csv";
+  io::CsvOptions options;
+  options.separator = ';';
+  options.string_columns = {"State"};
+  const io::Table adh = io::read_csv(file, options);
+  const std::vector<std::string> columns = {"log_income",      "retail_price", "age15_24_share",
+                                            "beer_per_capita", "cigsale_1988", "cigsale_1980",
+                                            "cigsale_1975"};
+  Matrix x(7, panel->num_units());
+  for (std::size_t r = 0; r < adh.strings("State").size(); ++r) {
+    for (Index k = 0; k < 7; ++k) {
+      x(k, panel->unit_index(adh.strings("State")[r])) =
+          adh.numeric(columns[static_cast<std::size_t>(k)])[static_cast<Index>(r)];
+    }
+  }
+  const SyntheticControl sc({.num_threads = state.range(0), .predictors = Predictors{.values = x}});
+  for (auto _ : state) benchmark::DoNotOptimize(placebo_test(*panel, sc).rank);
+  state.SetItemsProcessed(state.iterations() * panel->num_units());
+}
+
 void BM_PlaceboLarge(benchmark::State& state) {
   const Panel& panel = large_panel();
   const SyntheticControl sc({.num_threads = state.range(0)});
@@ -90,6 +117,7 @@ void BM_PlaceboLarge(benchmark::State& state) {
 
 BENCHMARK(BM_SyntheticControlProp99)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_PlaceboProp99)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PlaceboProp99Predictors)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_PlaceboLarge)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();
