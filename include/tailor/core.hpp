@@ -10,5 +10,6 @@
 #include "tailor/core/parallel.hpp"
 #include "tailor/core/progress.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/core/sample_mean.hpp"
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"

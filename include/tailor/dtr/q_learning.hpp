@@ -25,6 +25,7 @@
 
 #include "tailor/core/errors.hpp"
 #include "tailor/core/estimate.hpp"
+#include "tailor/core/sample_mean.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/dtr/detail/linear_stage.hpp"
 #include "tailor/dtr/sequential_data.hpp"
@@ -195,13 +196,6 @@ using LinearQModel = QModel<LinearQStage>;
 
 namespace detail {
 
-inline Estimate mean_estimate(const Vector& v) {
-  const double n = static_cast<double>(v.size());
-  const double mean = v.mean();
-  const double var = n > 1 ? (v.array() - mean).square().sum() / (n - 1.0) : 0.0;
-  return {mean, std::sqrt(var / n)};
-}
-
 /// Linear Q-functions by backward induction. next_action(k, Q̂_k(H_k, ·)) picks the action whose
 /// value is carried back from stage k (argmax, or the regime's action): the pseudo-outcome of
 /// stage k − 1 is R_{k−1} + Q̂_k(H_k, a*), and at k = 0 the plug-in value is the mean of
@@ -285,7 +279,7 @@ LinearQModel fit_linear_q(const SequentialData& data, const std::vector<StageDes
     stages.emplace_back(std::move(cols[u]), data.stage(k).num_actions, std::move(coefficients[u]),
                         covariance.block(offset[u], offset[u], design[u].cols(), design[u].cols()));
   }
-  return LinearQModel(std::move(stages), mean_estimate(first_value));
+  return LinearQModel(std::move(stages), tailor::mean_estimate(first_value));
 }
 
 }  // namespace detail
@@ -399,7 +393,7 @@ class QLearning {
         },
         [](Index, const Matrix& q) -> Vector { return q.rowwise().maxCoeff(); });
     const Matrix q1 = stages.front().q_values(data.stage(0).history);
-    return QModel<Stage>(std::move(stages), detail::mean_estimate(q1.rowwise().maxCoeff()));
+    return QModel<Stage>(std::move(stages), tailor::mean_estimate(q1.rowwise().maxCoeff()));
   }
 
  private:

@@ -24,6 +24,7 @@
 
 #include "tailor/core/errors.hpp"
 #include "tailor/core/estimate.hpp"
+#include "tailor/core/sample_mean.hpp"
 #include "tailor/core/types.hpp"
 
 namespace tailor::policy {
@@ -40,22 +41,6 @@ inline void check_scores(std::string_view context, const MatrixRef& scores) {
 }
 
 /// Checks that actions has one entry in 0..K−1 per row of scores.
-/// Mean of value(i) over i < n with its standard error sd/√n (+inf when n < 2).
-template <class Value>
-Estimate mean_estimate(Index n, Value&& value) {
-  double sum = 0.0;
-  for (Index i = 0; i < n; ++i) sum += value(i);
-  const double mean = sum / static_cast<double>(n);
-  if (n < 2) return Estimate{mean, std::numeric_limits<double>::infinity()};
-  double ss = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    const double d = value(i) - mean;
-    ss += d * d;
-  }
-  const double sd = std::sqrt(ss / static_cast<double>(n - 1));
-  return Estimate{mean, sd / std::sqrt(static_cast<double>(n))};
-}
-
 inline void check_actions(std::string_view context, const Eigen::Ref<const IndexVector>& actions,
                           Index rows, Index num_actions) {
   check_rows(context, "actions", actions.size(), rows, "the rows of scores");
@@ -134,7 +119,7 @@ inline Estimate policy_value_estimate(const MatrixRef& scores,
   constexpr std::string_view kContext = "policy_value_estimate";
   detail::check_scores(kContext, scores);
   detail::check_actions(kContext, actions, scores.rows(), scores.cols());
-  return detail::mean_estimate(scores.rows(), [&](Index i) { return scores(i, actions[i]); });
+  return mean_estimate(scores.rows(), [&](Index i) { return scores(i, actions[i]); });
 }
 
 /// V̂(π_a) − V̂(π_b) from the same scores, with the paired standard error of the per-row
@@ -148,8 +133,8 @@ inline Estimate policy_value_difference(const MatrixRef& scores,
   detail::check_scores(kContext, scores);
   detail::check_actions(kContext, actions_a, scores.rows(), scores.cols());
   detail::check_actions(kContext, actions_b, scores.rows(), scores.cols());
-  return detail::mean_estimate(
-      scores.rows(), [&](Index i) { return scores(i, actions_a[i]) - scores(i, actions_b[i]); });
+  return mean_estimate(scores.rows(),
+                       [&](Index i) { return scores(i, actions_a[i]) - scores(i, actions_b[i]); });
 }
 
 }  // namespace tailor::policy
