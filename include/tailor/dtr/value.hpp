@@ -28,6 +28,7 @@
 
 #include "tailor/core/errors.hpp"
 #include "tailor/core/estimate.hpp"
+#include "tailor/core/sample_mean.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/dtr/a_learning.hpp"
 #include "tailor/dtr/q_learning.hpp"
@@ -144,6 +145,16 @@ ValueTerms value_terms(const SequentialData& data, const Regime& regime, const M
   return t;
 }
 
+/// A RegimeValue from its per-unit terms (the estimates are their means).
+inline RegimeValue regime_value_from(Vector ipw_terms, Vector aipw_terms) {
+  RegimeValue v;
+  v.ipw = tailor::mean_estimate(ipw_terms);
+  v.aipw = tailor::mean_estimate(aipw_terms);
+  v.ipw_terms = std::move(ipw_terms);
+  v.aipw_terms = std::move(aipw_terms);
+  return v;
+}
+
 /// Adds to `terms` the first-order effect of the estimated propensity models:
 /// φ_i = t_i − Σ_k E[∂t/∂γ_k]ᵀ H_k⁻¹ U_k,i with U_k = x_k(A_k − π_k) the logistic score and H_k its
 /// summed derivative −Σ π(1−π) x xᵀ. With ∂W_m/∂γ_k = −W_m (A_k − π_k) x_k for m >= k,
@@ -191,13 +202,8 @@ inline Matrix observed_propensities(const SequentialData& data,
 template <class QFunctions>
 RegimeValue regime_value(const SequentialData& data, const Regime& regime,
                          const Matrix& propensities, const QFunctions& q) {
-  const detail::ValueTerms t = detail::value_terms(data, regime, propensities, q, "regime_value");
-  RegimeValue v;
-  v.ipw_terms = t.ipw;
-  v.aipw_terms = t.aipw;
-  v.ipw = detail::mean_estimate(v.ipw_terms);
-  v.aipw = detail::mean_estimate(v.aipw_terms);
-  return v;
+  detail::ValueTerms t = detail::value_terms(data, regime, propensities, q, "regime_value");
+  return detail::regime_value_from(std::move(t.ipw), std::move(t.aipw));
 }
 
 /// The value of `regime` by IPW and AIPW, fitting the propensities (unless known; their
@@ -205,21 +211,17 @@ RegimeValue regime_value(const SequentialData& data, const Regime& regime,
 inline RegimeValue evaluate_regime(const SequentialData& data, const Regime& regime,
                                    const ValueParams& params = {}) {
   constexpr std::string_view kContext = "evaluate_regime";
-  const auto props = detail::fit_propensities(data, params.stages, kContext);
-  const Matrix p = detail::observed_matrix(props, data.num_rows());
   check_param(regime.num_stages() == data.num_stages(), kContext, "regime stages",
               regime.num_stages(), fmt::format("{} (the data's stages)", data.num_stages()));
+  const auto props = detail::fit_propensities(data, params.stages, kContext);
+  const Matrix p = detail::observed_matrix(props, data.num_rows());
   const LinearQModel q = fit_regime_q_functions(data, regime, params.stages, params.ridge);
   const detail::ValueTerms t = detail::value_terms(data, regime, p, q, kContext);
-  RegimeValue v;
-  v.ipw_terms = t.ipw;
-  v.aipw_terms = t.aipw;
+  Vector ipw = t.ipw, aipw = t.aipw;
   const Vector y = data.outcome();
-  detail::correct_for_propensities(v.ipw_terms, t, y, data, props, false);
-  detail::correct_for_propensities(v.aipw_terms, t, y, data, props, true);
-  v.ipw = detail::mean_estimate(v.ipw_terms);
-  v.aipw = detail::mean_estimate(v.aipw_terms);
-  return v;
+  detail::correct_for_propensities(ipw, t, y, data, props, false);
+  detail::correct_for_propensities(aipw, t, y, data, props, true);
+  return detail::regime_value_from(std::move(ipw), std::move(aipw));
 }
 
 /// V(a) − V(b) by IPW and AIPW with paired standard errors.
@@ -232,8 +234,8 @@ inline RegimeComparison compare_regimes(const SequentialData& data, const Regime
                                         const Regime& b, const ValueParams& params = {}) {
   const RegimeValue va = evaluate_regime(data, a, params);
   const RegimeValue vb = evaluate_regime(data, b, params);
-  return {detail::mean_estimate(va.ipw_terms - vb.ipw_terms),
-          detail::mean_estimate(va.aipw_terms - vb.aipw_terms)};
+  return {tailor::mean_estimate(va.ipw_terms - vb.ipw_terms),
+          tailor::mean_estimate(va.aipw_terms - vb.aipw_terms)};
 }
 
 }  // namespace tailor::dtr
