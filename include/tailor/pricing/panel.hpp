@@ -13,6 +13,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -107,6 +108,29 @@ class Panel {
   /// Units treated in some period, and units never treated (the donor pool).
   std::vector<Index> treated_units() const { return select(true); }
   std::vector<Index> control_units() const { return select(false); }
+  /// The first treated period shared by every treated unit (one cohort); InvalidArgument naming
+  /// `context` when no unit is treated or the treated units start in different periods.
+  Index cohort_start(std::string_view context) const {
+    const auto treated = treated_units();
+    if (treated.empty()) raise<InvalidArgument>("{}: no treated unit", context);
+    const Index start = treatment_start(treated[0]);
+    for (const Index u : treated) {
+      if (treatment_start(u) != start) {
+        raise<InvalidArgument>("{}: treated units start in different periods, expected one cohort",
+                               context);
+      }
+    }
+    return start;
+  }
+  /// The one treated unit; InvalidArgument naming `context` unless exactly one is treated.
+  Index single_treated_unit(std::string_view context) const {
+    const auto treated = treated_units();
+    if (treated.size() != 1) {
+      raise<InvalidArgument>("{}: the panel has {} treated units, expected 1", context,
+                             treated.size());
+    }
+    return treated[0];
+  }
   /// First treated period of a unit (num_periods() when never treated).
   Index treatment_start(Index unit) const {
     for (Index t = 0; t < num_periods(); ++t) {

@@ -313,16 +313,11 @@ class SyntheticControl {
     }
   }
 
-  /// The panel's treated unit (exactly one must be treated) against the never-treated units.
+  /// The panel's treated unit (exactly one must be treated) against the never-treated units;
+  /// with several treated units, fit each through fit(panel, unit, donors, start).
   SyntheticControlModel fit(const Panel& panel) const {
-    const auto treated = panel.treated_units();
-    if (treated.size() != 1) {
-      raise<InvalidArgument>(
-          "SyntheticControl::fit: the panel has {} treated units, expected 1 "
-          "(pass the unit and its start for the others)",
-          treated.size());
-    }
-    return fit(panel, treated[0], panel.control_units(), panel.treatment_start(treated[0]));
+    const Index unit = panel.single_treated_unit("SyntheticControl::fit(panel)");
+    return fit(panel, unit, panel.control_units(), panel.treatment_start(unit));
   }
 
   /// `unit` treated from period index `start` with donor pool `donors`.
@@ -486,16 +481,12 @@ inline PlaceboTest placebo_test(const Panel& panel, const SyntheticControl& sc =
 /// over [fake_start, start) should be near zero.
 inline SyntheticControlModel in_time_placebo(const Panel& panel, Index fake_start,
                                              const SyntheticControl& sc = SyntheticControl()) {
-  const auto treated = panel.treated_units();
-  if (treated.size() != 1) {
-    raise<InvalidArgument>("in_time_placebo: the panel has {} treated units, expected 1",
-                           treated.size());
-  }
-  const Index start = panel.treatment_start(treated[0]);
+  const Index unit = panel.single_treated_unit("in_time_placebo");
+  const Index start = panel.treatment_start(unit);
   check_param(fake_start >= 1 && fake_start < start, "in_time_placebo", "fake_start", fake_start,
               fmt::format("between 1 and {} (before the real start)", start - 1));
   Eigen::MatrixXi d = Eigen::MatrixXi::Zero(panel.num_units(), start);
-  d.row(treated[0]).tail(start - fake_start).setOnes();
+  d.row(unit).tail(start - fake_start).setOnes();
   const Panel window(
       panel.units(),
       std::vector<double>(panel.periods().begin(),
@@ -527,16 +518,8 @@ inline std::vector<SyntheticControlModel> leave_one_out(
 /// Two-way difference in differences for the panel's treated unit(s) sharing one start:
 /// (treated post − treated pre) − (donors post − donors pre), means over units and periods.
 inline double difference_in_differences(const Panel& panel) {
+  const Index start = panel.cohort_start("difference_in_differences");
   const auto treated = panel.treated_units();
-  if (treated.empty()) raise<InvalidArgument>("difference_in_differences: no treated unit");
-  const Index start = panel.treatment_start(treated[0]);
-  for (const Index u : treated) {
-    if (panel.treatment_start(u) != start) {
-      raise<InvalidArgument>(
-          "difference_in_differences: treated units start in different "
-          "periods, expected one cohort");
-    }
-  }
   const auto mean_over = [&](const std::vector<Index>& units, Index from, Index to) {
     double s = 0.0;
     for (const Index u : units) s += panel.outcome().row(u).segment(from, to - from).sum();

@@ -87,16 +87,9 @@ inline Vector sparsify(Vector v) {
 inline SyntheticDidResult synthetic_did(const Panel& panel,
                                         SyntheticDidMode mode = SyntheticDidMode::sdid) {
   constexpr std::string_view kContext = "synthetic_did";
+  const Index T0 = panel.cohort_start(kContext);
   const auto treated = panel.treated_units();
   const auto controls = panel.control_units();
-  if (treated.empty()) raise<InvalidArgument>("{}: no treated unit", kContext);
-  const Index T0 = panel.treatment_start(treated[0]);
-  for (const Index u : treated) {
-    if (panel.treatment_start(u) != T0) {
-      raise<InvalidArgument>("{}: treated units start in different periods, expected one cohort",
-                             kContext);
-    }
-  }
   const Index T = panel.num_periods();
   const Index T1 = T - T0;
   const auto N0 = static_cast<Index>(controls.size());
