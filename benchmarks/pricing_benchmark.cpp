@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "tailor/core/random.hpp"
-#include "tailor/io/csv.hpp"
+#include "tailor/io/panel_csv.hpp"
 #include "tailor/pricing.hpp"
 
 namespace fs = std::filesystem;
@@ -24,12 +24,7 @@ const Panel* prop99() {
     const fs::path file =
         root != nullptr ? fs::path(root) / "prop99" / "california_prop99.csv" : fs::path();
     if (root == nullptr || !fs::exists(file)) return nullptr;
-    io::CsvOptions options;
-    options.separator = ';';
-    options.string_columns = {"State"};
-    const io::Table t = io::read_csv(file, options);
-    return std::make_unique<Panel>(Panel::from_long(
-        t.strings("State"), t.numeric("Year"), t.numeric("PacksPerCapita"), t.numeric("treated")));
+    return std::make_unique<Panel>(io::read_panel_csv(file));
   }();
   return panel.get();
 }
@@ -87,20 +82,7 @@ void BM_PlaceboProp99Predictors(benchmark::State& state) {
     return;
   }
   const fs::path file = fs::path(std::getenv("TAILOR_DATA_DIR")) / "prop99" / "adh_predictors.csv";
-  io::CsvOptions options;
-  options.separator = ';';
-  options.string_columns = {"State"};
-  const io::Table adh = io::read_csv(file, options);
-  const std::vector<std::string> columns = {"log_income",      "retail_price", "age15_24_share",
-                                            "beer_per_capita", "cigsale_1988", "cigsale_1980",
-                                            "cigsale_1975"};
-  Matrix x(7, panel->num_units());
-  for (std::size_t r = 0; r < adh.strings("State").size(); ++r) {
-    for (Index k = 0; k < 7; ++k) {
-      x(k, panel->unit_index(adh.strings("State")[r])) =
-          adh.numeric(columns[static_cast<std::size_t>(k)])[static_cast<Index>(r)];
-    }
-  }
+  const Matrix x = io::read_unit_table(file, *panel).values;
   const SyntheticControl sc({.num_threads = state.range(0), .predictors = Predictors{.values = x}});
   for (auto _ : state) benchmark::DoNotOptimize(placebo_test(*panel, sc).rank);
   state.SetItemsProcessed(state.iterations() * panel->num_units());

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "common/example_support.hpp"
-#include "tailor/io/csv.hpp"
+#include "tailor/io/panel_csv.hpp"
 #include "tailor/pricing.hpp"
 
 namespace fs = std::filesystem;
@@ -76,13 +76,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     const fs::path file = data.empty() ? default_data() : fs::path(data);
-    tailor::io::CsvOptions options;
-    options.separator = ';';
-    options.string_columns = {"State"};
-    const tailor::io::Table table = tailor::io::read_csv(file, options);
-    const pricing::Panel panel =
-        pricing::Panel::from_long(table.strings("State"), table.numeric("Year"),
-                                  table.numeric("PacksPerCapita"), table.numeric("treated"));
+    const pricing::Panel panel = tailor::io::read_panel_csv(file);
     fs::create_directories(out_dir);
     const pricing::SyntheticControl sc({.num_threads = threads});
     const pricing::PlaceboTest placebo = pricing::placebo_test(panel, sc);
@@ -127,16 +121,9 @@ int main(int argc, char** argv) {
     text += fmt::format("leave-one-out over {} donors: ATT from {:.3f} to {:.3f}\n", loo.size(),
                         loo_min, loo_max);
     if (!predictors_file.empty()) {
-      const tailor::io::Table p = tailor::io::read_csv(predictors_file, options);
-      std::vector<std::string> columns;
-      for (const auto& name : p.numeric_column_names()) columns.push_back(name);
-      Matrix x(static_cast<Index>(columns.size()), panel.num_units());
-      for (std::size_t r = 0; r < p.strings("State").size(); ++r) {
-        const Index u = panel.unit_index(p.strings("State")[r]);
-        for (std::size_t k = 0; k < columns.size(); ++k) {
-          x(static_cast<Index>(k), u) = p.numeric(columns[k])[static_cast<Index>(r)];
-        }
-      }
+      const auto predictors = tailor::io::read_unit_table(predictors_file, panel);
+      const std::vector<std::string>& columns = predictors.names;
+      const Matrix& x = predictors.values;
       const pricing::SyntheticControl with_v(
           {.num_threads = threads, .predictors = pricing::Predictors{.values = x}});
       const auto vp = pricing::placebo_test(panel, with_v);

@@ -8,6 +8,7 @@
 #include "tailor/io/dunnhumby.hpp"
 #include "tailor/io/ihdp.hpp"
 #include "tailor/io/libsvm.hpp"
+#include "tailor/io/panel_csv.hpp"
 #include "tailor/io/ipinyou.hpp"
 #include "tailor/io/rlb_dp.hpp"
 #include "tailor/io/synthetic.hpp"

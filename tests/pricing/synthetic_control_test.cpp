@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "../io/temp_dir.hpp"
 #include "tailor/core/random.hpp"
-#include "tailor/io/csv.hpp"
+#include "tailor/io/panel_csv.hpp"
 #include "tailor/pricing/panel.hpp"
 #include "tailor/pricing/synthetic_control.hpp"
 #include "tailor/pricing/synthetic_did.hpp"
@@ -167,12 +168,7 @@ TEST_CASE("Proposition 99: DID, synthetic control weights and ATT, placebo rank"
     WARN("TAILOR_DATA_DIR/prop99 not found; skipping the Proposition 99 checks");
     return;
   }
-  io::CsvOptions options;
-  options.separator = ';';
-  options.string_columns = {"State"};
-  const io::Table table = io::read_csv(file, options);
-  const Panel panel = Panel::from_long(table.strings("State"), table.numeric("Year"),
-                                       table.numeric("PacksPerCapita"), table.numeric("treated"));
+  const Panel panel = io::read_panel_csv(file);
   REQUIRE(panel.num_units() == 39);
   REQUIRE(panel.num_periods() == 31);
   CHECK(difference_in_differences(panel) == Approx(-27.349111).margin(1e-6));
@@ -210,17 +206,11 @@ TEST_CASE("Proposition 99: DID, synthetic control weights and ATT, placebo rank"
   // With ADH's seven predictors and V optimised for the pre-period fit: the donors with positive
   // weight are Utah, Nevada, Montana, Colorado and Connecticut, and California's post/pre MSPE
   // ratio ranks first of 39 (p = 1/39).
-  const io::Table adh = io::read_csv(file.parent_path() / "adh_predictors.csv", options);
-  const std::vector<std::string> columns = {"log_income",      "retail_price", "age15_24_share",
-                                            "beer_per_capita", "cigsale_1988", "cigsale_1980",
-                                            "cigsale_1975"};
-  Matrix x(7, panel.num_units());
-  for (std::size_t r = 0; r < adh.strings("State").size(); ++r) {
-    const Index u = panel.unit_index(adh.strings("State")[r]);
-    for (Index k = 0; k < 7; ++k) {
-      x(k, u) = adh.numeric(columns[static_cast<std::size_t>(k)])[static_cast<Index>(r)];
-    }
-  }
+  const io::UnitTable adh = io::read_unit_table(file.parent_path() / "adh_predictors.csv", panel);
+  REQUIRE(adh.names == std::vector<std::string>{"log_income", "retail_price", "age15_24_share",
+                                                "beer_per_capita", "cigsale_1988", "cigsale_1980",
+                                                "cigsale_1975"});
+  const Matrix& x = adh.values;
   const SyntheticControl with_predictors({.predictors = Predictors{.values = x}});
   const SyntheticControlModel adh_fit = with_predictors.fit(panel);
   std::vector<std::string> positive;
@@ -256,4 +246,28 @@ TEST_CASE("Proposition 99: DID, synthetic control weights and ATT, placebo rank"
   CHECK(truth.weight_of(panel.unit_index("Nevada")) == Approx(0.3).margin(1e-6));
   CHECK(truth.weight_of(panel.unit_index("Montana")) == Approx(0.2).margin(1e-6));
   CHECK(truth.att == Approx(-10.0).margin(1e-6));
+}
+
+TEST_CASE("panel and per-unit tables from CSV", "[pricing][io]") {
+  const test::TempDir dir("panel_csv");
+  const auto panel_file =
+      dir.write("panel.csv",
+                "State;Year;PacksPerCapita;treated\nA;1;1;0\nA;2;2;1\nB;1;3;0\nB;2;4;0\n"
+                "C;1;5;0\nC;2;6;0\n");
+  const Panel panel = io::read_panel_csv(panel_file);
+  CHECK(panel.num_units() == 3);
+  CHECK(panel.treatment_start(0) == 1);
+  const auto ok = dir.write("x.csv", "State;b;a\nC;3;30\nZ;9;90\nA;1;10\nB;2;20\n");
+  const io::UnitTable x = io::read_unit_table(ok, panel);
+  CHECK(x.names == std::vector<std::string>{"b", "a"});
+  CHECK(x.values.row(1) == Eigen::RowVector3d(10, 20, 30));
+  REQUIRE_THROWS_WITH(io::read_unit_table(dir.write("m.csv", "State;b\nA;1\nB;2\n"), panel),
+                      Catch::Contains("no row for unit 'C'"));
+  REQUIRE_THROWS_WITH(
+      io::read_unit_table(dir.write("d.csv", "State;b\nA;1\nB;2\nC;3\nA;4\n"), panel),
+      Catch::Contains("unit 'A' appears twice"));
+  REQUIRE_THROWS_WITH(synthetic_did(Panel::from_long({"a", "a", "b", "b", "c", "c"},
+                                                     (Vector(6) << 1, 2, 1, 2, 1, 2).finished(),
+                                                     Vector::Ones(6), Vector::Zero(6))),
+                      Catch::Contains("synthetic_did: no treated unit"));
 }
