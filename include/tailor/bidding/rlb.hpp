@@ -113,7 +113,10 @@ class RlbValueFunction {
 
   /// V_n(b), n in [0, N−1], b in [0, B].
   double value(Index n, std::int64_t b) const {
-    check_state("RlbValueFunction::value", n + 1, b);
+    // row() checks n; the check here names b in its own range (check_state counts auctions
+    // left, 1..N, and would report n + 1).
+    check_param(b >= 0 && b <= budget_, "RlbValueFunction::value", "b", b,
+                fmt::format("between 0 and {}", budget_));
     return row(n)[static_cast<std::size_t>(b)];
   }
   /// V_n(·) as B + 1 values.
