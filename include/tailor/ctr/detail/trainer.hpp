@@ -8,7 +8,9 @@
 // ordered: dense gradients are summed in block order; each table row touched by the batch sums
 // its entries' gradients in entry order (a stable counting sort by row) and receives ONE
 // optimizer update. Hence results are bit-identical for every num_threads (no Hogwild).
-// Loss: the weighted mean BCE of the batch (PyTorch's mean reduction).
+// Loss: an Objective maps the network's outputs (T per row) and the rows' labels to a loss and
+// its gradient; the single-task models use BinaryObjective, the weighted mean BCE of the batch
+// (PyTorch's mean reduction); the multi-task models (ctr/multitask.hpp) plug in their own.
 // Cost per batch: O(nnz) gather + network work + O(touched rows x dim) updates; memory
 // O(batch nnz x table dims) for entry gradients.
 #pragma once
@@ -164,6 +166,76 @@ struct RowsView {
   }
 };
 
+/// What the trainer reads of a training set: encoded rows, an n × T row-major label array, an
+/// optional n × T mask (1 = the label is present, 0 = missing) and optional row weights. Views
+/// into a CtrData (T = 1) or a MultiTaskData; they must outlive the training.
+struct TrainingSet {
+  const FeatureSpace* space = nullptr;
+  const SparseFeatures* features = nullptr;
+  const float* labels = nullptr;
+  Index num_labels = 1;
+  const float* mask = nullptr;     ///< nullptr: every label present
+  const float* weights = nullptr;  ///< nullptr: unit weights
+  Index num_rows() const { return features->num_rows(); }
+
+  static TrainingSet of(const CtrData& data) {
+    return {&data.space(), &data.features(), data.click().data(), 1, nullptr,
+            data.has_weights() ? data.weights().data() : nullptr};
+  }
+};
+
+/// The labels of the rows [lo, hi) of a gathered batch, as an Objective reads them: row-major
+/// `num_labels` per row, the mask (all ones when the data has none) and the row weights.
+struct BatchLabels {
+  const float* label = nullptr;
+  const float* mask = nullptr;
+  const float* weight = nullptr;
+  Index rows = 0;
+  Index num_labels = 1;
+  BatchLabels slice(Index lo, Index hi) const {
+    return {label + lo * num_labels, mask + lo * num_labels, weight + lo, hi - lo, num_labels};
+  }
+};
+
+/// A training loss over T network outputs per row. `batch_constants` is called once per batch
+/// (serially) with the whole batch; `block` then runs in parallel on row blocks: it writes the
+/// loss gradient w.r.t. each output (row-major m × T, already divided by the batch
+/// normalisation) and returns the block's weighted loss sum (the trainer reports Σ block sums /
+/// Σ weights). `evaluate` fills an epoch record from the outputs on a validation set.
+template <class O>
+concept Objective =
+    requires(const O& o, const BatchLabels& labels, const typename O::Constants& constants,
+             const float* z, float* dz, const Eigen::Ref<const RowMatrixXf>& outputs,
+             const TrainingSet& set, EpochRecord& record) {
+      { o.num_outputs() } -> std::convertible_to<Index>;
+      { o.batch_constants(labels) } -> std::same_as<typename O::Constants>;
+      { o.block(constants, labels, z, dz) } -> std::convertible_to<double>;
+      o.evaluate(outputs, set, record);
+    };
+
+/// Binary cross-entropy of one logit per row against a 0/1 label (a soft label in [0, 1] also
+/// works), weighted mean over the batch: the loss of every single-task click model.
+struct BinaryObjective {
+  using Constants = float;  ///< 1 / Σ batch weights
+  Index num_outputs() const { return 1; }
+  float batch_constants(const BatchLabels& b) const {
+    double total = 0.0;
+    for (Index i = 0; i < b.rows; ++i) total += b.weight[i];
+    return total > 0.0 ? static_cast<float>(1.0 / total) : 0.0f;
+  }
+  double block(float scale, const BatchLabels& b, const float* z, float* dz) const {
+    double loss = 0.0;
+    for (Index i = 0; i < b.rows; ++i) {
+      const double w = b.weight[i];
+      loss += w * bce_with_logits(z[i], b.label[i]);
+      dz[i] = static_cast<float>(w * bce_with_logits_gradient(z[i], b.label[i])) * scale;
+    }
+    return loss;
+  }
+  void evaluate(const Eigen::Ref<const RowMatrixXf>& logits, const TrainingSet& set,
+                EpochRecord& record) const;
+};
+
 /// Gradients one block writes: a zeroed copy of every dense parameter's shape, and for each
 /// table t the gradient of entry e (an index into the view's entry arrays): dim floats at
 /// row(t, e, dim). The trainer places them grouped by table row (`position`), so its per-row
@@ -189,24 +261,42 @@ concept Network = requires(N& net, const N& cnet, const RowsView& rows, typename
   { net.dense(i) } -> std::same_as<DenseParameter&>;
   { cnet.dense(i) } -> std::same_as<const DenseParameter&>;
   { cnet.make_workspace(i) } -> std::same_as<typename N::Workspace>;
-  cnet.forward(rows, i, i, ws, out);          // logits of rows [lo, hi) into out[0 .. hi - lo)
-  cnet.backward(rows, i, i, ws, dlogits, g);  // after forward on the same rows and workspace
+  // Outputs of rows [lo, hi) into out (row-major (hi − lo) × num_outputs; one logit per row
+  // unless the network has num_outputs()); backward after forward on the same rows/workspace.
+  cnet.forward(rows, i, i, ws, out);
+  cnet.backward(rows, i, i, ws, dlogits, g);
 };
+
+/// Outputs per row of a network: its num_outputs() when it has one, else 1.
+template <class N>
+Index network_outputs(const N& net) {
+  if constexpr (requires { net.num_outputs(); }) {
+    return net.num_outputs();
+  } else {
+    return 1;
+  }
+}
 
 namespace detail {
 
-/// Logits of every row of `x`, blocks of 1024 rows in parallel.
+/// Outputs (n × T, row-major) of every row of `x`, blocks of 1024 rows in parallel.
 template <Network Net>
-Eigen::VectorXf predict_logits(const Net& net, const SparseFeatures& x, Index num_threads) {
+RowMatrixXf predict_outputs(const Net& net, const SparseFeatures& x, Index num_threads) {
   const Index n = x.num_rows();
-  Eigen::VectorXf out(n);
+  RowMatrixXf out(n, network_outputs(net));
   const RowsView view = RowsView::of(x);
   constexpr Index kBlock = 1024;
   parallel_for_blocks(0, n, kBlock, num_threads, [&](Index, Index lo, Index hi) {
     auto ws = net.make_workspace(hi - lo);
-    net.forward(view, lo, hi, ws, out.data() + lo);
+    net.forward(view, lo, hi, ws, out.data() + lo * out.cols());
   });
   return out;
+}
+
+/// Logits of every row of `x` (networks with one output).
+template <Network Net>
+Eigen::VectorXf predict_logits(const Net& net, const SparseFeatures& x, Index num_threads) {
+  return predict_outputs(net, x, num_threads).col(0);
 }
 
 /// The batch gathered into contiguous arrays, and the row -> slot map of the tables.
@@ -215,7 +305,8 @@ struct BatchBuffers {
   std::vector<std::uint16_t> field;
   std::vector<std::uint32_t> index;
   std::vector<float> value;
-  std::vector<float> label;
+  std::vector<float> label;   ///< rows × num_labels
+  std::vector<float> mask;    ///< rows × num_labels (ones when the data has no mask)
   std::vector<float> weight;
   // Touched table rows: slot_of_row[r] (-1 when untouched), the rows in order of first
   // appearance, and the batch's entries grouped by slot (stable: entry order within a slot).
@@ -227,13 +318,15 @@ struct BatchBuffers {
   std::vector<std::int64_t> position;  ///< inverse of slot_entries
 };
 
-inline void gather_batch(const CtrData& data, std::span<const Index> rows, BatchBuffers& b) {
-  const SparseFeatures& x = data.features();
+inline void gather_batch(const TrainingSet& data, std::span<const Index> rows, BatchBuffers& b) {
+  const SparseFeatures& x = *data.features;
+  const auto T = static_cast<std::size_t>(data.num_labels);
   b.row_ptr.assign(1, 0);
   b.field.clear();
   b.index.clear();
   b.value.clear();
   b.label.clear();
+  b.mask.clear();
   b.weight.clear();
   for (Index r : rows) {
     const auto begin = x.row_ptr[static_cast<std::size_t>(r)];
@@ -243,8 +336,14 @@ inline void gather_batch(const CtrData& data, std::span<const Index> rows, Batch
     if (x.has_values())
       b.value.insert(b.value.end(), x.value.begin() + begin, x.value.begin() + end);
     b.row_ptr.push_back(static_cast<std::int64_t>(b.index.size()));
-    b.label.push_back(data.click()[r]);
-    b.weight.push_back(data.weight(r));
+    const auto at = static_cast<std::size_t>(r) * T;
+    b.label.insert(b.label.end(), data.labels + at, data.labels + at + T);
+    if (data.mask != nullptr) {
+      b.mask.insert(b.mask.end(), data.mask + at, data.mask + at + T);
+    } else {
+      b.mask.insert(b.mask.end(), T, 1.0f);
+    }
+    b.weight.push_back(data.weights != nullptr ? data.weights[r] : 1.0f);
   }
 }
 
@@ -283,9 +382,9 @@ inline void release_slots(BatchBuffers& b) {
 }
 
 /// Throws ShapeMismatch unless `validation` (when given) was encoded like `train`.
-inline void check_validation_space(std::string_view context, const CtrData& train,
-                                   const CtrData* validation) {
-  if (validation != nullptr && !(validation->space() == train.space())) {
+inline void check_validation_space(std::string_view context, const FeatureSpace& train,
+                                   const FeatureSpace* validation) {
+  if (validation != nullptr && !(*validation == train)) {
     raise<ShapeMismatch>(
         "{}: the validation data has a different feature space than the "
         "training data",
@@ -293,30 +392,53 @@ inline void check_validation_space(std::string_view context, const CtrData& trai
   }
 }
 
+/// Validation log-loss, AUC and calibration ratio of one probability column against 0/1 labels.
+inline void binary_metrics(const Eigen::VectorXd& p, const Eigen::VectorXd& y,
+                           const Eigen::VectorXd& w, double& log_loss, double& auc,
+                           double& calibration) {
+  log_loss = metrics::log_loss(y, p, w);
+  auc = metrics::roc_auc(y, p, w);
+  calibration = metrics::calibration_ratio(y, p, w);
+}
+
 /// Validation log-loss and AUC of the network on `data`.
 template <Network Net>
 void evaluate(const Net& net, const CtrData& data, Index num_threads, EpochRecord& record) {
-  const Eigen::VectorXf logits = predict_logits(net, data.features(), num_threads);
-  Eigen::VectorXd p(logits.size());
-  for (Index i = 0; i < logits.size(); ++i) p[i] = sigmoid(logits[i]);
-  const Eigen::VectorXd y = data.click().cast<double>();
-  const Eigen::VectorXd w = data.weights().cast<double>();
-  record.validation_log_loss = metrics::log_loss(y, p, w);
-  record.validation_auc = metrics::roc_auc(y, p, w);
-  record.validation_calibration_ratio = metrics::calibration_ratio(y, p, w);
+  BinaryObjective().evaluate(predict_outputs(net, data.features(), num_threads),
+                             TrainingSet::of(data), record);
 }
 
 }  // namespace detail
 
-/// Trains `net` in place on `train` (validation optional) and returns the history. `context`
-/// names the model in messages. `resume`: the history of the model `net` was copied from; when
-/// that model kept its optimizer state, the step count and epoch numbering continue from it.
-template <Network Net>
-TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* validation,
+inline void BinaryObjective::evaluate(const Eigen::Ref<const RowMatrixXf>& logits,
+                                      const TrainingSet& set, EpochRecord& record) const {
+  const Index n = set.num_rows();
+  Eigen::VectorXd p(n), y(n), w(n);
+  for (Index i = 0; i < n; ++i) {
+    p[i] = sigmoid(logits(i, 0));
+    y[i] = set.labels[i];
+    w[i] = set.weights != nullptr ? set.weights[i] : 1.0;
+  }
+  detail::binary_metrics(p, y, w, record.validation_log_loss, record.validation_auc,
+                         record.validation_calibration_ratio);
+}
+
+/// Trains `net` in place on `train` (validation optional) under `objective` and returns the
+/// history. `context` names the model in messages. `resume`: the history of the model `net` was
+/// copied from; when that model kept its optimizer state, the step count and epoch numbering
+/// continue from it.
+template <Network Net, Objective Obj>
+TrainingHistory train_network(Net& net, const TrainingSet& train, const TrainingSet* validation,
                               const TrainingParams& params, std::string_view context,
-                              const TrainingHistory* resume = nullptr) {
-  detail::check_validation_space(context, train, validation);
+                              const Obj& objective, const TrainingHistory* resume = nullptr) {
+  detail::check_validation_space(context, *train.space,
+                                 validation != nullptr ? validation->space : nullptr);
   const Index n = train.num_rows();
+  const Index T = objective.num_outputs();
+  if (T != network_outputs(net)) {
+    raise<InvalidArgument>("{}: the network has {} outputs per row, the objective expects {}",
+                           context, network_outputs(net), T);
+  }
   const Index batch_size = std::min(params.batch_size, n);
   const Index num_batches = (n + batch_size - 1) / batch_size;
   const Index blocks_per_batch = (batch_size + params.block_size - 1) / params.block_size;
@@ -330,7 +452,7 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
   }
 
   detail::BatchBuffers batch;
-  batch.slot_of_row.assign(static_cast<std::size_t>(train.space().num_rows()), -1);
+  batch.slot_of_row.assign(static_cast<std::size_t>(train.space->num_rows()), -1);
   std::vector<typename Net::Workspace> workspaces;
   std::vector<BlockGradient> gradients(static_cast<std::size_t>(blocks_per_batch));
   for (Index b = 0; b < blocks_per_batch; ++b) {
@@ -344,8 +466,8 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
   }
   std::vector<std::vector<float>> entry_gradients(static_cast<std::size_t>(num_tables));
   std::vector<Eigen::MatrixXf> dense_total(static_cast<std::size_t>(num_dense));
-  std::vector<float> logits(static_cast<std::size_t>(batch_size));
-  std::vector<float> dlogits(static_cast<std::size_t>(batch_size));
+  std::vector<float> logits(static_cast<std::size_t>(batch_size * T));
+  std::vector<float> dlogits(static_cast<std::size_t>(batch_size * T));
   std::vector<double> block_loss(static_cast<std::size_t>(blocks_per_batch));
 
   TrainingHistory history;
@@ -387,7 +509,9 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
       const DropoutContext dropout{params.seed, first_epoch + epoch, order.data() + lo};
       const RowsView view{batch.row_ptr.data(), batch.field.data(), batch.index.data(),
                           batch.value.empty() ? nullptr : batch.value.data(), &dropout};
-      const float scale = batch_weight > 0.0 ? static_cast<float>(1.0 / batch_weight) : 0.0f;
+      const BatchLabels labels{batch.label.data(), batch.mask.data(), batch.weight.data(), rows,
+                               train.num_labels};
+      const auto constants = objective.batch_constants(labels);
 
       parallel_for_blocks(
           0, rows, params.block_size, params.num_threads, [&](Index b, Index r0, Index r1) {
@@ -398,19 +522,11 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
               g.entry[static_cast<std::size_t>(t)] =
                   entry_gradients[static_cast<std::size_t>(t)].data();
             g.position = batch.position.data();
-            const Index m = r1 - r0;
-            float* z = logits.data() + r0;
+            float* z = logits.data() + r0 * T;
             net.forward(view, r0, r1, ws, z);
-            double loss = 0.0;
-            for (Index i = 0; i < m; ++i) {
-              const auto r = static_cast<std::size_t>(r0 + i);
-              const double w = batch.weight[r];
-              loss += w * bce_with_logits(z[i], batch.label[r]);
-              dlogits[r] =
-                  static_cast<float>(w * bce_with_logits_gradient(z[i], batch.label[r])) * scale;
-            }
-            block_loss[static_cast<std::size_t>(b)] = loss;
-            net.backward(view, r0, r1, ws, dlogits.data() + r0, g);
+            block_loss[static_cast<std::size_t>(b)] =
+                objective.block(constants, labels.slice(r0, r1), z, dlogits.data() + r0 * T);
+            net.backward(view, r0, r1, ws, dlogits.data() + r0 * T, g);
           });
       const Index used_blocks = (rows + params.block_size - 1) / params.block_size;
       for (Index b = 0; b < used_blocks; ++b) epoch_loss += block_loss[static_cast<std::size_t>(b)];
@@ -426,7 +542,7 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
         dense_step(opt, step, net.dense(d), total);
       }
       // Tables: each touched row sums its entries in entry order, then one update.
-      const auto constants = detail::step_constants(opt, step);
+      const auto step_constants = detail::step_constants(opt, step);
       const auto num_slots = static_cast<Index>(batch.touched.size());
       for (Index t = 0; t < num_tables; ++t) {
         EmbeddingTable& table = net.table(t);
@@ -454,7 +570,8 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
               src = eg + k * dim;
               for (Index j = 0; j < dim; ++j) sum[j] += src[j];
             }
-            row_step(opt, constants, table, batch.touched[static_cast<std::size_t>(s)], g.data());
+            row_step(opt, step_constants, table, batch.touched[static_cast<std::size_t>(s)],
+                     g.data());
           }
         });
         if (opt.kind == OptimizerKind::adam && !opt.lazy) {
@@ -465,7 +582,7 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
                                 for (Index r = r0; r < r1; ++r) {
                                   if (batch.slot_of_row[static_cast<std::size_t>(r)] >= 0) continue;
                                   zero.setZero();
-                                  row_step(opt, constants, table, r, zero.data());
+                                  row_step(opt, step_constants, table, r, zero.data());
                                 }
                               });
         }
@@ -482,7 +599,8 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
         record.seconds > 0.0 ? static_cast<double>(n) / record.seconds : 0.0;
     bool stop = false;
     if (validation != nullptr) {
-      detail::evaluate(net, *validation, params.num_threads, record);
+      objective.evaluate(detail::predict_outputs(net, *validation->features, params.num_threads),
+                         *validation, record);
       const double score = params.stopping_metric == StoppingMetric::auc
                                ? -record.validation_auc
                                : record.validation_log_loss;
@@ -506,6 +624,18 @@ TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* val
   }
   history.steps = step;
   return history;
+}
+
+/// The single-task form: binary cross-entropy of the network's logit against `train`'s clicks.
+template <Network Net>
+TrainingHistory train_network(Net& net, const CtrData& train, const CtrData* validation,
+                              const TrainingParams& params, std::string_view context,
+                              const TrainingHistory* resume = nullptr) {
+  const TrainingSet set = TrainingSet::of(train);
+  std::optional<TrainingSet> validation_set;
+  if (validation != nullptr) validation_set = TrainingSet::of(*validation);
+  return train_network(net, set, validation_set ? &*validation_set : nullptr, params, context,
+                       BinaryObjective{}, resume);
 }
 
 }  // namespace tailor::ctr
