@@ -32,9 +32,40 @@ class Mlp {
   /// Layers of widths hidden…, 1 on `input` features, initialised as PyTorch's nn.Linear:
   /// W, b ~ U(−1/√in, 1/√in), from stream (seed, layer) of stream::dense_init.
   Mlp(Index input, const std::vector<Index>& hidden, std::uint64_t seed) {
-    Index in = input;
     std::vector<Index> widths = hidden;
     widths.push_back(1);
+    init(input, widths, seed);
+  }
+
+  /// A multi-task expert: ReLU after every layer, the last included (widths = its layers, the
+  /// last width its output), initialised as above.
+  static Mlp expert(Index input, const std::vector<Index>& widths, std::uint64_t seed) {
+    Mlp mlp;
+    mlp.init(input, widths, seed);
+    mlp.relu_output_ = true;
+    return mlp;
+  }
+
+  /// From parameter matrices in param() order (W_0, b_0, W_1, b_1, …), as a model file stores them.
+  static Mlp from_params(std::vector<Eigen::MatrixXf> values, bool relu_output = false) {
+    Mlp mlp;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      DenseParameter p;
+      p.value = std::move(values[i]);
+      p.decay = i % 2 == 0;
+      mlp.params_.push_back(std::move(p));
+    }
+    mlp.relu_output_ = relu_output;
+    return mlp;
+  }
+
+  /// ReLU on the output layer too (experts); false for the logit MLPs.
+  bool relu_output() const { return relu_output_; }
+  Index output_width() const { return params_.empty() ? 0 : params_.back().value.rows(); }
+
+ private:
+  void init(Index input, const std::vector<Index>& widths, std::uint64_t seed) {
+    Index in = input;
     for (std::size_t l = 0; l < widths.size(); ++l) {
       const Index out = widths[l];
       Rng rng(detail::mix64(seed + l), stream::dense_init);
@@ -56,18 +87,7 @@ class Mlp {
     }
   }
 
-  /// From parameter matrices in param() order (W_0, b_0, W_1, b_1, …), as a model file stores them.
-  static Mlp from_params(std::vector<Eigen::MatrixXf> values) {
-    Mlp mlp;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      DenseParameter p;
-      p.value = std::move(values[i]);
-      p.decay = i % 2 == 0;
-      mlp.params_.push_back(std::move(p));
-    }
-    return mlp;
-  }
-
+ public:
   Index num_layers() const { return static_cast<Index>(params_.size()) / 2; }
   Index input_width() const { return params_.empty() ? 0 : params_[0].value.cols(); }
   Index num_params() const { return static_cast<Index>(params_.size()); }
@@ -111,6 +131,8 @@ class Mlp {
       if (l + 1 < num_layers()) {
         out = out.cwiseMax(0.0f);  // ReLU
         if (!ws.masks.empty()) out.array() *= ws.masks[static_cast<std::size_t>(l)].array();
+      } else if (relu_output_) {
+        out = out.cwiseMax(0.0f);
       }
     }
     return ws.outputs.back();
@@ -121,7 +143,11 @@ class Mlp {
   void backward(const Eigen::Ref<const Eigen::MatrixXf>& input, Workspace& ws,
                 const Eigen::Ref<const Eigen::MatrixXf>& d_output,
                 std::vector<Eigen::MatrixXf>& grads, Index offset, Eigen::MatrixXf& d_input) const {
-    ws.delta = d_output;
+    if (relu_output_) {
+      ws.delta = (ws.outputs.back().array() > 0.0f).select(d_output, 0.0f);
+    } else {
+      ws.delta = d_output;
+    }
     for (Index l = num_layers() - 1; l >= 0; --l) {
       auto& dw = grads[static_cast<std::size_t>(offset + 2 * l)];
       auto& db = grads[static_cast<std::size_t>(offset + 2 * l + 1)];
@@ -151,6 +177,7 @@ class Mlp {
 
  private:
   std::vector<DenseParameter> params_;
+  bool relu_output_ = false;
 };
 
 /// PNN's product signals of one block of field embeddings E ((F·k) × m, field f at rows

@@ -386,8 +386,8 @@ inline SparseLogisticRegressionModel SparseLogisticRegression::fit(
     net.weights.value.col(0) = theta.head(rows).cast<float>();
     net.bias.value(0, 0) = static_cast<float>(theta[rows]);
     if (options.validation != nullptr) {
-      detail::check_validation_space(
-          kContext, train.space(), options.validation ? &options.validation->space() : nullptr);
+      detail::check_validation_space(kContext, train.space(),
+                                     options.validation ? &options.validation->space() : nullptr);
       EpochRecord record;
       record.train_loss = report.objective;
       detail::evaluate(net, *options.validation, params_.training.num_threads, record);

@@ -179,7 +179,11 @@ struct TrainingSet {
   Index num_rows() const { return features->num_rows(); }
 
   static TrainingSet of(const CtrData& data) {
-    return {&data.space(), &data.features(), data.click().data(), 1, nullptr,
+    return {&data.space(),
+            &data.features(),
+            data.click().data(),
+            1,
+            nullptr,
             data.has_weights() ? data.weights().data() : nullptr};
   }
 };
@@ -203,15 +207,15 @@ struct BatchLabels {
 /// normalisation) and returns the block's weighted loss sum (the trainer reports Σ block sums /
 /// Σ weights). `evaluate` fills an epoch record from the outputs on a validation set.
 template <class O>
-concept Objective =
-    requires(const O& o, const BatchLabels& labels, const typename O::Constants& constants,
-             const float* z, float* dz, const Eigen::Ref<const RowMatrixXf>& outputs,
-             const TrainingSet& set, EpochRecord& record) {
-      { o.num_outputs() } -> std::convertible_to<Index>;
-      { o.batch_constants(labels) } -> std::same_as<typename O::Constants>;
-      { o.block(constants, labels, z, dz) } -> std::convertible_to<double>;
-      o.evaluate(outputs, set, record);
-    };
+concept Objective = requires(const O& o, const BatchLabels& labels,
+                             const typename O::Constants& constants, const float* z, float* dz,
+                             const Eigen::Ref<const RowMatrixXf>& outputs, const TrainingSet& set,
+                             EpochRecord& record) {
+  { o.num_outputs() } -> std::convertible_to<Index>;
+  { o.batch_constants(labels) } -> std::same_as<typename O::Constants>;
+  { o.block(constants, labels, z, dz) } -> std::convertible_to<double>;
+  o.evaluate(outputs, set, record);
+};
 
 /// Binary cross-entropy of one logit per row against a 0/1 label (a soft label in [0, 1] also
 /// works), weighted mean over the batch: the loss of every single-task click model.
@@ -305,8 +309,8 @@ struct BatchBuffers {
   std::vector<std::uint16_t> field;
   std::vector<std::uint32_t> index;
   std::vector<float> value;
-  std::vector<float> label;   ///< rows × num_labels
-  std::vector<float> mask;    ///< rows × num_labels (ones when the data has no mask)
+  std::vector<float> label;  ///< rows × num_labels
+  std::vector<float> mask;   ///< rows × num_labels (ones when the data has no mask)
   std::vector<float> weight;
   // Touched table rows: slot_of_row[r] (-1 when untouched), the rows in order of first
   // appearance, and the batch's entries grouped by slot (stable: entry order within a slot).
