@@ -1,7 +1,8 @@
 // tailor/ctr.hpp — click-through-rate models on one Eigen core: the feature space (encoder saved
 // in every model), sparse multi-field data, optimizers, the one mini-batch trainer, sparse
-// logistic regression, factorization machines (FM, FFM), Wide&Deep, DeepFM, PNN, and calibration
-// (down-sampling correction, Platt, isotonic).
+// logistic regression, factorization machines (FM, FFM), Wide&Deep, DeepFM, PNN, calibration
+// (down-sampling correction, Platt, isotonic), and the conversion / multi-task models (naive CVR,
+// ESMM, ESCM² IPS and DR, Shared-Bottom, MMoE, PLE).
 #pragma once
 
 #include "tailor/ctr/calibration.hpp"
@@ -11,6 +12,8 @@
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/layers.hpp"
 #include "tailor/ctr/linear.hpp"
+#include "tailor/ctr/multitask.hpp"
+#include "tailor/ctr/multitask_data.hpp"
 #include "tailor/ctr/losses.hpp"
 #include "tailor/ctr/optimizers.hpp"
 #include "tailor/ctr/pnn.hpp"
