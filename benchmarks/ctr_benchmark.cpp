@@ -4,8 +4,13 @@
 // (benchmarks/peers/run_ctr_peer.sh runs both sides on the same files).
 //
 //   ctr_benchmark [--benchmark_...]                 Google Benchmark on a generated 20-field world
-//   ctr_benchmark --peer_train=train.csv --peer_test=test.csv [--model=fm|lr] [--threads=2]
-//                 [--repeats=3] [--epochs=1] [--lr=0.001] [--dim=16] [--batch=4096]
+//   ctr_benchmark --peer_train=train.csv --peer_test=test.csv [--model=fm|lr|deepfm|widedeep|ipnn|
+//                 esmm|escm2_ips|escm2_dr|shared_bottom|mmoe|ple] [--threads=2] [--repeats=3]
+//                 [--epochs=1] [--lr=0.001] [--dim=16] [--batch=4096]
+// The multi-task models use the CSV's click and conversion columns with the peer's architecture
+// (torch_ctr.py's docstring): funnel models two 400-400-400 towers (three for DR); Shared-Bottom,
+// MMoE (4 experts) and PLE (2 levels, 2 shared + 2 per-task experts) with 256-128 experts and
+// 128 towers on the tasks click and conversion.
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
@@ -22,6 +27,7 @@
 #include "tailor/ctr/deepfm.hpp"
 #include "tailor/ctr/fm.hpp"
 #include "tailor/ctr/linear.hpp"
+#include "tailor/ctr/multitask.hpp"
 #include "tailor/ctr/pnn.hpp"
 #include "tailor/ctr/wide_deep.hpp"
 #include "tailor/datasets/ctr_worlds.hpp"
@@ -159,12 +165,54 @@ void BM_LogisticFtrlTrain(benchmark::State& state) {
 }
 BENCHMARK(BM_LogisticFtrlTrain)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+/// The generated world as a funnel (click, conversion).
+const ctr::MultiTaskData& generated_funnel(Index n) {
+  static std::vector<std::pair<Index, std::unique_ptr<ctr::MultiTaskData>>> cache;
+  for (const auto& [rows, data] : cache) {
+    if (rows == n) return *data;
+  }
+  const tailor::datasets::CtrWorld world({.seed = 0});
+  std::vector<std::string> names;
+  for (Index f = 0; f < static_cast<Index>(world.cardinalities().size()); ++f) {
+    names.push_back(fmt::format("f{}", f));
+  }
+  const ctr::FeatureSpace space = ctr::integer_space(names, world.cardinalities());
+  const auto sample = world.sample(n, 1);
+  cache.emplace_back(
+      n, std::make_unique<ctr::MultiTaskData>(ctr::MultiTaskData::funnel(
+             space, ctr::encode_ids(space, sample.ids), sample.click, sample.conversion)));
+  return *cache.back().second;
+}
+
+void BM_EsmmTrain(benchmark::State& state) {
+  const auto& data = generated_funnel(50000);
+  const ctr::Esmm esmm({.training = {.num_threads = state.range(0)}});
+  for (auto _ : state) {
+    auto model = esmm.fit(data);
+    benchmark::DoNotOptimize(model);
+  }
+  state.SetItemsProcessed(state.iterations() * data.num_rows());
+}
+BENCHMARK(BM_EsmmTrain)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_MmoeTrain(benchmark::State& state) {
+  const auto& data = generated_funnel(50000);
+  const ctr::Mmoe mmoe({.training = {.num_threads = state.range(0)}});
+  for (auto _ : state) {
+    auto model = mmoe.fit(data);
+    benchmark::DoNotOptimize(model);
+  }
+  state.SetItemsProcessed(state.iterations() * data.num_rows());
+}
+BENCHMARK(BM_MmoeTrain)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 // ---- peer mode --------------------------------------------------------------------------------
 
 /// gen_data.py's CSV (f0..f{F-1}, click, conversion) → id matrix and clicks.
 struct IdColumns {
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ids;
   Eigen::VectorXf click;
+  Eigen::VectorXf conversion;  ///< empty when the file has none
   std::vector<std::string> names;
 };
 
@@ -185,6 +233,9 @@ IdColumns read_ids(const std::string& path) {
       out.ids(i, static_cast<Index>(f)) = static_cast<std::int32_t>(column[i]);
   }
   out.click = table.numeric("click").cast<float>();
+  const auto& columns = table.column_names();
+  if (std::find(columns.begin(), columns.end(), "conversion") != columns.end())
+    out.conversion = table.numeric("conversion").cast<float>();
   return out;
 }
 
@@ -207,8 +258,115 @@ double seconds(F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+bool is_multitask(const std::string& model) {
+  return model == "esmm" || model == "escm2_ips" || model == "escm2_dr" ||
+         model == "shared_bottom" || model == "mmoe" || model == "ple";
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// The multi-task side of the peer comparison: one JSON line with the rates and the test AUCs.
+int peer_multitask(const std::string& train_path, const std::string& test_path,
+                   const std::string& model, Index threads, Index repeats, Index epochs, float lr,
+                   Index dim, Index batch) {
+  IdColumns train_ids = read_ids(train_path);
+  IdColumns test_ids = read_ids(test_path);
+  if (train_ids.conversion.size() == 0 || test_ids.conversion.size() == 0) {
+    fmt::print(stderr, "--model={} needs a conversion column\n", model);
+    return 2;
+  }
+  std::vector<Index> cardinalities;
+  for (Index f = 0; f < train_ids.ids.cols(); ++f)
+    cardinalities.push_back(static_cast<Index>(train_ids.ids.col(f).maxCoeff()) + 1);
+  const ctr::FeatureSpace space = ctr::integer_space(train_ids.names, cardinalities);
+  const auto train = ctr::MultiTaskData::funnel(space, ctr::encode_ids(space, train_ids.ids),
+                                                train_ids.click, train_ids.conversion);
+  const auto test_x = ctr::encode_ids(space, test_ids.ids);
+  const ctr::TrainingParams training{.epochs = epochs,
+                                     .batch_size = batch,
+                                     .optimizer = {.learning_rate = lr},
+                                     .seed = 0,
+                                     .num_threads = threads};
+  std::vector<double> train_rates, predict_rates;
+  Eigen::VectorXd pctr, pctcvr, pcvr;
+  for (Index r = 0; r < repeats; ++r) {
+    double train_s = 0.0, predict_s = 0.0;
+    if (model == "esmm" || model == "escm2_ips" || model == "escm2_dr") {
+      std::optional<ctr::FunnelModel> fitted;
+      train_s = seconds([&] {
+        if (model == "esmm") {
+          fitted.emplace(ctr::Esmm({.embedding_dim = dim, .training = training}).fit(train));
+        } else {
+          fitted.emplace(ctr::Escm2({.embedding_dim = dim,
+                                     .counterfactual = model == "escm2_ips"
+                                                           ? ctr::Counterfactual::ips
+                                                           : ctr::Counterfactual::doubly_robust,
+                                     .training = training})
+                             .fit(train));
+        }
+      });
+      ctr::FunnelPrediction p;
+      predict_s = seconds([&] { p = fitted->predict(test_x, threads); });
+      pctr = p.pctr.cast<double>();
+      pcvr = p.pcvr.cast<double>();
+      pctcvr = p.pctcvr.cast<double>();
+    } else {
+      std::optional<ctr::MultiTaskModel> fitted;
+      train_s = seconds([&] {
+        if (model == "shared_bottom") {
+          fitted.emplace(
+              ctr::SharedBottom({.embedding_dim = dim, .training = training}).fit(train));
+        } else if (model == "mmoe") {
+          fitted.emplace(ctr::Mmoe({.embedding_dim = dim, .training = training}).fit(train));
+        } else {
+          fitted.emplace(ctr::Ple({.embedding_dim = dim, .training = training}).fit(train));
+        }
+      });
+      ctr::RowMatrixXf p;
+      predict_s = seconds([&] { p = fitted->predict(test_x, threads); });
+      pctr = p.col(0).cast<double>();
+      pctcvr = p.col(1).cast<double>();
+      pcvr.resize(0);
+    }
+    train_rates.push_back(static_cast<double>(train.num_rows()) / train_s);
+    predict_rates.push_back(static_cast<double>(test_x.num_rows()) / predict_s);
+  }
+  const Eigen::VectorXd click = test_ids.click.cast<double>();
+  const Eigen::VectorXd conversion = test_ids.conversion.cast<double>();
+  std::string cvr_fields;
+  if (pcvr.size() > 0) {
+    std::vector<double> s, y;
+    for (Index i = 0; i < click.size(); ++i) {
+      if (click[i] != 1.0) continue;
+      s.push_back(pcvr[i]);
+      y.push_back(conversion[i]);
+    }
+    const double auc_cvr = tailor::metrics::roc_auc(
+        Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Index>(y.size())),
+        Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Index>(s.size())));
+    cvr_fields =
+        fmt::format(", \"auc_cvr_clicked\": {:.6f}, \"mean_pcvr\": {:.6f}", auc_cvr, pcvr.mean());
+  }
+  fmt::print(
+      "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"avx2\": {}, "
+      "\"n_train\": {}, \"n_test\": {}, \"threads\": {}, \"train_samples_per_s\": {:.0f}, "
+      "\"train_samples_per_s_each\": [{:.0f}], \"predict_samples_per_s\": {:.0f}, "
+      "\"auc_click\": {:.6f}, \"auc_ctcvr\": {:.6f}, \"logloss_click\": {:.6f}, "
+      "\"logloss_ctcvr\": {:.6f}{}, \"peak_rss_mib\": {:.1f}}}\n",
+      model, kAvx2, train.num_rows(), test_x.num_rows(), threads, median_of(train_rates),
+      fmt::join(train_rates, ", "), median_of(predict_rates), tailor::metrics::roc_auc(click, pctr),
+      tailor::metrics::roc_auc(conversion, pctcvr), tailor::metrics::log_loss(click, pctr),
+      tailor::metrics::log_loss(conversion, pctcvr), cvr_fields, peak_rss_mib());
+  return 0;
+}
+
 int peer_mode(const std::string& train_path, const std::string& test_path, const std::string& model,
               Index threads, Index repeats, Index epochs, float lr, Index dim, Index batch) {
+  if (is_multitask(model))
+    return peer_multitask(train_path, test_path, model, threads, repeats, epochs, lr, dim, batch);
   IdColumns train_ids = read_ids(train_path);
   IdColumns test_ids = read_ids(test_path);
   std::vector<Index> cardinalities;

@@ -6,7 +6,12 @@
 # dim 16, batch 4096, lr 1e-3) and prints one JSON line per run; the load average is printed
 # before each step. Environment overrides: PYTHON (default /usr/bin/python3), GEN_DATA
 # (default /work/shared/peers/gen_data.py), THREADS (2), EPOCHS (1), REPEATS (1), MODELS
-# ("fm deepfm"). Needs Debian's python3-torch, python3-pandas, python3-numpy, python3-scipy.
+# ("fm deepfm"). MODELS may name any torch_ctr.py model: the single-task lr, fm, deepfm, widedeep,
+# ipnn (MLP --hidden 400,400,400) and the multi-task esmm, escm2_ips, escm2_dr (funnel towers
+# 400,400,400) and shared_bottom, mmoe, ple (experts 256,128, towers 128), which read both the
+# click and conversion columns and report auc_click / auc_ctcvr (+ auc_cvr_clicked for the funnel
+# models); e.g. MODELS="esmm mmoe". Needs Debian's python3-torch, python3-pandas, python3-numpy,
+# python3-scipy.
 set -euo pipefail
 out=${1:?usage: run_ctr_peer.sh OUTDIR N TEST_N}
 n=${2:?usage: run_ctr_peer.sh OUTDIR N TEST_N}

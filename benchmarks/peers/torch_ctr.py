@@ -88,8 +88,11 @@ Output: ONE JSON line (test_auc is exact: Mann-Whitney with average ranks for ti
 The multi-task models add (test set): auc_click (pCTR vs click), auc_ctcvr (pCTCVR vs conversion,
 all rows; the task-1 output for the expert models), logloss_click, logloss_ctcvr, and for the
 funnel models auc_cvr_clicked (pCVR vs conversion on clicked rows) and mean_pcvr (over all rows);
-test_auc / test_logloss / mean_pred then refer to pCTR. first_batch_loss, last_batch_loss and the
-mean loss over the first and last (up to) 10 batches of the last repeat show training progress.
+test_auc / test_logloss / mean_pred then refer to pCTR. Training progress (last repeat):
+first_batch_loss, last_batch_loss, the mean loss over the first and last (up to) 10 batches of the
+last epoch, and head_loss_before / head_loss_after = the training loss over the first
+min(n, 4096) training rows (the bias-calibration rows) right after calibration and after training
+(both outside the timed loop).
 """
 import argparse
 import json
@@ -540,9 +543,11 @@ def run_once(args, rows_tr, y_tr, rows_te, y_te, n_rows, n_fields, hidden, rates
     multi = args.model in MULTI_TASK
     model = build_model(args, n_rows, n_fields, hidden, rates)
     if multi:
-        calibrate_tower_biases(model, rows_tr[:CALIBRATION_ROWS],
-                               tower_base_rates(args.model, rates))
+        head_x, head_y = rows_tr[:CALIBRATION_ROWS], y_tr[:CALIBRATION_ROWS]
+        calibrate_tower_biases(model, head_x, tower_base_rates(args.model, rates))
         loss_fn = lambda out, yb: multi_task_loss(args.model, out, yb, args)  # noqa: E731
+        with torch.no_grad():
+            head_loss_before = float(loss_fn(model(head_x), head_y))
     else:
         loss_fn = nn.BCEWithLogitsLoss()
     opts = make_optimizers(model, args.optimizer, args.lr)
@@ -596,8 +601,12 @@ def run_once(args, rows_tr, y_tr, rows_te, y_te, n_rows, n_fields, hidden, rates
             "mean_pred": float(p.mean()),
         })
         return res
+    with torch.no_grad():
+        head_loss_after = float(loss_fn(model(head_x), head_y))
     bl = [float(x) for x in batch_losses]
     res.update({
+        "head_loss_before": head_loss_before,
+        "head_loss_after": head_loss_after,
         "first_batch_loss": bl[0],
         "loss_mean_first10": statistics.fmean(bl[:10]),
         "loss_mean_last10": statistics.fmean(bl[-10:]),
@@ -623,6 +632,8 @@ def main():
             sys.exit("--expert-hidden needs at least one width")
     else:
         hidden = widths(args.hidden)
+    if min(args.num_experts, args.levels, args.shared_experts, args.task_experts) < 1:
+        sys.exit("--num-experts, --levels, --shared-experts and --task-experts must be >= 1")
     labels = MULTI_TASK_LABELS if multi else args.label
     load_avg = os.getloadavg()
 
@@ -722,7 +733,8 @@ def main():
         keys = ["auc_click", "auc_ctcvr"] + (["auc_cvr_clicked", "mean_pcvr"]
                                              if args.model in FUNNEL else []) + \
             ["logloss_click", "logloss_ctcvr", "mean_pctr", "mean_pctcvr", "first_batch_loss",
-             "loss_mean_first10", "loss_mean_last10", "last_batch_loss", "batches_per_epoch"]
+             "loss_mean_first10", "loss_mean_last10", "last_batch_loss", "batches_per_epoch",
+             "head_loss_before", "head_loss_after"]
         extra.update({k: last[k] for k in keys})
         out.update(extra)
         for r, pr in zip(reps, out["per_repeat"]):
