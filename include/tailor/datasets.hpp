@@ -5,3 +5,4 @@
 #include "tailor/datasets/causal_designs.hpp"
 #include "tailor/datasets/ctr_worlds.hpp"
 #include "tailor/datasets/dtr_designs.hpp"
+#include "tailor/datasets/multitask_designs.hpp"
