@@ -2,7 +2,7 @@
 // in every model), sparse multi-field data, optimizers, the one mini-batch trainer, sparse
 // logistic regression, factorization machines (FM, FFM), Wide&Deep, DeepFM, PNN, calibration
 // (down-sampling correction, Platt, isotonic), and the conversion / multi-task models (naive CVR,
-// ESMM, ESCM² IPS and DR, Shared-Bottom, MMoE, PLE).
+// ESMM, ESCM² IPS and DR, Shared-Bottom, MMoE, PLE, a profile-gated MoE over DeepFM).
 #pragma once
 
 #include "tailor/ctr/calibration.hpp"
@@ -17,5 +17,6 @@
 #include "tailor/ctr/losses.hpp"
 #include "tailor/ctr/optimizers.hpp"
 #include "tailor/ctr/pnn.hpp"
+#include "tailor/ctr/profile_moe.hpp"
 #include "tailor/ctr/sparse_features.hpp"
 #include "tailor/ctr/wide_deep.hpp"

@@ -164,6 +164,14 @@ class DeepNetwork {
 
   void backward(const RowsView& x, Index lo, Index hi, Workspace& ws, const float* dlogits,
                 BlockGradient& g) const {
+    backward_with(x, lo, hi, ws, dlogits, g, nullptr);
+  }
+
+  /// backward, with `extra` (embedding_width() × m, or nullptr) added to the gradient of the
+  /// pooled field embeddings: what a model stacked on this network (ctr/profile_moe.hpp) sends
+  /// back through the shared embeddings.
+  void backward_with(const RowsView& x, Index lo, Index hi, Workspace& ws, const float* dlogits,
+                     BlockGradient& g, const Eigen::MatrixXf* extra) const {
     const Index m = hi - lo;
     const Index k = dim();
     const Eigen::Map<const Eigen::RowVectorXf> d_out(dlogits, m);
@@ -176,6 +184,7 @@ class DeepNetwork {
         product_backward(config.product, num_fields, k, ws.input.col(c).data(), de + width, de);
       }
     }
+    if (extra != nullptr) ws.d_input.topRows(embedding_width()) += *extra;
     for (Index c = 0; c < m; ++c) {
       const Index i = lo + c;
       const float gi = dlogits[c];
