@@ -21,6 +21,7 @@
 #include "tailor/core/errors.hpp"
 #include "tailor/core/serialization.hpp"
 #include "tailor/ctr/detail/click_model.hpp"
+#include "tailor/ctr/detail/field_embeddings.hpp"
 #include "tailor/ctr/detail/trainer.hpp"
 #include "tailor/ctr/feature_space.hpp"
 #include "tailor/ctr/layers.hpp"
@@ -105,43 +106,29 @@ class DeepNetwork {
     const Index m = hi - lo;
     const Index k = dim();
     const Index width = embedding_width();
-    ws.input.resize(width + product_features(), m);
-    ws.scale.resize(num_fields, m);
+    detail::pool_field_embeddings(x, lo, hi, pooling, embedding, ws.input, ws.scale,
+                                  product_features());
     ws.sums.resize(config.fm ? k : 0, m);
     for (Index c = 0; c < m; ++c) {
       const Index i = lo + c;
-      float* e = ws.input.col(c).data();
-      for (Index j = 0; j < width; ++j) e[j] = 0.0f;
-      float* scale = ws.scale.col(c).data();
-      for (Index f = 0; f < num_fields; ++f) scale[f] = 0.0f;
-      for (auto a = x.row_ptr[i]; a < x.row_ptr[i + 1]; ++a) scale[x.field[a]] += 1.0f;
-      for (Index f = 0; f < num_fields; ++f) {
-        const float count = scale[f];
-        const Pooling pool = pooling[static_cast<std::size_t>(f)];
-        scale[f] = count <= 1.0f || pool == Pooling::sum ? 1.0f
-                   : pool == Pooling::mean               ? 1.0f / count
-                                                         : 1.0f / std::sqrt(count);
-      }
       float lin = 0.0f;
       float fm = 0.0f;
       float* s = config.fm ? ws.sums.col(c).data() : nullptr;
       if (s)
         for (Index d = 0; d < k; ++d) s[d] = 0.0f;
       float squares = 0.0f;
-      for (auto a = x.row_ptr[i]; a < x.row_ptr[i + 1]; ++a) {
-        const Index row = x.index[a];
-        const Index f = x.field[a];
-        const float value = x.value_at(a);
-        const float* v = embedding.value.row(row).data();
-        const float w = scale[f] * value;
-        float* ef = e + f * k;
-        for (Index d = 0; d < k; ++d) ef[d] += w * v[d];
-        if (config.linear) lin += linear.value(row, 0) * value;
-        if (s) {
-          for (Index d = 0; d < k; ++d) {
-            const float vx = v[d] * value;
-            s[d] += vx;
-            squares += vx * vx;
+      if (config.linear || s) {
+        for (auto a = x.row_ptr[i]; a < x.row_ptr[i + 1]; ++a) {
+          const Index row = x.index[a];
+          const float value = x.value_at(a);
+          if (config.linear) lin += linear.value(row, 0) * value;
+          if (s) {
+            const float* v = embedding.value.row(row).data();
+            for (Index d = 0; d < k; ++d) {
+              const float vx = v[d] * value;
+              s[d] += vx;
+              squares += vx * vx;
+            }
           }
         }
       }
@@ -151,7 +138,10 @@ class DeepNetwork {
         fm = 0.5f * (ss - squares);
       }
       out[c] = bias.value(0, 0) + lin + fm;
-      if (config.products) product_forward(config.product, num_fields, k, e, e + width);
+      if (config.products) {
+        float* e = ws.input.col(c).data();
+        product_forward(config.product, num_fields, k, e, e + width);
+      }
     }
     if (x.training != nullptr && dropout > 0.0f) {
       make_masks(*x.training, lo, hi, ws.mlp);
@@ -185,20 +175,16 @@ class DeepNetwork {
       }
     }
     if (extra != nullptr) ws.d_input.topRows(embedding_width()) += *extra;
+    detail::scatter_field_gradients(x, lo, hi, k, ws.d_input, ws.scale, g, 0);
+    if (!config.fm && !config.linear) return;
     for (Index c = 0; c < m; ++c) {
       const Index i = lo + c;
       const float gi = dlogits[c];
-      const float* de = ws.d_input.col(c).data();
-      const float* scale = ws.scale.col(c).data();
       const float* s = config.fm ? ws.sums.col(c).data() : nullptr;
       for (auto a = x.row_ptr[i]; a < x.row_ptr[i + 1]; ++a) {
-        const Index f = x.field[a];
         const float value = x.value_at(a);
-        float* out = g.row(0, a, k);
-        const float w = scale[f] * value;
-        const float* def = de + f * k;
-        for (Index d = 0; d < k; ++d) out[d] = w * def[d];
         if (s) {
+          float* out = g.row(0, a, k);
           const float* v = embedding.value.row(static_cast<Index>(x.index[a])).data();
           const float gx = gi * value;
           for (Index d = 0; d < k; ++d) out[d] += gx * (s[d] - v[d] * value);
