@@ -2,27 +2,38 @@
 // model trained on clicked rows, ESMM, ESCM² (IPS and DR), and the multi-task MMoE and PLE
 // (tasks: click and click ∧ conversion), trained by tailor's one mini-batch trainer.
 //
-// Data: a generated funnel (datasets::CtrWorld: hidden factorization-machine logits, CVR weights
-// correlated with CTR weights, the true pCTR and pCVR of EVERY impression), so the table also
-// reports the bias of mean pCVR over all impressions against the truth — the sample selection
-// bias that ESMM and ESCM² address — and the AUC of pCVR against conversions drawn from the true
-// pCVR on all impressions (what a CVR model should rank, clicked or not).
+// Data (one of):
+//   default    a generated funnel (datasets::CtrWorld: hidden factorization-machine logits, CVR
+//              weights correlated with CTR weights, the true pCTR and pCVR of EVERY impression),
+//              so the table also reports the bias of mean pCVR over all impressions against the
+//              truth — the sample selection bias that ESMM and ESCM² address — and the AUC of pCVR
+//              against conversions drawn from the true pCVR on all impressions (what a CVR model
+//              should rank, clicked or not);
+//   --data TRAIN --test TEST   Ali-CCP-schema (click, purchase, id columns, D* numeric columns) or
+//              AliExpress-schema (search_id, categorical_*, numerical_*, click, conversion) CSVs,
+//              e.g. ../shared/data/ali_ccp_sample; numeric columns are bucketed by the Criteo
+//              winners' rule (io/ctr_csv.hpp), the others are vocabulary fields fitted on TRAIN.
+//              Real logs have no truth: the bias and entire-space columns are n/a.
 // Prints per model: CTR AUC, CVR AUC on clicked test rows, CTCVR AUC, mean pCVR − mean true pCVR
 // over all test impressions, "entire-space" CVR AUC, training samples/s; writes to --out:
 //   funnel_metrics.csv     the table
 //   funnel_report.html     the table, calibration of pCVR by pCTR decile (mean pCVR and mean
 //                          true pCVR per decile), and the MMoE/PLE gate utilisation per task
-// Usage: ctr_funnel [--rows 300000] [--test-rows 100000] [--fields 12] [--max-cardinality 20000]
+// Usage: ctr_funnel [--data TRAIN.csv --test TEST.csv] [--rows 300000] [--test-rows 100000]
+// [--fields 12] [--max-cardinality 20000]
 //                   [--epochs 1] [--dim 16] [--hidden 128,64] [--models naive,esmm,ips,dr,mmoe,ple]
 //                   [--seed 1] [--threads 0] [--out ctr_funnel_out] [--quiet]
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,6 +43,8 @@
 #include "tailor/core/random.hpp"
 #include "tailor/ctr/multitask.hpp"
 #include "tailor/datasets/ctr_worlds.hpp"
+#include "tailor/io/csv.hpp"
+#include "tailor/io/ctr_csv.hpp"
 
 namespace fs = std::filesystem;
 namespace ctr = tailor::ctr;
@@ -62,6 +75,77 @@ std::vector<Index> parse_list(const std::string& text) {
   return out;
 }
 
+/// Training funnel, test rows and (for generated data) the truth of every test impression.
+struct Funnel {
+  std::optional<ctr::MultiTaskData> train;
+  ctr::SparseFeatures test_x;
+  Eigen::VectorXd click, conversion;
+  bool has_truth = false;
+  Eigen::VectorXd p_click, p_conversion;
+  std::string description;
+};
+
+Funnel generated_funnel(const datasets::CtrWorldSetup& setup, Index rows, Index test_rows) {
+  const datasets::CtrWorld world(setup);
+  const auto train = world.sample(rows, 1);
+  const auto test = world.sample(test_rows, 2);
+  std::vector<std::string> names;
+  for (Index f = 0; f < setup.num_fields; ++f) names.push_back(fmt::format("f{}", f));
+  const auto space = ctr::integer_space(names, world.cardinalities());
+  Funnel out;
+  out.train.emplace(ctr::MultiTaskData::funnel(space, ctr::encode_ids(space, train.ids),
+                                               train.click, train.conversion));
+  out.test_x = ctr::encode_ids(space, test.ids);
+  out.click = test.click.cast<double>();
+  out.conversion = test.conversion.cast<double>();
+  out.has_truth = true;
+  out.p_click = test.p_click;
+  out.p_conversion = test.p_conversion;
+  out.description = fmt::format(
+      "generated world: {} fields, {} train / {} test impressions; CTR {:.4f}, CVR among clicks "
+      "{:.4f}, mean true pCVR over all impressions {:.4f}",
+      setup.num_fields, rows, test_rows, train.click.mean(),
+      train.conversion.sum() / train.click.sum(), test.p_conversion.mean());
+  return out;
+}
+
+/// Ali-CCP or AliExpress-schema CSVs (see the file comment).
+Funnel csv_funnel(const fs::path& train_path, const fs::path& test_path) {
+  const tailor::io::Table train_raw = tailor::io::read_csv(train_path);
+  const tailor::io::Table test_raw = tailor::io::read_csv(test_path);
+  const auto& names = train_raw.column_names();
+  const bool ali_ccp = std::find(names.begin(), names.end(), "purchase") != names.end();
+  const std::string conversion = ali_ccp ? "purchase" : "conversion";
+  tailor::io::CtrColumns columns;
+  columns.label = "click";
+  for (const auto& name : names) {
+    if (name == "click" || name == conversion || name == "search_id") continue;
+    const bool numeric = name.rfind("numerical_", 0) == 0 ||
+                         (name.size() > 1 && name[0] == 'D' && std::isdigit(name[1]) != 0);
+    if (numeric) {
+      columns.numeric.push_back(name);
+    } else {
+      columns.categorical.push_back({.name = name});
+    }
+  }
+  auto [space, train] = tailor::io::read_ctr_csv(train_path, columns);
+  auto test = tailor::io::read_ctr_csv(test_path, space, columns);
+  Funnel out;
+  const Eigen::VectorXf train_conversion = train_raw.numeric(conversion).cast<float>();
+  out.train.emplace(
+      ctr::MultiTaskData::funnel(space, std::move(train.features), train.click, train_conversion));
+  out.test_x = std::move(test.features);
+  out.click = test.click.cast<double>();
+  out.conversion = test_raw.numeric(conversion);
+  out.description = fmt::format(
+      "{} ({}-schema): {} fields, {} train / {} test impressions; CTR {:.4f}, CVR among clicks "
+      "{:.4f}",
+      train_path.string(), ali_ccp ? "Ali-CCP" : "AliExpress", space.num_fields(),
+      out.train->num_rows(), out.test_x.num_rows(), train.click.mean(),
+      train_conversion.sum() / train.click.sum());
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +156,9 @@ int main(int argc, char** argv) {
   std::string hidden_text = "128,64", models_text = "naive,esmm,ips,dr,mmoe,ple",
               out = "ctr_funnel_out";
   bool quiet = false;
+  std::string data_path, test_path;
+  app.add_option("--data", data_path, "training CSV (Ali-CCP or AliExpress schema)");
+  app.add_option("--test", test_path, "test CSV of the same schema (with --data)");
   float lambda_c = 1.0f, floor = 0.01f;
   double click_rate = 0.03, correlation = 0.5;
   app.add_option("--click-rate", click_rate, "mean true pCTR of the world");
@@ -96,6 +183,9 @@ int main(int argc, char** argv) {
 
   try {
     const auto hidden = parse_list(hidden_text);
+    if (!data_path.empty() && test_path.empty()) {
+      throw tailor::InvalidArgument("--data needs --test (a test CSV of the same schema)");
+    }
     datasets::CtrWorldSetup setup;
     setup.num_fields = fields;
     setup.max_cardinality = max_card;
@@ -103,69 +193,66 @@ int main(int argc, char** argv) {
     setup.correlation = correlation;
     setup.seed = seed;
     setup.num_threads = threads;
-    const datasets::CtrWorld world(setup);
-    const auto train = world.sample(rows, 1);
-    const auto test = world.sample(test_rows, 2);
-    std::vector<std::string> names;
-    for (Index f = 0; f < fields; ++f) names.push_back(fmt::format("f{}", f));
-    const auto space = ctr::integer_space(names, world.cardinalities());
-    const auto train_data = ctr::MultiTaskData::funnel(space, ctr::encode_ids(space, train.ids),
-                                                       train.click, train.conversion);
-    const auto test_x = ctr::encode_ids(space, test.ids);
+    const Funnel funnel = data_path.empty() ? generated_funnel(setup, rows, test_rows)
+                                            : csv_funnel(data_path, test_path);
+    const auto& train_data = *funnel.train;
+    const auto& test_x = funnel.test_x;
+    const Eigen::VectorXd& click = funnel.click;
+    const Eigen::VectorXd& conversion = funnel.conversion;
+    const Index n_test = test_x.num_rows();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     // Entire-space conversions: drawn from the true pCVR for every test impression.
-    Eigen::VectorXd converted_all(test_rows);
+    Eigen::VectorXd converted_all(n_test);
     tailor::Rng rng(seed, 77);
-    for (Index i = 0; i < test_rows; ++i) converted_all[i] = rng.uniform() < test.p_conversion[i];
-    const Eigen::VectorXd click = test.click.cast<double>();
-    const Eigen::VectorXd conversion = test.conversion.cast<double>();
-    const double true_pcvr = test.p_conversion.mean();
-    // Deciles of the true pCTR, for the calibration chart.
-    std::vector<Index> order(static_cast<std::size_t>(test_rows));
-    std::iota(order.begin(), order.end(), Index{0});
-    std::sort(order.begin(), order.end(),
-              [&](Index a, Index b) { return test.p_click[a] < test.p_click[b]; });
-    auto by_decile = [&](const Eigen::VectorXd& v) {
+    if (funnel.has_truth) {
+      for (Index i = 0; i < n_test; ++i) converted_all[i] = rng.uniform() < funnel.p_conversion[i];
+    }
+    const double true_pcvr = funnel.has_truth ? funnel.p_conversion.mean() : nan;
+    // Calibration: mean pCVR per decile of the true pCTR (generated data) or of the model's own
+    // pCTR (real logs).
+    auto by_decile = [&](const Eigen::VectorXd& key, const Eigen::VectorXd& v) {
+      std::vector<Index> order(static_cast<std::size_t>(n_test));
+      std::iota(order.begin(), order.end(), Index{0});
+      std::stable_sort(order.begin(), order.end(),
+                       [&](Index a, Index b) { return key[a] < key[b]; });
       std::vector<std::pair<double, double>> points;
       for (Index d = 0; d < 10; ++d) {
-        const Index lo = d * test_rows / 10, hi = (d + 1) * test_rows / 10;
+        const Index lo = d * n_test / 10, hi = (d + 1) * n_test / 10;
+        if (hi <= lo) continue;
         double sum = 0;
         for (Index k = lo; k < hi; ++k) sum += v[order[static_cast<std::size_t>(k)]];
         points.emplace_back(static_cast<double>(d) + 0.5, sum / static_cast<double>(hi - lo));
       }
       return points;
     };
-    if (!quiet) {
-      fmt::print(
-          "world: {} fields, {} train / {} test impressions; CTR {:.4f}, CVR among clicks "
-          "{:.4f}, mean true pCVR over all impressions {:.4f}\n",
-          fields, rows, test_rows, train.click.mean(), train.conversion.sum() / train.click.sum(),
-          true_pcvr);
-    }
+    if (!quiet) fmt::print("{}\n", funnel.description);
     ctr::TrainingParams training{
         .epochs = epochs, .batch_size = batch, .seed = seed, .num_threads = threads};
     std::vector<Row> table;
-    Row oracle;
-    oracle.model = "oracle (true pCTR, pCVR)";
-    oracle.auc_ctr = auc(click, test.p_click);
-    std::vector<double> cy, cp;
-    for (Index i = 0; i < test_rows; ++i) {
-      if (click[i] == 1.0) {
-        cy.push_back(conversion[i]);
-        cp.push_back(test.p_conversion[i]);
-      }
-    }
+    std::vector<double> cy;
+    for (Index i = 0; i < n_test; ++i)
+      if (click[i] == 1.0) cy.push_back(conversion[i]);
     auto clicked_auc = [&](const Eigen::VectorXd& p) {
       std::vector<double> s;
-      for (Index i = 0; i < test_rows; ++i)
+      for (Index i = 0; i < n_test; ++i)
         if (click[i] == 1.0) s.push_back(p[i]);
-      return auc(Eigen::Map<const Eigen::VectorXd>(cy.data(), static_cast<Index>(cy.size())),
-                 Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Index>(s.size())));
+      const Eigen::Map<const Eigen::VectorXd> y(cy.data(), static_cast<Index>(cy.size()));
+      if (y.size() == 0 || y.minCoeff() == y.maxCoeff()) return nan;
+      return auc(y, Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Index>(s.size())));
     };
-    oracle.auc_cvr_clicked = clicked_auc(test.p_conversion);
-    oracle.auc_ctcvr = auc(conversion, test.p_click.cwiseProduct(test.p_conversion));
-    oracle.auc_cvr_all = auc(converted_all, test.p_conversion);
-    oracle.calibration = by_decile(test.p_conversion);
-    table.push_back(oracle);
+    auto safe_auc = [&](const Eigen::VectorXd& y, const Eigen::VectorXd& p) {
+      return y.minCoeff() == y.maxCoeff() ? nan : auc(y, p);
+    };
+    if (funnel.has_truth) {
+      Row oracle;
+      oracle.model = "oracle (true pCTR, pCVR)";
+      oracle.auc_ctr = auc(click, funnel.p_click);
+      oracle.auc_cvr_clicked = clicked_auc(funnel.p_conversion);
+      oracle.auc_ctcvr = auc(conversion, funnel.p_click.cwiseProduct(funnel.p_conversion));
+      oracle.auc_cvr_all = auc(converted_all, funnel.p_conversion);
+      oracle.calibration = by_decile(funnel.p_click, funnel.p_conversion);
+      table.push_back(oracle);
+    }
 
     std::stringstream models_in(models_text);
     for (std::string name; std::getline(models_in, name, ',');) {
@@ -215,12 +302,12 @@ int main(int argc, char** argv) {
         const auto d = model.diagnose(train_data, threads);
         if (d.collapsed) row.gates = "CVR tower collapsed (sd of pCVR or AUC)";
       }
-      row.auc_ctr = auc(click, pctr);
+      row.auc_ctr = safe_auc(click, pctr);
       row.auc_cvr_clicked = clicked_auc(pcvr);
-      row.auc_ctcvr = auc(conversion, pctcvr);
+      row.auc_ctcvr = safe_auc(conversion, pctcvr);
       row.pcvr_bias = pcvr.mean() - true_pcvr;
-      row.auc_cvr_all = auc(converted_all, pcvr);
-      row.calibration = by_decile(pcvr);
+      row.auc_cvr_all = funnel.has_truth ? auc(converted_all, pcvr) : nan;
+      row.calibration = by_decile(funnel.has_truth ? funnel.p_click : pctr, pcvr);
       if (!quiet) {
         fmt::print("{} trained in {:.1f} s\n", name,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

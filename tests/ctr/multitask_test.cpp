@@ -304,6 +304,18 @@ TEST_CASE("funnel models: pCTCVR is pCTR x pCVR, determinism, save/load, warm st
     }
     const auto diagnostics = one.diagnose(data);
     CHECK(diagnostics.pcvr_sd > 0.0);
+    // Negative down-sampling: pCTR corrected as q = p / (p + (1 − p)/r), pCVR unchanged,
+    // pCTCVR = q·pCVR; keep_rate 1 changes nothing.
+    const auto same = p1.corrected_for_negative_downsampling(1.0);
+    CHECK(same.pctr.isApprox(p1.pctr));
+    const auto corrected = p1.corrected_for_negative_downsampling(0.25);
+    for (Index i = 0; i < 5; ++i) {
+      const double p = p1.pctr[i];
+      CHECK(corrected.pctr[i] == Approx(p / (p + (1.0 - p) / 0.25)).epsilon(1e-5));
+      CHECK(corrected.pcvr[i] == p1.pcvr[i]);
+      CHECK(corrected.pctcvr[i] == corrected.pctr[i] * p1.pcvr[i]);
+    }
+    CHECK_THROWS_AS(p1.corrected_for_negative_downsampling(0.0), tailor::InvalidArgument);
 
     // Warm start: 1 epoch + 1 warm-started epoch with kept optimizer state = 2 epochs.
     if (kind == 1) {
