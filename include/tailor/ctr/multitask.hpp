@@ -793,6 +793,36 @@ inline MultiTaskModel fit_multitask(std::string_view context, const ExpertLayout
 
 }  // namespace detail
 
+namespace detail {
+
+/// The estimator shared by Shared-Bottom, MMoE and PLE; `Tag` names the model and maps its
+/// Params to an expert layout (as DeepClickModel<Tag> does for the deep click models).
+template <class Tag>
+class MultiTaskEstimator {
+ public:
+  using Params = typename Tag::Params;
+  using Model = MultiTaskModel;
+  static constexpr std::string_view kContext = Tag::kContext;
+
+  explicit MultiTaskEstimator(Params params = {}) : params_(std::move(params)) {
+    validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
+                    params_.init_scale, params_.training);
+    validate_layout(kContext, Tag::layout(params_), params_.task_weights);
+  }
+  const Params& params() const { return params_; }
+
+  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
+    return fit_multitask(kContext, Tag::layout(params_), params_.embedding_dim,
+                         params_.tower_hidden, params_.init_scale, params_.task_weights,
+                         params_.training, train, options);
+  }
+
+ private:
+  Params params_;
+};
+
+}  // namespace detail
+
 /// Shared-Bottom: one expert MLP (the bottom) under one tower per task.
 struct SharedBottomParams {
   Index embedding_dim = 16;
@@ -803,31 +833,14 @@ struct SharedBottomParams {
   TrainingParams training = {};
 };
 
-class SharedBottom {
- public:
+struct SharedBottomTag {
   using Params = SharedBottomParams;
-  using Model = MultiTaskModel;
   static constexpr std::string_view kContext = "SharedBottom";
-
-  explicit SharedBottom(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-    detail::validate_layout(kContext, layout(), params_.task_weights);
-  }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    return detail::fit_multitask(kContext, layout(), params_.embedding_dim, params_.tower_hidden,
-                                 params_.init_scale, params_.task_weights, params_.training, train,
-                                 options);
-  }
-
- private:
-  detail::ExpertLayout layout() const { return {1, 1, 0, params_.bottom_hidden}; }
-  Params params_;
+  static detail::ExpertLayout layout(const Params& p) { return {1, 1, 0, p.bottom_hidden}; }
 };
+using SharedBottom = detail::MultiTaskEstimator<SharedBottomTag>;
 
-/// MMoE: `num_experts` shared experts, one softmax gate per task.
+/// MMoE: `num_experts` shared experts (the layout's shared experts), one softmax gate per task.
 struct MmoeParams {
   Index embedding_dim = 16;
   Index num_experts = 4;
@@ -838,31 +851,16 @@ struct MmoeParams {
   TrainingParams training = {};
 };
 
-class Mmoe {
- public:
+struct MmoeTag {
   using Params = MmoeParams;
-  using Model = MultiTaskModel;
   static constexpr std::string_view kContext = "Mmoe";
-
-  explicit Mmoe(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-    check_param(params_.num_experts >= 1 && params_.num_experts <= 64, kContext, "num_experts",
-                params_.num_experts, "between 1 and 64");
-    detail::validate_layout(kContext, layout(), params_.task_weights);
+  static detail::ExpertLayout layout(const Params& p) {
+    check_param(p.num_experts >= 1 && p.num_experts <= 64, kContext, "num_experts", p.num_experts,
+                "between 1 and 64");
+    return {1, p.num_experts, 0, p.expert_hidden};
   }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    return detail::fit_multitask(kContext, layout(), params_.embedding_dim, params_.tower_hidden,
-                                 params_.init_scale, params_.task_weights, params_.training, train,
-                                 options);
-  }
-
- private:
-  detail::ExpertLayout layout() const { return {1, params_.num_experts, 0, params_.expert_hidden}; }
-  Params params_;
 };
+using Mmoe = detail::MultiTaskEstimator<MmoeTag>;
 
 /// PLE: `levels` CGC levels of `task_experts` experts per task and `shared_experts` shared ones.
 struct PleParams {
@@ -877,30 +875,13 @@ struct PleParams {
   TrainingParams training = {};
 };
 
-class Ple {
- public:
+struct PleTag {
   using Params = PleParams;
-  using Model = MultiTaskModel;
   static constexpr std::string_view kContext = "Ple";
-
-  explicit Ple(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-    detail::validate_layout(kContext, layout(), params_.task_weights);
+  static detail::ExpertLayout layout(const Params& p) {
+    return {p.levels, p.shared_experts, p.task_experts, p.expert_hidden};
   }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    return detail::fit_multitask(kContext, layout(), params_.embedding_dim, params_.tower_hidden,
-                                 params_.init_scale, params_.task_weights, params_.training, train,
-                                 options);
-  }
-
- private:
-  detail::ExpertLayout layout() const {
-    return {params_.levels, params_.shared_experts, params_.task_experts, params_.expert_hidden};
-  }
-  Params params_;
 };
+using Ple = detail::MultiTaskEstimator<PleTag>;
 
 }  // namespace tailor::ctr
