@@ -187,18 +187,7 @@ class MultiTaskData {
                          kContext, spec.name, pos == 0 ? 0 : 1, count);
       }
     }
-    if (weights_.size() > 0) {
-      check_rows(kContext, "weights", weights_.size(), n, "the rows of the features");
-      for (Index i = 0; i < n; ++i) {
-        if (!std::isfinite(weights_[i]) || weights_[i] < 0.0f) {
-          raise<DataError>("{}: weights[{}] = {}, expected a finite value >= 0", kContext, i,
-                           weights_[i]);
-        }
-      }
-      if (!(weights_.cast<double>().sum() > 0.0)) {
-        raise<DataError>("{}: the weights sum to 0, expected a positive total", kContext);
-      }
-    }
+    detail::check_row_weights(kContext, weights_, n);
     check_label_leak(kContext);
   }
 

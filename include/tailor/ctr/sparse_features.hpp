@@ -158,6 +158,21 @@ inline bool validate_features(std::string_view context, const FeatureSpace& spac
   return fixed;
 }
 
+/// Throws unless `weights` is empty or has n finite values >= 0 with a positive total.
+inline void check_row_weights(std::string_view context, const Eigen::VectorXf& weights, Index n) {
+  if (weights.size() == 0) return;
+  check_rows(context, "weights", weights.size(), n, "the rows of the features");
+  for (Index i = 0; i < n; ++i) {
+    if (!std::isfinite(weights[i]) || weights[i] < 0.0f) {
+      raise<DataError>("{}: weights[{}] = {}, expected a finite value >= 0", context, i,
+                       weights[i]);
+    }
+  }
+  if (!(weights.cast<double>().sum() > 0.0)) {
+    raise<DataError>("{}: the weights sum to 0, expected a positive total", context);
+  }
+}
+
 }  // namespace detail
 
 /// A space of integer fields `names[f]` with ids in [0, cardinalities[f]) (plus each field's OOV
@@ -235,18 +250,7 @@ class CtrData {
                        clicks == 0 ? 0 : 1, n);
     }
     num_clicks_ = clicks;
-    if (weights_.size() > 0) {
-      check_rows(kContext, "weights", weights_.size(), n, "the rows of the features");
-      for (Index i = 0; i < n; ++i) {
-        if (!std::isfinite(weights_[i]) || weights_[i] < 0.0f) {
-          raise<DataError>("{}: weights[{}] = {}, expected a finite value >= 0", kContext, i,
-                           weights_[i]);
-        }
-      }
-      if (!(weights_.cast<double>().sum() > 0.0)) {
-        raise<DataError>("{}: the weights sum to 0, expected a positive total", kContext);
-      }
-    }
+    detail::check_row_weights(kContext, weights_, n);
   }
 
   const FeatureSpace& space() const { return space_; }
