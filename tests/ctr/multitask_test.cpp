@@ -297,6 +297,16 @@ TEST_CASE("funnel models: pCTCVR is pCTR x pCVR, determinism, save/load, warm st
     const auto loaded = ctr::FunnelModel::load(in);
     CHECK(loaded.loss() == one.loss());
     CHECK(loaded.predict(data, 1).pcvr == p1.pcvr);
+    // Single-row serving equals batch prediction.
+    for (Index i = 0; i < 20; ++i) {
+      const auto score = loaded.predict_one(data.features().row(i));
+      CHECK(score.pctr == Approx(p1.pctr[i]).epsilon(1e-5));
+      CHECK(score.pcvr == Approx(p1.pcvr[i]).epsilon(1e-5));
+      CHECK(score.pctcvr == score.pctr * score.pcvr);
+    }
+    const std::vector<std::uint32_t> bad_row = {
+        static_cast<std::uint32_t>(data.space().num_rows())};
+    CHECK_THROWS_AS(loaded.predict_one(ctr::SparseRow{bad_row}), tailor::DataError);
     if (kind == 3) {
       CHECK(one.predict_imputed_cvr(data.features()).size() == data.num_rows());
     } else {
@@ -391,6 +401,14 @@ TEST_CASE("multi-task models: determinism, masks, gate reports, save/load", "[ct
     const auto loaded = ctr::MultiTaskModel::load(in);
     CHECK(loaded.predict(data, 1) == p);
     CHECK(loaded.tasks()[1].name == "b");
+    float scores[2];
+    for (Index i = 0; i < 20; ++i) {
+      loaded.predict_one(data.features().row(i), scores);
+      CHECK(scores[0] == Approx(p(i, 0)).epsilon(1e-5));
+      CHECK(scores[1] == Approx(p(i, 1)).epsilon(1e-5));
+    }
+    float three[3];
+    CHECK_THROWS_AS(loaded.predict_one(data.features().row(0), three), tailor::ShapeMismatch);
   }
   // A continuous task: squared error, predictions are values.
   ctr::RowMatrixXf labels(data.num_rows(), 2);

@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,6 +76,13 @@ struct FunnelPrediction {
     out.pctcvr = out.pctr.cwiseProduct(pcvr);
     return out;
   }
+};
+
+/// One row's funnel prediction (FunnelModel::predict_one).
+struct FunnelScore {
+  float pctr = 0.0f;
+  float pcvr = 0.0f;
+  float pctcvr = 0.0f;  ///< pctr · pcvr
 };
 
 /// What catches a collapsed CVR tower: the spread of pCVR over all rows and its AUC against the
@@ -189,6 +197,50 @@ class MultiTaskModelBase : public ClickModel<MultiTaskNetwork> {
     return predict_outputs(net_, x, num_threads);
   }
 
+  /// The towers' outputs of one encoded row into out[0 .. towers): per-thread buffers, so
+  /// steady-state serving does not allocate. A table row outside the space is a DataError.
+  void outputs_one(SparseRow row, float* out) const {
+    thread_local std::vector<std::uint16_t> fields;
+    thread_local MultiTaskNetwork::Workspace ws;
+    thread_local std::uint64_t shape = 0;
+    // Rebuild the buffers when this thread last served a network of another shape.
+    const std::uint64_t key = shape_key();
+    if (key != shape) {
+      ws = net_.make_workspace(1);
+      shape = key;
+    }
+    fields.resize(row.index.size());
+    for (std::size_t a = 0; a < row.index.size(); ++a) {
+      if (static_cast<Index>(row.index[a]) >= space_.num_rows()) {
+        raise<DataError>("{}: predict_one: entry {} has table row {}, expected a row below {}",
+                         context_, a, row.index[a], space_.num_rows());
+      }
+      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
+    }
+    if (!row.value.empty() && row.value.size() != row.index.size()) {
+      raise<ShapeMismatch>("{}: predict_one: {} values for {} entries", context_, row.value.size(),
+                           row.index.size());
+    }
+    const std::int64_t row_ptr[2] = {0, static_cast<std::int64_t>(row.index.size())};
+    const RowsView view{row_ptr, fields.data(), row.index.data(),
+                        row.value.empty() ? nullptr : row.value.data()};
+    net_.forward(view, 0, 1, ws, out);
+  }
+
+  /// A hash of the network's shape (levels, experts, layers, towers, k).
+  std::uint64_t shape_key() const {
+    std::uint64_t h = mix64(static_cast<std::uint64_t>(net_.dim()) + 1);
+    auto add = [&](Index v) { h = mix64(h ^ (static_cast<std::uint64_t>(v) + 0x9E37U)); };
+    add(static_cast<Index>(net_.levels.size()));
+    for (const auto& level : net_.levels) {
+      add(level.num_branches());
+      for (const auto& e : level.experts) add(e.num_layers());
+    }
+    add(net_.num_outputs());
+    for (const auto& t : net_.towers) add(t.num_layers());
+    return h;
+  }
+
   void save_base(BinaryWriter& out) const {
     save_common(out);
     out.write(targets_);
@@ -250,6 +302,22 @@ class FunnelModel : public detail::MultiTaskModelBase {
   FunnelPrediction predict(const MultiTaskData& data, Index num_threads = 0) const {
     check_space(data.space());
     return predict(data.features(), num_threads);
+  }
+
+  /// pCTR, pCVR, pCTCVR of one encoded row (table rows of this model's space), without
+  /// allocating in steady-state serving.
+  FunnelScore predict_one(SparseRow row) const {
+    float z[3];
+    outputs_one(row, z);
+    FunnelScore score;
+    score.pctr = static_cast<float>(sigmoid(z[0]));
+    score.pcvr = static_cast<float>(sigmoid(z[1]));
+    score.pctcvr = score.pctr * score.pcvr;
+    return score;
+  }
+  /// Same, for one raw row (one cell per field, encoded with the model's space).
+  FunnelScore predict_one(std::span<const std::string_view> cells) const {
+    return predict_one(SparseRow{this->encode_raw(cells).rows, {}});
   }
 
   /// The DR model's imputed conversion probability r̂ (InvalidArgument for other losses).
@@ -551,6 +619,25 @@ class MultiTaskModel : public detail::MultiTaskModelBase {
   RowMatrixXf predict(const MultiTaskData& data, Index num_threads = 0) const {
     check_space(data.space());
     return predict(data.features(), num_threads);
+  }
+
+  /// The T predictions of one encoded row into `out` (size num_tasks()), without allocating in
+  /// steady-state serving.
+  void predict_one(SparseRow row, std::span<float> out) const {
+    if (static_cast<Index>(out.size()) != num_tasks()) {
+      raise<ShapeMismatch>("{}: predict_one: out has {} values, expected {} (one per task)",
+                           context_, out.size(), num_tasks());
+    }
+    outputs_one(row, out.data());
+    for (Index t = 0; t < num_tasks(); ++t) {
+      if (tasks_[static_cast<std::size_t>(t)].kind == TaskKind::binary)
+        out[static_cast<std::size_t>(t)] =
+            static_cast<float>(sigmoid(out[static_cast<std::size_t>(t)]));
+    }
+  }
+  /// Same, for one raw row (one cell per field).
+  void predict_one(std::span<const std::string_view> cells, std::span<float> out) const {
+    predict_one(SparseRow{this->encode_raw(cells).rows, {}}, out);
   }
 
   /// Every row's weights of gate `branch` (a task index, or num_tasks() for the shared gate) of
