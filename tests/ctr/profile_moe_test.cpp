@@ -220,6 +220,9 @@ TEST_CASE("profile MoE: gradients, determinism, save/load, bad input", "[ctr][pr
   tailor::BinaryReader in(buffer);
   const auto loaded = ctr::ProfileMoeModel::load(in);
   CHECK(loaded.predict(world.train) == p1.predict(world.train));
+  const Eigen::VectorXf batch = loaded.predict(world.train);
+  for (Index i = 0; i < 20; ++i)
+    CHECK(loaded.predict_one(x.row(i)) == Approx(batch[i]).epsilon(1e-5));
   CHECK(loaded.profile_field() == "interests");
   CHECK((loaded.gate_weights(x).rowwise().sum().array() - 1.0f).abs().maxCoeff() < 1e-5f);
   // Bad input.

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -161,6 +162,41 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
 
   Index num_experts() const { return net_.num_experts(); }
   const std::string& profile_field() const { return space_.field(net_.profile_field).name; }
+
+  /// P(click) of one encoded row, without allocating in steady-state serving (per-thread
+  /// buffers, rebuilt when this thread last served a network of another shape). A table row
+  /// outside the space is a DataError.
+  float predict_one(SparseRow row) const {
+    thread_local std::vector<std::uint16_t> fields;
+    thread_local ProfileMoeNetwork::Workspace ws;
+    thread_local std::vector<Index> shape;
+    thread_local std::vector<Index> key;
+    key.clear();
+    key.push_back(net_.backbone.mlp.num_layers());
+    for (const auto& e : net_.experts) key.push_back(e.num_layers());
+    if (key != shape) {
+      ws = net_.make_workspace(1);
+      shape = key;
+    }
+    fields.resize(row.index.size());
+    for (std::size_t a = 0; a < row.index.size(); ++a) {
+      if (static_cast<Index>(row.index[a]) >= space_.num_rows()) {
+        raise<DataError>("{}: predict_one: entry {} has table row {}, expected a row below {}",
+                         context_, a, row.index[a], space_.num_rows());
+      }
+      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
+    }
+    const std::int64_t row_ptr[2] = {0, static_cast<std::int64_t>(row.index.size())};
+    const RowsView view{row_ptr, fields.data(), row.index.data(),
+                        row.value.empty() ? nullptr : row.value.data()};
+    float z = 0.0f;
+    net_.forward(view, 0, 1, ws, &z);
+    return static_cast<float>(sigmoid(z));
+  }
+  /// Same, for one raw row (one cell per field, encoded with the model's space).
+  float predict_one(std::span<const std::string_view> cells) const {
+    return predict_one(SparseRow{this->encode_raw(cells).rows, {}});
+  }
 
   /// Every row's gate weights (n × K): the weight of each expert given the row's profile.
   RowMatrixXf gate_weights(const SparseFeatures& x, Index num_threads = 0) const {
