@@ -200,7 +200,6 @@ class MultiTaskModelBase : public ClickModel<MultiTaskNetwork> {
   /// The towers' outputs of one encoded row into out[0 .. towers): per-thread buffers, so
   /// steady-state serving does not allocate. A table row outside the space is a DataError.
   void outputs_one(SparseRow row, float* out) const {
-    thread_local std::vector<std::uint16_t> fields;
     thread_local MultiTaskNetwork::Workspace ws;
     thread_local std::uint64_t shape = 0;
     // Rebuild the buffers when this thread last served a network of another shape.
@@ -209,21 +208,7 @@ class MultiTaskModelBase : public ClickModel<MultiTaskNetwork> {
       ws = net_.make_workspace(1);
       shape = key;
     }
-    fields.resize(row.index.size());
-    for (std::size_t a = 0; a < row.index.size(); ++a) {
-      if (static_cast<Index>(row.index[a]) >= space_.num_rows()) {
-        raise<DataError>("{}: predict_one: entry {} has table row {}, expected a row below {}",
-                         context_, a, row.index[a], space_.num_rows());
-      }
-      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
-    }
-    if (!row.value.empty() && row.value.size() != row.index.size()) {
-      raise<ShapeMismatch>("{}: predict_one: {} values for {} entries", context_, row.value.size(),
-                           row.index.size());
-    }
-    const std::int64_t row_ptr[2] = {0, static_cast<std::int64_t>(row.index.size())};
-    const RowsView view{row_ptr, fields.data(), row.index.data(),
-                        row.value.empty() ? nullptr : row.value.data()};
+    const RowsView view = view_one(row);
     net_.forward(view, 0, 1, ws, out);
   }
 

@@ -167,7 +167,6 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
   /// buffers, rebuilt when this thread last served a network of another shape). A table row
   /// outside the space is a DataError.
   float predict_one(SparseRow row) const {
-    thread_local std::vector<std::uint16_t> fields;
     thread_local ProfileMoeNetwork::Workspace ws;
     thread_local std::vector<Index> shape;
     thread_local std::vector<Index> key;
@@ -178,17 +177,7 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
       ws = net_.make_workspace(1);
       shape = key;
     }
-    fields.resize(row.index.size());
-    for (std::size_t a = 0; a < row.index.size(); ++a) {
-      if (static_cast<Index>(row.index[a]) >= space_.num_rows()) {
-        raise<DataError>("{}: predict_one: entry {} has table row {}, expected a row below {}",
-                         context_, a, row.index[a], space_.num_rows());
-      }
-      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
-    }
-    const std::int64_t row_ptr[2] = {0, static_cast<std::int64_t>(row.index.size())};
-    const RowsView view{row_ptr, fields.data(), row.index.data(),
-                        row.value.empty() ? nullptr : row.value.data()};
+    const RowsView view = view_one(row);
     float z = 0.0f;
     net_.forward(view, 0, 1, ws, &z);
     return static_cast<float>(sigmoid(z));

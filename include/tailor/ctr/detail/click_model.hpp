@@ -133,6 +133,30 @@ class ClickModel {
     return {rows, fields};
   }
 
+  /// One encoded row (table rows of this model's space) as a RowsView over per-thread buffers,
+  /// each entry's field found from its table row: what predict_one feeds the network without
+  /// allocating in steady-state serving. A table row outside the space is a DataError.
+  RowsView view_one(SparseRow row) const {
+    thread_local std::vector<std::uint16_t> fields;
+    thread_local std::int64_t row_ptr[2];
+    fields.resize(row.index.size());
+    for (std::size_t a = 0; a < row.index.size(); ++a) {
+      if (static_cast<Index>(row.index[a]) >= space_.num_rows()) {
+        raise<DataError>("{}: predict_one: entry {} has table row {}, expected a row below {}",
+                         context_, a, row.index[a], space_.num_rows());
+      }
+      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
+    }
+    if (!row.value.empty() && row.value.size() != row.index.size()) {
+      raise<ShapeMismatch>("{}: predict_one: {} values for {} entries", context_, row.value.size(),
+                           row.index.size());
+    }
+    row_ptr[0] = 0;
+    row_ptr[1] = static_cast<std::int64_t>(row.index.size());
+    return {row_ptr, fields.data(), row.index.data(),
+            row.value.empty() ? nullptr : row.value.data()};
+  }
+
   void check_space(const FeatureSpace& other) const {
     if (!(other == space_)) {
       raise<ShapeMismatch>(

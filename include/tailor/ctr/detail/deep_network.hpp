@@ -255,19 +255,12 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
   /// P(click) of one encoded row (table rows of this model's space; each entry's field is found
   /// from its row). Per-thread buffers: no allocation in steady-state serving.
   float predict_one(SparseRow row) const {
-    thread_local std::vector<std::uint16_t> fields;
     thread_local DeepNetwork::Workspace ws;
     // forward() resizes every buffer it uses except the per-layer list: rebuild it when the
     // depth differs (another model served on this thread).
     if (static_cast<Index>(ws.mlp.outputs.size()) != net_.mlp.num_layers())
       ws = net_.make_workspace(1);
-    fields.resize(row.index.size());
-    for (std::size_t a = 0; a < row.index.size(); ++a) {
-      fields[a] = static_cast<std::uint16_t>(space_.field_of_row(row.index[a]));
-    }
-    const std::int64_t row_ptr[2] = {0, static_cast<std::int64_t>(row.index.size())};
-    const RowsView view{row_ptr, fields.data(), row.index.data(),
-                        row.value.empty() ? nullptr : row.value.data()};
+    const RowsView view = this->view_one(row);
     float z = 0.0f;
     net_.forward(view, 0, 1, ws, &z);
     return static_cast<float>(sigmoid(z));
