@@ -12,12 +12,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
 #include "tailor/core/random.hpp"
+#include "tailor/core/serialization.hpp"
 #include "tailor/ctr/feature_space.hpp"
 #include "tailor/ctr/optimizers.hpp"
 
@@ -57,6 +59,34 @@ class Mlp {
     }
     mlp.relu_output_ = relu_output;
     return mlp;
+  }
+
+  /// Writes the parameter count and the matrices in param() order (an MLP in a model file).
+  void save(BinaryWriter& out) const {
+    out.write(static_cast<std::uint64_t>(num_params()));
+    for (const auto& p : params_) out.write(p.value);
+  }
+
+  /// Reads what save wrote for an MLP on `input` features. Empty when the count is not an even
+  /// number in [2, 130] or the shapes do not chain (W_l: out × in with in the previous out, at
+  /// most 65536 wide; b_l: out × 1): the caller names its model in the FormatError.
+  static std::optional<Mlp> load(BinaryReader& in, Index input, bool relu_output) {
+    const auto count = in.read<std::uint64_t>("number of MLP parameters");
+    if (count < 2 || count % 2 != 0 || count > 130) return std::nullopt;
+    std::vector<Eigen::MatrixXf> params;
+    Index width = input;
+    for (std::uint64_t i = 0; i < count; i += 2) {
+      params.push_back(in.read<Eigen::MatrixXf>("MLP weight"));
+      params.push_back(in.read<Eigen::MatrixXf>("MLP bias"));
+      const auto& w = params[params.size() - 2];
+      const auto& b = params.back();
+      if (w.cols() != width || w.rows() < 1 || w.rows() > 65536 || b.rows() != w.rows() ||
+          b.cols() != 1) {
+        return std::nullopt;
+      }
+      width = w.rows();
+    }
+    return from_params(std::move(params), relu_output);
   }
 
   /// ReLU on the output layer too (experts); false for the logit MLPs.
@@ -179,6 +209,32 @@ class Mlp {
   std::vector<DenseParameter> params_;
   bool relu_output_ = false;
 };
+
+/// The softmax of every column of `z`, in place (shifted by the column's maximum): the gates of
+/// the mixture-of-experts models.
+inline void softmax_columns(Eigen::MatrixXf& z) {
+  for (Index c = 0; c < z.cols(); ++c) {
+    const float top = z.col(c).maxCoeff();
+    z.col(c) = (z.col(c).array() - top).exp().matrix();
+    z.col(c) /= z.col(c).sum();
+  }
+}
+
+/// The backward of softmax_columns: given the probabilities p and s(q, c) = ⟨dOutput_c, E_q⟩
+/// (the output a gate mixes, Σ_q p_q E_q), writes the logits' gradient
+/// d(:, c) = p(:, c) ⊙ (s(:, c) − p(:, c)ᵀ s(:, c)), times scale[c] when `scale` is given.
+inline void softmax_backward(const Eigen::MatrixXf& p, const Eigen::MatrixXf& s, const float* scale,
+                             Eigen::MatrixXf& d) {
+  d.resize(p.rows(), p.cols());
+  for (Index c = 0; c < p.cols(); ++c) {
+    const float mean = p.col(c).dot(s.col(c));
+    if (scale != nullptr) {
+      d.col(c) = (p.col(c).array() * (s.col(c).array() - mean) * scale[c]).matrix();
+    } else {
+      d.col(c) = (p.col(c).array() * (s.col(c).array() - mean)).matrix();
+    }
+  }
+}
 
 /// PNN's product signals of one block of field embeddings E ((F·k) × m, field f at rows
 /// [f·k, (f+1)·k)).

@@ -141,15 +141,11 @@ inline MultiTaskNetwork make_embedding_network(const FeatureSpace& space, Index 
 /// `features` equals target[t].
 inline void center_towers(MultiTaskNetwork& net, const SparseFeatures& features,
                           const std::vector<double>& target, Index num_threads) {
-  const Index rows = std::min<Index>(features.num_rows(), 4096);
-  std::vector<Index> first(static_cast<std::size_t>(rows));
-  for (Index i = 0; i < rows; ++i) first[static_cast<std::size_t>(i)] = i;
-  const RowMatrixXf z = predict_outputs(net, features.select(first), num_threads);
+  const Eigen::VectorXd mean = mean_initial_outputs(net, features, num_threads);
   for (Index t = 0; t < net.num_outputs(); ++t) {
     auto& tower = net.towers[static_cast<std::size_t>(t)];
     auto& bias = tower.param(tower.num_params() - 1).value;
-    bias(0, 0) -=
-        static_cast<float>(z.col(t).cast<double>().mean() - target[static_cast<std::size_t>(t)]);
+    bias(0, 0) -= static_cast<float>(mean[t] - target[static_cast<std::size_t>(t)]);
   }
 }
 
@@ -460,6 +456,36 @@ inline FunnelModel fit_funnel(std::string_view context, const FunnelConfig& conf
 
 }  // namespace detail
 
+namespace detail {
+
+/// The estimator shared by ClickedCvr, Esmm and Escm2; `Tag` names the model, checks its own
+/// settings and maps its Params to a FunnelConfig (as MultiTaskEstimator<Tag> for the
+/// multi-task models).
+template <class Tag>
+class FunnelEstimator {
+ public:
+  using Params = typename Tag::Params;
+  using Model = FunnelModel;
+  static constexpr std::string_view kContext = Tag::kContext;
+
+  explicit FunnelEstimator(Params params = {}) : params_(std::move(params)) {
+    validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
+                    params_.init_scale, params_.training);
+    Tag::check(params_);
+  }
+  const Params& params() const { return params_; }
+
+  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
+    return fit_funnel(kContext, Tag::config(params_), params_.embedding_dim, params_.tower_hidden,
+                      params_.init_scale, params_.training, train, options);
+  }
+
+ private:
+  Params params_;
+};
+
+}  // namespace detail
+
 /// Settings of the naive CVR baseline and ESMM (defaults: the PyTorch peer's, k = 16, two
 /// 400-400-400 towers, Adam lr 1e-3 lazy on the embeddings, batch 4096, 1 epoch).
 struct EsmmParams {
@@ -472,53 +498,27 @@ struct EsmmParams {
 
 /// The naive CVR model: CTR tower on all impressions, CVR tower on clicked rows only (shared
 /// embeddings). Its pCVR over all impressions inherits the sample selection bias ESMM removes.
-class ClickedCvr {
- public:
+struct ClickedCvrTag {
   using Params = EsmmParams;
-  using Model = FunnelModel;
   static constexpr std::string_view kContext = "ClickedCvr";
-
-  explicit ClickedCvr(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-  }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    return detail::fit_funnel(kContext, {.loss = FunnelLoss::clicked_only}, params_.embedding_dim,
-                              params_.tower_hidden, params_.init_scale, params_.training, train,
-                              options);
-  }
-
- private:
-  Params params_;
+  static void check(const Params&) {}
+  static detail::FunnelConfig config(const Params&) { return {.loss = FunnelLoss::clicked_only}; }
 };
+using ClickedCvr = detail::FunnelEstimator<ClickedCvrTag>;
 
 /// ESMM (Ma et al., SIGIR 2018): Params → const fit → immutable FunnelModel.
-class Esmm {
- public:
+struct EsmmTag {
   using Params = EsmmParams;
-  using Model = FunnelModel;
   static constexpr std::string_view kContext = "Esmm";
-
-  explicit Esmm(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-    check_param(std::isfinite(params_.ctcvr_weight) && params_.ctcvr_weight > 0.0f, kContext,
-                "ctcvr_weight", params_.ctcvr_weight, "a finite value > 0");
+  static void check(const Params& p) {
+    check_param(std::isfinite(p.ctcvr_weight) && p.ctcvr_weight > 0.0f, kContext, "ctcvr_weight",
+                p.ctcvr_weight, "a finite value > 0");
   }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    return detail::fit_funnel(kContext,
-                              {.loss = FunnelLoss::esmm, .ctcvr_weight = params_.ctcvr_weight},
-                              params_.embedding_dim, params_.tower_hidden, params_.init_scale,
-                              params_.training, train, options);
+  static detail::FunnelConfig config(const Params& p) {
+    return {.loss = FunnelLoss::esmm, .ctcvr_weight = p.ctcvr_weight};
   }
-
- private:
-  Params params_;
 };
+using Esmm = detail::FunnelEstimator<EsmmTag>;
 
 /// ESCM²'s counterfactual CVR risk.
 enum class Counterfactual : std::uint8_t { ips = 0, doubly_robust = 1 };
@@ -536,38 +536,25 @@ struct Escm2Params {
 };
 
 /// ESCM² (Wang et al., SIGIR 2022): Params → const fit → immutable FunnelModel.
-class Escm2 {
- public:
+struct Escm2Tag {
   using Params = Escm2Params;
-  using Model = FunnelModel;
   static constexpr std::string_view kContext = "Escm2";
-
-  explicit Escm2(Params params = {}) : params_(std::move(params)) {
-    detail::validate_towers(kContext, params_.embedding_dim, params_.tower_hidden, "tower_hidden",
-                            params_.init_scale, params_.training);
-    const auto kind = static_cast<unsigned>(params_.counterfactual);
+  static void check(const Params& p) {
+    const auto kind = static_cast<unsigned>(p.counterfactual);
     check_param(kind <= 1, kContext, "counterfactual", kind, "ips or doubly_robust");
-    check_param(
-        std::isfinite(params_.counterfactual_weight) && params_.counterfactual_weight >= 0.0f,
-        kContext, "counterfactual_weight", params_.counterfactual_weight, "a finite value >= 0");
-    check_param(std::isfinite(params_.ctcvr_weight) && params_.ctcvr_weight >= 0.0f, kContext,
-                "ctcvr_weight", params_.ctcvr_weight, "a finite value >= 0");
-    check_param(params_.propensity_floor > 0.0f && params_.propensity_floor <= 1.0f, kContext,
-                "propensity_floor", params_.propensity_floor, "in (0, 1]");
+    check_param(std::isfinite(p.counterfactual_weight) && p.counterfactual_weight >= 0.0f, kContext,
+                "counterfactual_weight", p.counterfactual_weight, "a finite value >= 0");
+    check_param(std::isfinite(p.ctcvr_weight) && p.ctcvr_weight >= 0.0f, kContext, "ctcvr_weight",
+                p.ctcvr_weight, "a finite value >= 0");
+    check_param(p.propensity_floor > 0.0f && p.propensity_floor <= 1.0f, kContext,
+                "propensity_floor", p.propensity_floor, "in (0, 1]");
   }
-  const Params& params() const { return params_; }
-
-  Model fit(const MultiTaskData& train, MultiTaskFitOptions<Model> options = {}) const {
-    const detail::FunnelConfig config{
-        params_.counterfactual == Counterfactual::ips ? FunnelLoss::ips : FunnelLoss::doubly_robust,
-        params_.counterfactual_weight, params_.ctcvr_weight, params_.propensity_floor};
-    return detail::fit_funnel(kContext, config, params_.embedding_dim, params_.tower_hidden,
-                              params_.init_scale, params_.training, train, options);
+  static detail::FunnelConfig config(const Params& p) {
+    return {p.counterfactual == Counterfactual::ips ? FunnelLoss::ips : FunnelLoss::doubly_robust,
+            p.counterfactual_weight, p.ctcvr_weight, p.propensity_floor};
   }
-
- private:
-  Params params_;
 };
+using Escm2 = detail::FunnelEstimator<Escm2Tag>;
 
 // ---------------------------------------------------------------------------------------------
 // Multi-task models

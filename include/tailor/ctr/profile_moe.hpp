@@ -100,11 +100,7 @@ class ProfileMoeNetwork {
         for (Index j = 0; j < K; ++j) u[j] += w * gamma[j];
       }
     }
-    for (Index c = 0; c < m; ++c) {
-      const float top = ws.probs.col(c).maxCoeff();
-      ws.probs.col(c) = (ws.probs.col(c).array() - top).exp().matrix();
-      ws.probs.col(c) /= ws.probs.col(c).sum();
-    }
+    softmax_columns(ws.probs);
     ws.a.resize(K, m);
     for (Index j = 0; j < K; ++j) {
       auto& ews = ws.experts[static_cast<std::size_t>(j)];
@@ -123,12 +119,7 @@ class ProfileMoeNetwork {
     const Eigen::Map<const Eigen::RowVectorXf> dz(dlogits, m);
     ws.d_input.setZero(width, m);
     // Gate: dA_j = g_j (a_j − Σ g a) dz.
-    ws.d_logits.resize(K, m);
-    for (Index c = 0; c < m; ++c) {
-      const float mean = ws.probs.col(c).dot(ws.a.col(c));
-      ws.d_logits.col(c) =
-          (ws.probs.col(c).array() * (ws.a.col(c).array() - mean) * dz[c]).matrix();
-    }
+    softmax_backward(ws.probs, ws.a, dlogits, ws.d_logits);
     const Index base = backbone.num_dense();
     g.dense[static_cast<std::size_t>(base)].col(0) += ws.d_logits.rowwise().sum();
     // Every entry writes its gate-table gradient (zero outside the profile field).
@@ -208,16 +199,11 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
     out.write(net_.backbone.bias.value);
     out.write(net_.backbone.embedding.value);
     out.write(net_.backbone.linear.value);
-    out.write(static_cast<std::uint64_t>(net_.backbone.mlp.num_params()));
-    for (Index i = 0; i < net_.backbone.mlp.num_params(); ++i)
-      out.write(net_.backbone.mlp.param(i).value);
+    net_.backbone.mlp.save(out);
     out.write(net_.gate.value);
     out.write(net_.gate_bias.value);
     out.write(static_cast<std::uint64_t>(net_.experts.size()));
-    for (const auto& e : net_.experts) {
-      out.write(static_cast<std::uint64_t>(e.num_params()));
-      for (Index i = 0; i < e.num_params(); ++i) out.write(e.param(i).value);
-    }
+    for (const auto& e : net_.experts) e.save(out);
     save_state(out);
   }
 
@@ -249,25 +235,13 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
         k > 1024 || b.linear.value.rows() != space.num_rows() || b.linear.value.cols() != 1) {
       fail();
     }
-    auto read_mlp = [&](Index input) {
-      const auto count = in.read<std::uint64_t>("number of MLP parameters");
-      if (count < 2 || count % 2 != 0 || count > 130) fail();
-      std::vector<Eigen::MatrixXf> params;
-      Index w = input;
-      for (std::uint64_t i = 0; i < count; i += 2) {
-        params.push_back(in.read<Eigen::MatrixXf>("MLP weight"));
-        params.push_back(in.read<Eigen::MatrixXf>("MLP bias"));
-        const auto& W = params[params.size() - 2];
-        if (W.cols() != w || W.rows() < 1 || params.back().rows() != W.rows() ||
-            params.back().cols() != 1) {
-          fail();
-        }
-        w = W.rows();
-      }
-      if (w != 1) fail();
-      return Mlp::from_params(std::move(params));
+    // Every MLP here ends in one logit.
+    auto read_mlp = [&] {
+      auto mlp = Mlp::load(in, width, false);
+      if (!mlp || mlp->output_width() != 1) fail();
+      return std::move(*mlp);
     };
-    b.mlp = read_mlp(width);
+    b.mlp = read_mlp();
     net.gate.value = in.read<RowMatrixXf>("gate");
     net.gate_bias.value = in.read<Eigen::MatrixXf>("gate bias");
     net.gate_bias.decay = false;
@@ -278,7 +252,7 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
         net.gate_bias.value.cols() != 1) {
       fail();
     }
-    for (std::uint64_t j = 0; j < experts; ++j) net.experts.push_back(read_mlp(width));
+    for (std::uint64_t j = 0; j < experts; ++j) net.experts.push_back(read_mlp());
     load_state(in, history, net);
     return ProfileMoeModel(std::move(space), std::move(net), std::move(history), base_rate);
   }
@@ -370,13 +344,10 @@ class ProfileMoe {
       }
       if (params_.base_rate_bias) {
         // As DeepFM's center_output: the mean logit on the first rows starts at the base rate.
-        const Index rows = std::min<Index>(train.num_rows(), 4096);
-        std::vector<Index> first(static_cast<std::size_t>(rows));
-        for (Index i = 0; i < rows; ++i) first[static_cast<std::size_t>(i)] = i;
-        const Eigen::VectorXf z = detail::predict_logits(net, train.features().select(first),
-                                                         params_.training.num_threads);
+        const double mean =
+            detail::mean_initial_outputs(net, train.features(), params_.training.num_threads)[0];
         auto& out_bias = net.backbone.mlp.param(net.backbone.mlp.num_params() - 1).value;
-        out_bias(0, 0) -= static_cast<float>(z.cast<double>().mean() - logit(train.base_rate()));
+        out_bias(0, 0) -= static_cast<float>(mean - logit(train.base_rate()));
       }
     }
     TrainingHistory history =

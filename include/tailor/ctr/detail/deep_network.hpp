@@ -282,8 +282,7 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
     out.write(net_.bias.value);
     out.write(net_.embedding.value);
     if (net_.config.linear) out.write(net_.linear.value);
-    out.write(static_cast<std::uint64_t>(net_.mlp.num_params()));
-    for (Index i = 0; i < net_.mlp.num_params(); ++i) out.write(net_.mlp.param(i).value);
+    net_.mlp.save(out);
     save_state(out);
   }
 
@@ -360,12 +359,8 @@ namespace tailor::ctr::detail {
 /// instead stalls the layers below under Adam with L2: their only gradient is then l2·w, which
 /// Adam normalises into full-size steps towards zero.)
 inline void center_output(DeepNetwork& net, const CtrData& train, Index num_threads) {
-  const Index rows = std::min<Index>(train.num_rows(), 4096);
-  std::vector<Index> first(static_cast<std::size_t>(rows));
-  for (Index i = 0; i < rows; ++i) first[static_cast<std::size_t>(i)] = i;
-  const SparseFeatures sample = train.features().select(first);
-  const Eigen::VectorXf logits = predict_logits(net, sample, num_threads);
-  const double offset = logits.cast<double>().mean() - static_cast<double>(net.bias.value(0, 0));
+  const double offset = mean_initial_outputs(net, train.features(), num_threads)[0] -
+                        static_cast<double>(net.bias.value(0, 0));
   auto& output_bias = net.mlp.param(net.mlp.num_params() - 1).value;
   output_bias(0, 0) -= static_cast<float>(offset);
 }

@@ -104,11 +104,7 @@ struct ExpertLevel {
       auto& p = ws.probs[static_cast<std::size_t>(b)];
       const Eigen::MatrixXf& h = *in[b];
       p.noalias() = gates[static_cast<std::size_t>(b)].value * h;
-      for (Index c = 0; c < p.cols(); ++c) {
-        const float top = p.col(c).maxCoeff();
-        p.col(c) = (p.col(c).array() - top).exp().matrix();
-        p.col(c) /= p.col(c).sum();
-      }
+      softmax_columns(p);
       out.setZero(output_width(), h.cols());
       for (std::size_t q = 0; q < members_b.size(); ++q) {
         const auto& e = ws.experts[static_cast<std::size_t>(members_b[q])].outputs.back();
@@ -144,11 +140,7 @@ struct ExpertLevel {
         ws.d_expert[j].array() += d_out.array().rowwise() * p.row(q).array();
         ws.s.row(q) = (d_out.array() * e.array()).colwise().sum().matrix();
       }
-      ws.d_logits.resize(count, m);
-      for (Index c = 0; c < m; ++c) {
-        const float mean = p.col(c).dot(ws.s.col(c));
-        ws.d_logits.col(c) = (p.col(c).array() * (ws.s.col(c).array() - mean)).matrix();
-      }
+      softmax_backward(p, ws.s, nullptr, ws.d_logits);
       grads[static_cast<std::size_t>(gate_offset[static_cast<std::size_t>(b)])].noalias() +=
           ws.d_logits * in[b]->transpose();
       d_in_of(b).noalias() += gates[static_cast<std::size_t>(b)].value.transpose() * ws.d_logits;
@@ -299,11 +291,11 @@ class MultiTaskNetwork {
       out.write(static_cast<std::int64_t>(level.task_experts));
       out.write(static_cast<std::int64_t>(level.shared_experts));
       out.write(level.shared_output);
-      for (const auto& e : level.experts) write_mlp(out, e);
+      for (const auto& e : level.experts) e.save(out);
       for (const auto& gate : level.gates) out.write(gate.value);
     }
     out.write(static_cast<std::uint64_t>(towers.size()));
-    for (const auto& t : towers) write_mlp(out, t);
+    for (const auto& t : towers) t.save(out);
   }
 
   /// Reads what save wrote for a model of `space`, checking every shape.
@@ -340,7 +332,9 @@ class MultiTaskNetwork {
       }
       Index out_width = -1;
       for (Index j = 0; j < level.num_experts(); ++j) {
-        level.experts.push_back(read_mlp(in, width, true, fail));
+        auto expert = Mlp::load(in, width, true);
+        if (!expert) fail("expert");
+        level.experts.push_back(std::move(*expert));
         if (out_width >= 0 && level.experts.back().output_width() != out_width) fail("expert");
         out_width = level.experts.back().output_width();
       }
@@ -366,7 +360,9 @@ class MultiTaskNetwork {
       fail("number of towers");
     }
     for (std::uint64_t t = 0; t < num_towers; ++t) {
-      net.towers.push_back(read_mlp(in, width, false, fail));
+      auto tower = Mlp::load(in, width, false);
+      if (!tower) fail("tower");
+      net.towers.push_back(std::move(*tower));
       if (net.towers.back().output_width() != 1) fail("tower");
     }
     net.finalize();
@@ -396,31 +392,6 @@ class MultiTaskNetwork {
     in[static_cast<std::size_t>(T)] =
         levels[l - 1].shared_output ? &previous.out.back() : &previous.out.front();
     return in;
-  }
-
-  static void write_mlp(BinaryWriter& out, const Mlp& mlp) {
-    out.write(static_cast<std::uint64_t>(mlp.num_params()));
-    for (Index i = 0; i < mlp.num_params(); ++i) out.write(mlp.param(i).value);
-  }
-
-  template <class Fail>
-  static Mlp read_mlp(BinaryReader& in, Index input, bool relu_output, const Fail& fail) {
-    const auto count = in.read<std::uint64_t>("number of MLP parameters");
-    if (count < 2 || count % 2 != 0 || count > 130) fail("MLP");
-    std::vector<Eigen::MatrixXf> params;
-    Index width = input;
-    for (std::uint64_t i = 0; i < count; i += 2) {
-      params.push_back(in.read<Eigen::MatrixXf>("MLP weight"));
-      params.push_back(in.read<Eigen::MatrixXf>("MLP bias"));
-      const auto& w = params[params.size() - 2];
-      const auto& b = params.back();
-      if (w.cols() != width || w.rows() < 1 || w.rows() > 65536 || b.rows() != w.rows() ||
-          b.cols() != 1) {
-        fail("MLP");
-      }
-      width = w.rows();
-    }
-    return Mlp::from_params(std::move(params), relu_output);
   }
 };
 

@@ -303,6 +303,19 @@ Eigen::VectorXf predict_logits(const Net& net, const SparseFeatures& x, Index nu
   return predict_outputs(net, x, num_threads).col(0);
 }
 
+/// The mean of each output over the first (up to) 4096 rows of `x` (in double): what the models
+/// centre their fresh output biases on before training.
+template <Network Net>
+Eigen::VectorXd mean_initial_outputs(const Net& net, const SparseFeatures& x, Index num_threads) {
+  const Index rows = std::min<Index>(x.num_rows(), 4096);
+  std::vector<Index> first(static_cast<std::size_t>(rows));
+  for (Index i = 0; i < rows; ++i) first[static_cast<std::size_t>(i)] = i;
+  const RowMatrixXf z = predict_outputs(net, x.select(first), num_threads);
+  Eigen::VectorXd mean(z.cols());
+  for (Index t = 0; t < z.cols(); ++t) mean[t] = z.col(t).cast<double>().mean();
+  return mean;
+}
+
 /// The batch gathered into contiguous arrays, and the row -> slot map of the tables.
 struct BatchBuffers {
   std::vector<std::int64_t> row_ptr;
