@@ -11,8 +11,10 @@
 // objective, inertia and wall seconds as JSON.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -151,52 +153,75 @@ Matrix read_numeric_csv(const std::string& path) {
   return X;
 }
 
+struct Timing {
+  double wall = 0.0;  ///< median wall seconds
+  double cpu = 0.0;   ///< median process CPU seconds (all threads)
+};
+
+/// Runs f `repeats` times; median wall and CPU seconds.
 template <class F>
-double seconds(F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+Timing timed(Index repeats, F&& f) {
+  std::vector<double> walls, cpus;
+  for (Index r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
+    f();
+    cpus.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
+    walls.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  };
+  return {median(walls), median(cpus)};
 }
 
-int peer_mode(const std::string& csv, const std::string& out_path, Index threads) {
+int peer_mode(const std::string& csv, const std::string& out_path, Index threads, Index repeats,
+              bool nmf_too) {
   const Matrix X = read_numeric_csv(csv);
-  tailor::segment::NmfModel nmf;
-  const double nmf_s = seconds([&] {
-    nmf = tailor::segment::Nmf({.num_components = 8,
-                                .init = tailor::segment::NmfInit::nndsvda,
-                                .tol = 0,
-                                .max_iter = 200,
-                                .num_threads = threads})
-              .fit(X);
-  });
-  tailor::segment::KMeansModel lloyd, hamerly;
-  const double lloyd_s = seconds([&] {
-    lloyd =
-        tailor::segment::KMeans({.num_clusters = 8, .n_init = 4, .seed = 0, .num_threads = threads})
-            .fit(X);
-  });
-  const double hamerly_s = seconds([&] {
-    hamerly = tailor::segment::KMeans({.num_clusters = 8,
+  std::string json = fmt::format("{{\"rows\": {}, \"cols\": {}, \"threads\": {}, \"repeats\": {}",
+                                 X.rows(), X.cols(), threads, repeats);
+  if (nmf_too) {
+    tailor::segment::NmfModel nmf;
+    const Timing t = timed(repeats, [&] {
+      nmf = tailor::segment::Nmf({.num_components = 8,
+                                  .init = tailor::segment::NmfInit::nndsvda,
+                                  .tol = 0,
+                                  .max_iter = 200,
+                                  .num_threads = threads})
+                .fit(X);
+    });
+    const double residual = nmf.reconstruction_error() * nmf.reconstruction_error();
+    json += fmt::format(
+        ", \"nmf_objective\": {:.17g}, \"nmf_iterations\": {}, \"nmf_seconds\": {:.4f}, "
+        "\"nmf_cpu_seconds\": {:.4f}",
+        0.5 * residual, nmf.iterations(), t.wall, t.cpu);
+  }
+  for (const auto algorithm :
+       {tailor::segment::KMeansAlgorithm::lloyd, tailor::segment::KMeansAlgorithm::hamerly}) {
+    tailor::segment::KMeansModel model;
+    const Timing t = timed(repeats, [&] {
+      model = tailor::segment::KMeans({.num_clusters = 8,
                                        .n_init = 4,
-                                       .algorithm = tailor::segment::KMeansAlgorithm::hamerly,
+                                       .algorithm = algorithm,
                                        .seed = 0,
                                        .num_threads = threads})
                   .fit(X);
-  });
-  const double residual = nmf.reconstruction_error() * nmf.reconstruction_error();
+    });
+    const char* name = algorithm == tailor::segment::KMeansAlgorithm::lloyd ? "lloyd" : "hamerly";
+    json += fmt::format(
+        ", \"kmeans_{0}_inertia\": {1:.17g}, \"kmeans_{0}_seconds\": {2:.4f}, "
+        "\"kmeans_{0}_cpu_seconds\": {3:.4f}",
+        name, model.inertia(), t.wall, t.cpu);
+  }
   std::ofstream out(out_path);
-  out << fmt::format(
-      "{{\"rows\": {}, \"cols\": {}, \"threads\": {}, \"nmf_objective\": {:.17g}, "
-      "\"nmf_iterations\": {}, \"nmf_seconds\": {:.4f}, \"kmeans_lloyd_inertia\": {:.17g}, "
-      "\"kmeans_lloyd_seconds\": {:.4f}, \"kmeans_hamerly_inertia\": {:.17g}, "
-      "\"kmeans_hamerly_seconds\": {:.4f}}}\n",
-      X.rows(), X.cols(), threads, 0.5 * residual, nmf.iterations(), nmf_s, lloyd.inertia(),
-      lloyd_s, hamerly.inertia(), hamerly_s);
+  out << json << "}\n";
   return out ? 0 : 1;
 }
 
-int write_csv_mode(const std::string& path, Index n) {
-  const Matrix X = planted(n, 20, 8, 42);
+int write_csv_mode(const std::string& path, Index n, Index p) {
+  const Matrix X = planted(n, p, 8, 42);
   std::ofstream out(path);
   for (Index j = 0; j < X.cols(); ++j) out << (j ? "," : "") << "x" << j;
   out << "\n";
@@ -211,7 +236,8 @@ int write_csv_mode(const std::string& path, Index n) {
 
 int main(int argc, char** argv) {
   std::string csv, out, write_csv;
-  Index threads = 2, rows = 100'000;
+  Index threads = 2, rows = 100'000, cols = 20, repeats = 3;
+  bool nmf_too = true;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--peer_csv=")) csv = std::string(arg.substr(11));
@@ -219,9 +245,13 @@ int main(int argc, char** argv) {
     if (arg.starts_with("--threads=")) threads = std::stol(std::string(arg.substr(10)));
     if (arg.starts_with("--write_csv=")) write_csv = std::string(arg.substr(12));
     if (arg.starts_with("--rows=")) rows = std::stol(std::string(arg.substr(7)));
+    if (arg.starts_with("--cols=")) cols = std::stol(std::string(arg.substr(7)));
+    if (arg.starts_with("--repeats=")) repeats = std::stol(std::string(arg.substr(10)));
+    if (arg == "--skip_nmf") nmf_too = false;
   }
-  if (!write_csv.empty()) return write_csv_mode(write_csv, rows);
-  if (!csv.empty()) return peer_mode(csv, out.empty() ? "tailor_segment.json" : out, threads);
+  if (!write_csv.empty()) return write_csv_mode(write_csv, rows, cols);
+  if (!csv.empty())
+    return peer_mode(csv, out.empty() ? "tailor_segment.json" : out, threads, repeats, nmf_too);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "tailor/core/metrics.hpp"
+#include "tailor/segment/detail/nearest.hpp"
 #include "tailor/segment/kmeans.hpp"
 
 using namespace tailor;
@@ -92,18 +93,20 @@ TEST_CASE("KMeans repairs empty clusters with the farthest point", "[segment][km
   Matrix C(2, 1);
   C << 1, 100;
   std::vector<Index> labels = {0, 0, 0, 0};
-  Matrix sums(2, 1);
-  sums << 13, 0;
-  Vector weight(2);
-  weight << 4, 0;
+  segment::detail::ClusterSums cluster;
+  cluster.reset(2, 1);
+  cluster.sums << 13, 0;
+  cluster.weight << 4, 0;
+  cluster.positive = {4, 0};
   const Vector w = Vector::Ones(4);
-  const auto moved = segment::detail::repair_empty_clusters(X, w, C, labels, sums, weight);
+  const auto moved = segment::detail::repair_empty_clusters(X, w, C, labels, cluster);
   REQUIRE(moved == std::vector<Index>{3});  // 10 is farthest from center 1
   CHECK(labels == std::vector<Index>{0, 0, 0, 1});
-  CHECK(sums(0, 0) == 3.0);
-  CHECK(sums(1, 0) == 10.0);
-  CHECK(weight[0] == 3.0);
-  CHECK(weight[1] == 1.0);
+  CHECK(cluster.sums(0, 0) == 3.0);
+  CHECK(cluster.sums(1, 0) == 10.0);
+  CHECK(cluster.weight[0] == 3.0);
+  CHECK(cluster.weight[1] == 1.0);
+  CHECK(cluster.positive == std::vector<Index>{3, 1});
   // Random init on duplicated rows mostly starts from two equal centers (probability 0.8 per
   // restart); only the repair lets every restart reach the exact partition {0}, {5}, {6}.
   Matrix D(6, 1);
@@ -114,7 +117,7 @@ TEST_CASE("KMeans repairs empty clusters with the farthest point", "[segment][km
 }
 
 TEST_CASE("KMeans Lloyd and Hamerly follow the same path", "[segment][kmeans]") {
-  const Blobs b = blobs(3000, 4, 6, 3.0, 5);  // overlapping: many iterations
+  const Blobs b = blobs(3000, 4, 6, 1.5, 5);  // overlapping: many iterations
   const auto lloyd = KMeans({.num_clusters = 6, .n_init = 2, .tol = 0, .seed = 8}).fit(b.X);
   const auto hamerly = KMeans({.num_clusters = 6,
                                .n_init = 2,
@@ -122,13 +125,110 @@ TEST_CASE("KMeans Lloyd and Hamerly follow the same path", "[segment][kmeans]") 
                                .algorithm = KMeansAlgorithm::hamerly,
                                .seed = 8})
                            .fit(b.X);
-  CHECK(lloyd.iterations() > 3);
+  CHECK(lloyd.iterations() > segment::detail::ClusterSums::kRefreshPasses);  // sums refreshed
   CHECK(hamerly.iterations() == lloyd.iterations());
   CHECK(hamerly.labels() == lloyd.labels());
   CHECK(hamerly.inertia() == Approx(lloyd.inertia()).epsilon(1e-12));
   // Best restart wins.
   CHECK(lloyd.inertia() ==
         *std::min_element(lloyd.restart_inertia().begin(), lloyd.restart_inertia().end()));
+}
+
+TEST_CASE("K-Means kernel: products in feature order, the same on every instruction set",
+          "[segment][kmeans]") {
+  using namespace segment::detail;
+  Rng rng(11);
+  const Index n = 37, p = 13, k = 6;  // a partial chunk and a partial group of centers
+  Matrix X(n, p), C(k, p);
+  for (Index j = 0; j < p; ++j) {
+    for (Index i = 0; i < n; ++i) X(i, j) = rng.normal() * 3.0;
+    for (Index c = 0; c < k; ++c) C(c, j) = rng.normal() * 3.0;
+  }
+  C.row(4) = C.row(1);  // a tie: the lower index wins
+  const PackedCenters packed(C);
+  for (Index i0 = 0; i0 + kChunkRows <= n; i0 += kChunkRows) {
+    for (Index g = 0; g < packed.k4; g += 4) {
+      double out[4][kChunkRows], sse[4][kChunkRows];
+      chunk_products(X.data() + i0, n, packed, g, out);
+      kernel::products_sse2(X.data() + i0, n, packed.splat.data(), packed.k4, p, g, sse);
+      for (Index q = 0; q < 4 && g + q < k; ++q) {
+        for (Index r = 0; r < kChunkRows; ++r) {
+          double s = 0.0;
+          for (Index l = 0; l < p; ++l) s += X(i0 + r, l) * C(g + q, l);
+          CHECK(sse[q][r] == out[q][r]);  // the dispatched kernel (AVX here if present)
+#if !defined(__FMA__)
+          CHECK(out[q][r] == s);
+#else
+          CHECK(out[q][r] == Approx(s).epsilon(1e-12));
+#endif
+        }
+      }
+    }
+  }
+  // Nearest centers against brute force, with distances.
+  std::vector<Index> labels(static_cast<std::size_t>(n));
+  Vector x2 = X.rowwise().squaredNorm(), best(n), second(n);
+  nearest_rows(X, 0, n, packed, labels.data(), x2.data(), best.data(), second.data());
+  for (Index i = 0; i < n; ++i) {
+    Vector d(k);
+    for (Index c = 0; c < k; ++c) d[c] = (X.row(i) - C.row(c)).squaredNorm();
+    Index arg;
+    const double d1 = d.minCoeff(&arg);
+    CHECK(arg != 4);
+    if (d[arg] < 0.999 * [&] {
+          double s2 = 1e300;
+          for (Index c = 0; c < k; ++c)
+            if (c != arg && d[c] != d1) s2 = std::min(s2, d[c]);
+          return s2;
+        }())
+      CHECK(labels[static_cast<std::size_t>(i)] == arg);
+    CHECK(best[i] == Approx(d1).epsilon(1e-10));
+    Vector rest = d;
+    rest[labels[static_cast<std::size_t>(i)]] = 1e300;
+    CHECK(second[i] == Approx(rest.minCoeff()).epsilon(1e-10));
+  }
+}
+
+TEST_CASE("K-Means cluster sums follow the labels exactly enough", "[segment][kmeans]") {
+  using namespace segment::detail;
+  const Blobs b = blobs(5000, 3, 4, 2.0, 21);
+  Rng rng(3);
+  Vector w(5000);
+  for (Index i = 0; i < 5000; ++i) w[i] = i % 7 == 0 ? 0.0 : rng.uniform(0.1, 10.0);
+  Matrix C = b.X.topRows(4);
+  std::vector<Index> labels;
+  ClusterSums cluster;
+  for (int pass = 0; pass < 2 * ClusterSums::kRefreshPasses + 3; ++pass) {
+    const PackedCenters packed(C);
+    lloyd_pass(b.X, w, packed, labels, cluster, 2);
+    // From scratch.
+    Matrix sums = Matrix::Zero(4, 3);
+    Vector weight = Vector::Zero(4);
+    for (Index i = 0; i < 5000; ++i) {
+      sums.row(labels[static_cast<std::size_t>(i)]) += w[i] * b.X.row(i);
+      weight[labels[static_cast<std::size_t>(i)]] += w[i];
+    }
+    for (Index c = 0; c < 4; ++c) {
+      CHECK(cluster.weight[c] == Approx(weight[c]).epsilon(1e-12));
+      for (Index j = 0; j < 3; ++j)
+        CHECK(cluster.sums(c, j) == Approx(sums(c, j)).epsilon(1e-12).margin(1e-9));
+      if (weight[c] > 0) C.row(c) = sums.row(c) / weight[c];
+    }
+    // Perturb the centers so rows keep moving.
+    C.row(pass % 4) += Eigen::RowVectorXd::Constant(3, 0.3 * (pass % 3 == 0 ? 1.0 : -1.0));
+  }
+  // A cluster whose members all have zero weight counts as empty: weight exactly 0.
+  Matrix Z(4, 1);
+  Z << 0, 1, 10, 11;
+  const Vector wz = (Vector(4) << 1, 1, 0, 0).finished();
+  Matrix Cz(2, 1);
+  Cz << 0.5, 10.5;
+  std::vector<Index> lz;
+  ClusterSums sz;
+  lloyd_pass(Z, wz, PackedCenters(Cz), lz, sz, 1);
+  CHECK(lz == std::vector<Index>{0, 0, 1, 1});
+  CHECK(sz.weight[1] == 0.0);
+  CHECK(sz.positive == std::vector<Index>{2, 0});
 }
 
 TEST_CASE("KMeans predict and transform", "[segment][kmeans]") {
@@ -153,7 +253,9 @@ TEST_CASE("KMeans predict and transform", "[segment][kmeans]") {
 }
 
 TEST_CASE("KMeans is deterministic and thread-count invariant", "[segment][kmeans]") {
-  const Blobs b = blobs(6000, 4, 5, 2.0, 9);  // several row blocks
+  // Several row blocks; 20,000 rows run the restarts one after another with 1 or 2 threads
+  // (parallel inside a restart) and side by side with 4: both schedules are covered.
+  const Blobs b = blobs(20000, 4, 5, 2.0, 9);
   for (auto algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
     auto fit = [&](Index threads, Index n_init) {
       return KMeans({.num_clusters = 5,

@@ -45,6 +45,7 @@
 #include "tailor/core/serialization.hpp"
 #include "tailor/core/types.hpp"
 #include "tailor/segment/detail/blocked.hpp"
+#include "tailor/segment/detail/nearest.hpp"
 
 namespace tailor::segment {
 
@@ -80,6 +81,9 @@ struct MiniBatchKMeansParams {
 
 namespace detail {
 
+/// Rows per thread from which K-Means parallelizes inside a restart rather than across them.
+inline constexpr Index kParallelRowsPerThread = 4 * kRowBlock;
+
 /// Validated sample weights (length 0 → all ones).
 inline Vector kmeans_weights(std::string_view context, const VectorRef& weights, Index n) {
   if (weights.size() == 0) return Vector::Ones(n);
@@ -110,42 +114,19 @@ inline double absolute_tolerance(const MatrixRef& X, double tol) {
   return tol * total / static_cast<double>(X.cols());
 }
 
-/// Nearest center of every row by GEMM; also the squared distance to the nearest and (when
-/// `second` is non-null) to the second-nearest center. Ties go to the lowest center index.
+/// Nearest center of every row (fused kernel, detail/nearest.hpp) and, when `best` is
+/// non-null, the squared distance to it. Ties go to the lowest center index.
 inline void assign_nearest(const MatrixRef& X, const Matrix& C, Index num_threads,
-                           std::vector<Index>& labels, Vector* best, Vector* second) {
+                           std::vector<Index>& labels, Vector* best) {
   const Index n = X.rows();
-  const Index k = C.rows();
-  const Vector c_norm = C.rowwise().squaredNorm();
-  const Matrix Ct = C.transpose();
+  const PackedCenters packed(C);
   labels.resize(static_cast<std::size_t>(n));
   if (best) best->resize(n);
-  if (second) second->resize(n);
   parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index, Index lo, Index hi) {
-    thread_local Matrix D;
-    D.resize(hi - lo, k);
-    D.noalias() = X.middleRows(lo, hi - lo) * Ct;
-    for (Index i = lo; i < hi; ++i) {
-      double d1 = std::numeric_limits<double>::infinity();
-      double d2 = d1;
-      Index a = 0;
-      for (Index j = 0; j < k; ++j) {
-        const double d = c_norm[j] - 2.0 * D(i - lo, j);
-        if (d < d1) {
-          d2 = d1;
-          d1 = d;
-          a = j;
-        } else if (d < d2) {
-          d2 = d;
-        }
-      }
-      labels[static_cast<std::size_t>(i)] = a;
-      if (best || second) {
-        const double x2 = X.row(i).squaredNorm();
-        if (best) (*best)[i] = std::max(0.0, x2 + d1);
-        if (second) (*second)[i] = std::max(0.0, x2 + d2);
-      }
-    }
+    Vector x2;
+    if (best) x2 = X.middleRows(lo, hi - lo).rowwise().squaredNorm();
+    nearest_rows(X, lo, hi, packed, labels.data() + lo, best ? x2.data() : nullptr,
+                 best ? best->data() + lo : nullptr, nullptr);
   });
 }
 
@@ -153,18 +134,13 @@ inline void assign_nearest(const MatrixRef& X, const Matrix& C, Index num_thread
 inline void cluster_sums(const MatrixRef& X, const Vector& w, const std::vector<Index>& labels,
                          Index k, Index num_threads, Matrix& sums, Vector& weight) {
   const Index p = X.cols();
-  const Matrix total = blocked_sum(X.rows(), k, p + 1, num_threads, [&](Index lo, Index hi) {
-    Matrix part = Matrix::Zero(k, p + 1);
-    for (Index j = 0; j < p; ++j) {
-      for (Index i = lo; i < hi; ++i) {
-        part(labels[static_cast<std::size_t>(i)], j) += w[i] * X(i, j);
-      }
-    }
-    for (Index i = lo; i < hi; ++i) part(labels[static_cast<std::size_t>(i)], p) += w[i];
+  const Matrix total = blocked_sum(X.rows(), p + 1, k, num_threads, [&](Index lo, Index hi) {
+    Matrix part = Matrix::Zero(p + 1, k);
+    accumulate_rows(X, w, labels.data(), lo, hi, part);
     return part;
   });
-  sums = total.leftCols(p);
-  weight = total.col(p);
+  sums = total.topRows(p).transpose();
+  weight = total.row(p).transpose();
 }
 
 /// Σ wᵢ ‖xᵢ − c_{a(i)}‖², computed from differences (no cancellation).
@@ -186,7 +162,9 @@ inline double weighted_inertia(const MatrixRef& X, const Vector& w, const Matrix
 /// labels; returns the relocated rows.
 inline std::vector<Index> repair_empty_clusters(const MatrixRef& X, const Vector& w,
                                                 const Matrix& C, std::vector<Index>& labels,
-                                                Matrix& sums, Vector& weight) {
+                                                ClusterSums& cluster) {
+  Matrix& sums = cluster.sums;
+  Vector& weight = cluster.weight;
   std::vector<Index> moved;
   std::vector<Index> empty;
   for (Index j = 0; j < weight.size(); ++j)
@@ -215,6 +193,11 @@ inline std::vector<Index> repair_empty_clusters(const MatrixRef& X, const Vector
     weight[from] -= w[i];
     sums.row(to) = w[i] * X.row(i);
     weight[to] = w[i];
+    if (--cluster.positive[static_cast<std::size_t>(from)] == 0) {  // w[i] > 0
+      sums.row(from).setZero();
+      weight[from] = 0.0;
+    }
+    cluster.positive[static_cast<std::size_t>(to)] = 1;
     labels[static_cast<std::size_t>(i)] = to;
     moved.push_back(i);
   }
@@ -229,8 +212,9 @@ inline Index search_cumulative(const std::vector<double>& cumulative, double r) 
 }
 
 /// Greedy k-means++ (see the header). Returns k × p centers.
-inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& w, Index k, Rng& rng,
-                               Index num_threads) {
+/// x2 holds the rows' squared norms.
+inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& x2, const Vector& w, Index k,
+                               Rng& rng, Index num_threads) {
   const Index n = X.rows();
   const Index p = X.cols();
   const Index trials = 2 + static_cast<Index>(std::log(static_cast<double>(k)));
@@ -244,23 +228,19 @@ inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& w, Index k, Rng
     }
     return s;
   };
-  // Squared distances of all rows to the rows `cand`, minimized with `closest`; returns the
-  // potentials Σ w·min(closest, d²) per candidate and fills `candidate_d2` (n × |cand|).
-  Matrix candidate_d2(n, trials);
-  auto potentials = [&](const std::vector<Index>& cand, const Vector& closest) {
+  // The squared distance of every row to its nearest center so far; seeding_step evaluates the
+  // candidates `cand` against it and returns the potentials Σ w·min(closest, d²), filling
+  // `dmin` (n × |cand|).
+  Vector closest = Vector::Constant(n, std::numeric_limits<double>::infinity());
+  Matrix dmin(n, trials);
+  auto potentials = [&](const std::vector<Index>& cand) {
     const Index m = static_cast<Index>(cand.size());
     Matrix rows(m, p);
     for (Index t = 0; t < m; ++t) rows.row(t) = X.row(cand[static_cast<std::size_t>(t)]);
+    const PackedCenters packed(rows);
     const Matrix pots = blocked_sum(n, 1, m, num_threads, [&](Index lo, Index hi) {
       Matrix part = Matrix::Zero(1, m);
-      for (Index t = 0; t < m; ++t) {
-        auto d = candidate_d2.col(t).segment(lo, hi - lo);
-        d.setZero();
-        for (Index j = 0; j < p; ++j)
-          d.array() += (X.col(j).segment(lo, hi - lo).array() - rows(t, j)).square();
-        d = d.cwiseMin(closest.segment(lo, hi - lo));
-        part(0, t) = w.segment(lo, hi - lo).dot(d);
-      }
+      seeding_step(X, x2, w, lo, hi, packed, closest, dmin, part.data());
       return part;
     });
     return Vector(pots.row(0).transpose());
@@ -269,19 +249,18 @@ inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& w, Index k, Rng
   const double total_weight = prefix(w);
   const Index first = search_cumulative(cumulative, rng.uniform() * total_weight);
   centers.row(0) = X.row(first);
-  Vector closest = Vector::Constant(n, std::numeric_limits<double>::infinity());
-  double potential = potentials({first}, closest)[0];
-  closest = candidate_d2.col(0);
+  double potential = potentials({first})[0];
+  closest = dmin.col(0);
   for (Index c = 1; c < k; ++c) {
     prefix(w.cwiseProduct(closest));
     std::vector<Index> cand(static_cast<std::size_t>(trials));
     for (auto& id : cand) id = search_cumulative(cumulative, rng.uniform() * potential);
-    const Vector pots = potentials(cand, closest);
+    const Vector pots = potentials(cand);
     Index best = 0;
     for (Index t = 1; t < trials; ++t)
       if (pots[t] < pots[best]) best = t;
     potential = pots[best];
-    closest = candidate_d2.col(best);
+    closest = dmin.col(best);
     centers.row(c) = X.row(cand[static_cast<std::size_t>(best)]);
   }
   return centers;
@@ -297,14 +276,15 @@ struct KMeansRun {
 };
 
 /// One restart: init then Lloyd or Hamerly iterations.
-inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& w, const KMeansParams& params,
-                               double abs_tol, std::uint64_t restart, Index num_threads) {
+inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& x2, const Vector& w,
+                               const KMeansParams& params, double abs_tol, std::uint64_t restart,
+                               Index num_threads) {
   const Index n = X.rows();
   const Index k = params.num_clusters;
   Rng rng(params.seed, restart);
   KMeansRun run;
   if (params.init == KMeansInit::kmeans_plus_plus) {
-    run.centers = kmeans_plus_plus(X, w, k, rng, num_threads);
+    run.centers = kmeans_plus_plus(X, x2, w, k, rng, num_threads);
   } else {
     const auto rows = sample_without_replacement(n, k, rng);
     run.centers.resize(k, X.cols());
@@ -312,73 +292,38 @@ inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& w, const KMeans
   }
   Matrix& C = run.centers;
   std::vector<Index>& labels = run.labels;
-  std::vector<Index> previous;
   const bool hamerly = params.algorithm == KMeansAlgorithm::hamerly;
   Vector upper, lower;  // Hamerly bounds (distances, not squared)
-  Matrix sums;
-  Vector weight;
+  Vector half_gap(k);   // Hamerly: s_j = ½ min_{j'≠j} ‖c_j − c_j'‖
+  PackedCenters packed;
+  ClusterSums cluster;  // follows the labels (detail/nearest.hpp)
   bool strict = false;
   for (Index it = 1; it <= params.max_iter; ++it) {
-    // Assignment step.
-    if (!hamerly || it == 1) {
-      if (hamerly) {
-        assign_nearest(X, C, num_threads, labels, &upper, &lower);
-        upper = upper.cwiseSqrt();
-        lower = lower.cwiseSqrt();
-      } else {
-        assign_nearest(X, C, num_threads, labels, nullptr, nullptr);
-      }
+    // Assignment step, fused with the per-cluster sums.
+    packed.pack(C);
+    Index changed = 0;
+    if (!hamerly) {
+      changed = lloyd_pass(X, w, packed, labels, cluster, num_threads);
     } else {
-      // s_j = ½ min_{j'≠j} ‖c_j − c_j'‖.
-      Vector half_gap = Vector::Constant(k, std::numeric_limits<double>::infinity());
+      half_gap.setConstant(std::numeric_limits<double>::infinity());
       for (Index a = 0; a < k; ++a)
         for (Index b = a + 1; b < k; ++b) {
           const double d = 0.5 * (C.row(a) - C.row(b)).norm();
           half_gap[a] = std::min(half_gap[a], d);
           half_gap[b] = std::min(half_gap[b], d);
         }
-      const Vector c_norm = C.rowwise().squaredNorm();
-      const Matrix Ct = C.transpose();
-      parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index, Index lo, Index hi) {
-        std::vector<Index> todo;
-        for (Index i = lo; i < hi; ++i) {
-          const Index a = labels[static_cast<std::size_t>(i)];
-          if (upper[i] > std::max(half_gap[a], lower[i])) todo.push_back(i);
-        }
-        if (todo.empty()) return;
-        const Index m = static_cast<Index>(todo.size());
-        Matrix G(m, X.cols());
-        for (Index t = 0; t < m; ++t) G.row(t) = X.row(todo[static_cast<std::size_t>(t)]);
-        const Matrix D = G * Ct;
-        for (Index t = 0; t < m; ++t) {
-          double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
-          Index a = 0;
-          for (Index j = 0; j < k; ++j) {
-            const double d = c_norm[j] - 2.0 * D(t, j);
-            if (d < d1) {
-              d2 = d1;
-              d1 = d;
-              a = j;
-            } else if (d < d2) {
-              d2 = d;
-            }
-          }
-          const Index i = todo[static_cast<std::size_t>(t)];
-          const double x2 = G.row(t).squaredNorm();
-          labels[static_cast<std::size_t>(i)] = a;
-          upper[i] = std::sqrt(std::max(0.0, x2 + d1));
-          lower[i] = std::sqrt(std::max(0.0, x2 + d2));
-        }
-      });
+      changed =
+          hamerly_pass(X, x2, w, packed, half_gap, labels, cluster, upper, lower, num_threads);
     }
     // Update step.
-    cluster_sums(X, w, labels, k, num_threads, sums, weight);
-    const std::vector<Index> moved = repair_empty_clusters(X, w, C, labels, sums, weight);
+    const std::vector<Index> moved = repair_empty_clusters(X, w, C, labels, cluster);
+    const Matrix& sums = cluster.sums;
+    const Vector& weight = cluster.weight;
     Matrix updated = C;
     for (Index j = 0; j < k; ++j)
       if (weight[j] > 0.0) updated.row(j) = sums.row(j) / weight[j];
     run.iterations = it;
-    if (moved.empty() && labels == previous) {
+    if (moved.empty() && changed == 0) {
       strict = true;
       C = std::move(updated);
       break;
@@ -409,10 +354,9 @@ inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& w, const KMeans
       run.converged = true;
       break;
     }
-    previous = labels;
   }
   if (strict) run.converged = true;
-  if (!strict) assign_nearest(X, C, num_threads, labels, nullptr, nullptr);
+  if (!strict) assign_nearest(X, C, num_threads, labels, nullptr);
   run.inertia = weighted_inertia(X, w, C, labels, num_threads);
   return run;
 }
@@ -440,7 +384,7 @@ class KMeansModel {
   std::vector<Index> predict(const MatrixRef& X) const {
     check_input("KMeansModel::predict", X);
     std::vector<Index> labels;
-    detail::assign_nearest(X, centers_, num_threads_, labels, nullptr, nullptr);
+    detail::assign_nearest(X, centers_, num_threads_, labels, nullptr);
     return labels;
   }
 
@@ -552,13 +496,21 @@ class KMeans {
     detail::check_kmeans_data(c, X, params_.num_clusters);
     const Vector w = detail::kmeans_weights(c, weights, X.rows());
     const double abs_tol = detail::absolute_tolerance(X, params_.tol);
+    const Vector x2 = detail::row_squared_norms(X, params_.num_threads);
     std::vector<detail::KMeansRun> runs(static_cast<std::size_t>(params_.n_init));
-    // Restarts in parallel; inside a restart the row blocks run serially then (no
-    // oversubscription), or in parallel when n_init = 1.
-    parallel_for(0, params_.n_init, params_.num_threads, [&](Index r) {
+    auto restart = [&](Index r) {
       runs[static_cast<std::size_t>(r)] = detail::kmeans_single(
-          X, w, params_, abs_tol, static_cast<std::uint64_t>(r), params_.num_threads);
-    });
+          X, x2, w, params_, abs_tol, static_cast<std::uint64_t>(r), params_.num_threads);
+    };
+    // With enough row blocks to share, the restarts run one after another, each spread over
+    // the threads by row blocks (restarts differ in length, so running them side by side
+    // leaves threads idle); with few rows, the restarts run in parallel and each restart's
+    // blocks serially. Results are the same either way.
+    if (X.rows() / detail::kParallelRowsPerThread >= resolve_num_threads(params_.num_threads)) {
+      for (Index r = 0; r < params_.n_init; ++r) restart(r);
+    } else {
+      parallel_for(0, params_.n_init, params_.num_threads, restart);
+    }
     std::size_t best = 0;
     for (std::size_t r = 1; r < runs.size(); ++r)
       if (runs[r].inertia < runs[best].inertia) best = r;
@@ -640,14 +592,15 @@ class MiniBatchKMeans {
       if (!(wi.sum() > 0.0)) wi.setOnes();
       Matrix candidate;
       if (params_.init == KMeansInit::kmeans_plus_plus) {
-        candidate = detail::kmeans_plus_plus(Xi, wi, k, rng, threads);
+        candidate = detail::kmeans_plus_plus(Xi, detail::row_squared_norms(Xi, threads), wi, k, rng,
+                                             threads);
       } else {
         const auto rows = sample_without_replacement(init_size, k, rng);
         candidate.resize(k, p);
         for (Index j = 0; j < k; ++j) candidate.row(j) = Xi.row(rows[static_cast<std::size_t>(j)]);
       }
       std::vector<Index> labels;
-      detail::assign_nearest(Xv, candidate, threads, labels, nullptr, nullptr);
+      detail::assign_nearest(Xv, candidate, threads, labels, nullptr);
       const double inertia = detail::weighted_inertia(Xv, wv, candidate, labels, threads);
       if (inertia < best_inertia) {
         best_inertia = inertia;
@@ -670,7 +623,7 @@ class MiniBatchKMeans {
     std::vector<Index> labels;
     for (Index step = 1; step <= steps; ++step) {
       gather(sample_with_replacement(n, batch, rng), Xb, wb);
-      detail::assign_nearest(Xb, C, 1, labels, &dist, nullptr);
+      detail::assign_nearest(Xb, C, 1, labels, &dist);
       const double wsum = wb.sum();
       const double batch_inertia = wsum > 0.0 ? wb.dot(dist) / wsum : 0.0;
       detail::cluster_sums(Xb, wb, labels, k, 1, sums, weight);
@@ -721,7 +674,7 @@ class MiniBatchKMeans {
         break;
       }
     }
-    detail::assign_nearest(X, C, threads, model.labels_, nullptr, nullptr);
+    detail::assign_nearest(X, C, threads, model.labels_, nullptr);
     model.inertia_ = detail::weighted_inertia(X, w, C, model.labels_, threads);
     model.centers_ = std::move(C);
     model.num_threads_ = threads;
