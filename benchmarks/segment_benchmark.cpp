@@ -8,8 +8,15 @@
 // Peer mode: `segment_benchmark --peer_csv=data.csv --peer_out=tailor.json [--threads=2]`
 // reads a numeric CSV (header line, comma-separated), fits NMF (k = 8, nndsvda, HALS, 200
 // iterations, tol 0) and K-Means (k = 8, n_init = 4, k-means++, Lloyd and Hamerly) and writes
-// objective, inertia and wall seconds as JSON.
+// objective, inertia, median wall and CPU seconds of --repeats fits as JSON (--skip_nmf: K-Means
+// only); `--write_csv=F --rows=N --cols=P` writes the planted data.
+// Scale mode: `segment_benchmark --scale --rows=N --cols=P --method=lloyd|hamerly|minibatch
+// [--threads=2]` fits planted data generated in memory and prints seconds and peak resident
+// memory against the input's size (JSON).
+// BM_StabilityScan: bootstrap stability (B = 50) for k = 2..8 on n = 100,000.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -126,6 +133,24 @@ void BM_BootstrapStability(benchmark::State& state) {
 }
 BENCHMARK(BM_BootstrapStability)->Args({100'000, 2})->Unit(benchmark::kSecond)->Iterations(1);
 
+// The stability scan of a k-selection: bootstrap stability (B = 50, one K-Means restart per
+// fit) for every k = 2..8 on n rows; one iteration = the whole scan.
+void BM_StabilityScan(benchmark::State& state) {
+  const Matrix& X = data(state.range(0));
+  double mean_ari = 0;
+  for (auto _ : state) {
+    for (Index k = 2; k <= 8; ++k) {
+      const tailor::segment::KMeans kmeans({.num_clusters = k, .n_init = 1});
+      const auto report = tailor::segment::bootstrap_stability(
+          kmeans, X, {.num_bootstrap = 50, .num_threads = state.range(1)});
+      if (k == 8) mean_ari = report.mean_ari;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows() * 50 * 7);
+  state.counters["mean_ari_k8"] = mean_ari;
+}
+BENCHMARK(BM_StabilityScan)->Args({100'000, 2})->Unit(benchmark::kSecond)->Iterations(1);
+
 Matrix read_numeric_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
@@ -220,6 +245,57 @@ int peer_mode(const std::string& csv, const std::string& out_path, Index threads
   return out ? 0 : 1;
 }
 
+/// Peak resident set size of the process so far, bytes.
+double peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux reports KiB
+}
+
+/// Current resident set size, bytes (from /proc/self/statm).
+double current_rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+/// Scale mode: planted n × p data generated in memory, one fit (lloyd, hamerly or minibatch;
+/// k = 8; K-Means with n_init = 4), wall and CPU seconds, and the peak resident memory against
+/// the input's size. Prints one JSON line.
+int scale_mode(Index n, Index p, const std::string& method, Index threads) {
+  const Matrix X = planted(n, p, 8, 42);
+  const double input = static_cast<double>(X.size()) * sizeof(double);
+  const double before = current_rss_bytes();
+  double inertia = 0;
+  Index iterations = 0;
+  const Timing t = timed(1, [&] {
+    tailor::segment::KMeansModel model;
+    if (method == "minibatch") {
+      model = tailor::segment::MiniBatchKMeans(
+                  {.num_clusters = 8, .batch_size = 4096, .num_threads = threads})
+                  .fit(X);
+    } else {
+      const auto algorithm = method == "hamerly" ? tailor::segment::KMeansAlgorithm::hamerly
+                                                 : tailor::segment::KMeansAlgorithm::lloyd;
+      model = tailor::segment::KMeans(
+                  {.num_clusters = 8, .n_init = 4, .algorithm = algorithm, .num_threads = threads})
+                  .fit(X);
+    }
+    inertia = model.inertia();
+    iterations = model.iterations();
+  });
+  const double peak = peak_rss_bytes();
+  fmt::print(
+      "{{\"rows\": {}, \"cols\": {}, \"method\": \"{}\", \"threads\": {}, \"seconds\": {:.3f}, "
+      "\"cpu_seconds\": {:.3f}, \"inertia\": {:.10g}, \"iterations\": {}, \"input_mb\": {:.1f}, "
+      "\"rss_before_fit_mb\": {:.1f}, \"peak_rss_mb\": {:.1f}, \"peak_over_input\": {:.3f}, "
+      "\"fit_extra_over_input\": {:.3f}}}\n",
+      n, p, method, threads, t.wall, t.cpu, inertia, iterations, input / 1e6, before / 1e6,
+      peak / 1e6, peak / input, (peak - before) / input);
+  return 0;
+}
+
 int write_csv_mode(const std::string& path, Index n, Index p) {
   const Matrix X = planted(n, p, 8, 42);
   std::ofstream out(path);
@@ -237,7 +313,8 @@ int write_csv_mode(const std::string& path, Index n, Index p) {
 int main(int argc, char** argv) {
   std::string csv, out, write_csv;
   Index threads = 2, rows = 100'000, cols = 20, repeats = 3;
-  bool nmf_too = true;
+  bool nmf_too = true, scale = false;
+  std::string method = "lloyd";
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--peer_csv=")) csv = std::string(arg.substr(11));
@@ -248,8 +325,11 @@ int main(int argc, char** argv) {
     if (arg.starts_with("--cols=")) cols = std::stol(std::string(arg.substr(7)));
     if (arg.starts_with("--repeats=")) repeats = std::stol(std::string(arg.substr(10)));
     if (arg == "--skip_nmf") nmf_too = false;
+    if (arg == "--scale") scale = true;
+    if (arg.starts_with("--method=")) method = std::string(arg.substr(9));
   }
   if (!write_csv.empty()) return write_csv_mode(write_csv, rows, cols);
+  if (scale) return scale_mode(rows, cols, method, threads);
   if (!csv.empty())
     return peer_mode(csv, out.empty() ? "tailor_segment.json" : out, threads, repeats, nmf_too);
   benchmark::Initialize(&argc, argv);

@@ -231,6 +231,35 @@ TEST_CASE("K-Means cluster sums follow the labels exactly enough", "[segment][km
   CHECK(sz.positive == std::vector<Index>{2, 0});
 }
 
+TEST_CASE("KMeans warm start from given centers", "[segment][kmeans]") {
+  const Blobs b = blobs(900, 3, 3, 10.0, 4);
+  const KMeansModel cold = KMeans({.num_clusters = 3, .seed = 2}).fit(b.X);
+  // Started at the converged centers: the first assignment changes nothing.
+  const KMeansModel warm =
+      KMeans({.num_clusters = 3, .n_init = 1, .initial_centers = cold.centers()}).fit(b.X);
+  CHECK(warm.iterations() == 1);
+  CHECK(warm.labels() == cold.labels());
+  CHECK(warm.inertia() == Approx(cold.inertia()).epsilon(1e-12));
+  CHECK(warm.restart_inertia().size() == 1);
+  // Started near them: converges to the same partition.
+  Matrix nudged = cold.centers();
+  nudged.array() += 0.5;
+  const KMeansModel near =
+      KMeans({.num_clusters = 3, .n_init = 1, .initial_centers = nudged}).fit(b.X);
+  CHECK(ari(near.labels(), cold.labels()) == 1.0);
+  // Bad starts are rejected, naming the argument.
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 2, .n_init = 1, .initial_centers = nudged}),
+                    Catch::Contains("initial_centers has 3 rows, expected num_clusters = 2"));
+  CHECK_THROWS_WITH(KMeans({.num_clusters = 3, .n_init = 2, .initial_centers = nudged}),
+                    Catch::Contains("n_init"));
+  CHECK_THROWS_WITH(
+      KMeans({.num_clusters = 3, .n_init = 1, .initial_centers = Matrix::Zero(3, 5)}).fit(b.X),
+      Catch::Contains("initial_centers has 5 columns, expected 3"));
+  Matrix bad = nudged;
+  bad(1, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(KMeans({.num_clusters = 3, .n_init = 1, .initial_centers = bad}), DataError);
+}
+
 TEST_CASE("KMeans predict and transform", "[segment][kmeans]") {
   const Blobs b = blobs(200, 3, 3, 6.0, 2);
   const auto m = KMeans({.num_clusters = 3, .n_init = 2}).fit(b.X);

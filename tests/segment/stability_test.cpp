@@ -103,6 +103,35 @@ TEST_CASE("K-Means on planted clusters is stable; the interval is a percentile i
   CHECK(seen == std::vector<Index>{0, 1, 2, 3, 4});
 }
 
+TEST_CASE("Warm-started stability: resample fits start from the full-data centers",
+          "[segment][stability]") {
+  const Matrix X = blobs(600, 4, 8.0, 3);
+  const KMeans kmeans({.num_clusters = 4, .n_init = 2, .seed = 1});
+  auto run = [&](Index threads, bool warm, const KMeans& clusterer) {
+    return bootstrap_stability(
+        clusterer, X, {.num_bootstrap = 8, .seed = 5, .num_threads = threads, .warm_start = warm});
+  };
+  const auto warm = run(1, true, kmeans);
+  CHECK(warm.mean_ari >= 0.95);
+  CHECK(warm.ari == run(3, true, kmeans).ari);
+  // Too many clusters for the data: cold refits split the blobs differently each time, while
+  // warm starts stay in the full-data solution's basin and agree more.
+  const KMeans over({.num_clusters = 9, .n_init = 1, .seed = 1});
+  const auto cold_over = run(2, false, over);
+  const auto warm_over = run(2, true, over);
+  INFO("cold " << cold_over.mean_ari << " warm " << warm_over.mean_ari);
+  CHECK(warm_over.mean_ari > cold_over.mean_ari);
+  // The warm-started clusterer is one run from the given centers.
+  const auto model = kmeans.fit(X);
+  const KMeans started = kmeans.warm_started(model);
+  CHECK(started.params().n_init == 1);
+  CHECK(started.params().initial_centers == model.centers());
+  // Only clusterers with warm_started() can do it.
+  CHECK_THROWS_WITH(
+      bootstrap_stability(SignClusterer{}, X, {.num_bootstrap = 2, .warm_start = true}),
+      Catch::Contains("warm_start = true, expected a clusterer with warm_started(model)"));
+}
+
 TEST_CASE("k-selection singles out the planted number of clusters", "[segment][stability]") {
   const Matrix X = blobs(450, 3, 8.0, 7);
   segment::KSelectionParams params;

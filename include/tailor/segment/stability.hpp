@@ -9,7 +9,8 @@
 //   reference = pairs     ARI(fit on b, fit on b+1 mod B) on the rows present in both.
 // Reported: the B ARIs, their mean and the percentile interval at `level` (type-7 quantiles).
 // Cost: (B + 1) fits plus B predictions on n rows; memory O(B·n) labels plus one resample per
-// worker thread.
+// worker thread. Option warm_start: resample fits start from the full-data centers (one run,
+// no seeding) — a documented change of what is measured, never a silent one.
 // k-selection: for k = k_min..k_max one fit on all rows reports inertia, silhouette,
 // Calinski–Harabasz and Davies–Bouldin (computed in the clustering space: model.embed(X) when
 // the model has it, else X) and the bootstrap stability above.
@@ -54,6 +55,12 @@ struct StabilityParams {
   std::uint64_t seed = 0;               ///< resample b uses Rng(seed, b)
   Index num_threads = 0;                ///< 0 = all cores (parallel over resamples)
   ProgressCallback progress = nullptr;  ///< stage "bootstrap", done/total resamples
+  /// Warm start: each resample's fit starts from the full-data fit's centers with one run
+  /// (clusterer.warm_started(model); KMeans has it) instead of its own initialisation and
+  /// restarts. Faster (no seeding, few iterations), but it measures a different thing: how
+  /// stable the full-data solution's basin is under resampling, not how reproducible the whole
+  /// procedure is — expect higher ARIs. Off by default.
+  bool warm_start = false;
 };
 
 struct StabilityReport {
@@ -161,15 +168,43 @@ StabilityReport bootstrap_stability_with(const C& clusterer, const MatrixRef& X,
 
 }  // namespace detail
 
+namespace detail {
+
+/// The bootstrap loop with the resample clusterer `params` asks for: `clusterer` itself, or
+/// with warm_start, clusterer.warm_started(full_model).
+template <Clusterer C, class Model>
+StabilityReport bootstrap_stability_from(const C& clusterer, const Model& full_model,
+                                         const MatrixRef& X, const StabilityParams& params,
+                                         const std::vector<Index>& reference_labels) {
+  if (!params.warm_start) {
+    return bootstrap_stability_with(clusterer, X, params, reference_labels);
+  }
+  if constexpr (requires { clusterer.warm_started(full_model); }) {
+    return bootstrap_stability_with(clusterer.warm_started(full_model), X, params,
+                                    reference_labels);
+  } else {
+    raise<InvalidArgument>(
+        "bootstrap_stability: warm_start = true, expected a clusterer with "
+        "warm_started(model) (KMeans has it)");
+  }
+}
+
+}  // namespace detail
+
 /// Bootstrap stability of `clusterer` on X (see the header).
 template <Clusterer C>
 StabilityReport bootstrap_stability(const C& clusterer, const MatrixRef& X,
                                     const StabilityParams& params = {}) {
   detail::check_stability_params(params);
   check_nonempty("bootstrap_stability", "X", X.rows());
+  const bool full_fit = params.reference == StabilityReference::full_fit;
+  if (!full_fit && !params.warm_start) {
+    return detail::bootstrap_stability_with(clusterer, X, params, {});
+  }
+  const auto model = clusterer.fit(X);
   std::vector<Index> reference;
-  if (params.reference == StabilityReference::full_fit) reference = clusterer.fit(X).predict(X);
-  return detail::bootstrap_stability_with(clusterer, X, params, reference);
+  if (full_fit) reference = model.predict(X);
+  return detail::bootstrap_stability_from(clusterer, model, X, params, reference);
 }
 
 struct KSelectionParams {
@@ -229,7 +264,7 @@ requires std::invocable<MakeClusterer&, Index> std::vector<KSelectionRow> k_sele
           std::numeric_limits<double>::quiet_NaN();
     }
     const StabilityReport s =
-        detail::bootstrap_stability_with(clusterer, X, params.stability, labels);
+        detail::bootstrap_stability_from(clusterer, model, X, params.stability, labels);
     row.stability_mean = s.mean_ari;
     row.stability_interval = s.interval;
     rows.push_back(row);
