@@ -18,7 +18,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -229,6 +228,22 @@ inline void nearest_rows(const MatrixRef& X, Index lo, Index hi, const PackedCen
       for (Index r = 0; r < m; ++r) best[o + r] = std::max(0.0, x2[o + r] + d1[r]);
     if (second)
       for (Index r = 0; r < m; ++r) second[o + r] = std::max(0.0, x2[o + r] + d2[r]);
+  });
+}
+
+/// Products of rows lo..hi of X with every packed row: A(i − lo, j) = x_i · c_j ((hi − lo) × k),
+/// by the same micro-kernel (NMF's X·Hᵀ uses it with the components as the packed rows).
+inline void block_products(const MatrixRef& X, Index lo, Index hi, const PackedCenters& c,
+                           Matrix& A) {
+  A.resize(hi - lo, c.k);
+  std::vector<double> tail;
+  for_each_chunk(X, lo, hi, tail, [&](const double* x, Index ld, Index i, Index m) {
+    double acc[4][kChunkRows];
+    for (Index g = 0; g < c.k4; g += 4) {
+      chunk_products(x, ld, c, g, acc);
+      for (Index q = 0; q < 4 && g + q < c.k; ++q)
+        for (Index r = 0; r < m; ++r) A(i - lo + r, g + q) = acc[q][r];
+    }
   });
 }
 
