@@ -282,9 +282,10 @@ TEST_CASE("KMeans predict and transform", "[segment][kmeans]") {
 }
 
 TEST_CASE("KMeans is deterministic and thread-count invariant", "[segment][kmeans]") {
-  // Several row blocks; 20,000 rows run the restarts one after another with 1 or 2 threads
-  // (parallel inside a restart) and side by side with 4: both schedules are covered.
-  const Blobs b = blobs(20000, 4, 5, 2.0, 9);
+  // Several row blocks; 20,000 rows run the restarts in lockstep groups with 1 or 2 threads
+  // (parallel inside a group; at p = 16 and k = 5 memory allows groups of 2) and side by side
+  // with 4: both schedules, and groups of 1 and 2, give the same results.
+  const Blobs b = blobs(20000, 16, 5, 2.0, 9);
   for (auto algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
     auto fit = [&](Index threads, Index n_init) {
       return KMeans({.num_clusters = 5,

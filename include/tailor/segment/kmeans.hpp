@@ -153,18 +153,24 @@ inline void cluster_sums(const MatrixRef& X, const Vector& w, const std::vector<
   weight = total.row(p).transpose();
 }
 
-/// Σ wᵢ ‖xᵢ − c_{a(i)}‖², computed from differences (no cancellation).
+/// Σ over rows lo..hi of wᵢ ‖xᵢ − c_{a(i)}‖², computed from differences (no cancellation).
+inline double inertia_block(const MatrixRef& X, const Vector& w, const Matrix& C,
+                            const std::vector<Index>& labels, Index lo, Index hi) {
+  Vector d = Vector::Zero(hi - lo);
+  for (Index j = 0; j < X.cols(); ++j) {
+    for (Index i = lo; i < hi; ++i) {
+      const double diff = X(i, j) - C(labels[static_cast<std::size_t>(i)], j);
+      d[i - lo] += diff * diff;
+    }
+  }
+  return w.segment(lo, hi - lo).dot(d);
+}
+
+/// Σ wᵢ ‖xᵢ − c_{a(i)}‖² over all rows, blocks added in block order.
 inline double weighted_inertia(const MatrixRef& X, const Vector& w, const Matrix& C,
                                const std::vector<Index>& labels, Index num_threads) {
   return blocked_scalar_sum(X.rows(), num_threads, [&](Index lo, Index hi) {
-    Vector d = Vector::Zero(hi - lo);
-    for (Index j = 0; j < X.cols(); ++j) {
-      for (Index i = lo; i < hi; ++i) {
-        const double diff = X(i, j) - C(labels[static_cast<std::size_t>(i)], j);
-        d[i - lo] += diff * diff;
-      }
-    }
-    return w.segment(lo, hi - lo).dot(d);
+    return inertia_block(X, w, C, labels, lo, hi);
   });
 }
 
@@ -221,14 +227,26 @@ inline Index search_cumulative(const std::vector<double>& cumulative, double r) 
   return std::min<Index>(idx, static_cast<Index>(cumulative.size()) - 1);
 }
 
-/// Greedy k-means++ (see the header). Returns k × p centers.
-/// x2 holds the rows' squared norms.
-inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& x2, const Vector& w, Index k,
-                               Rng& rng, Index num_threads) {
+/// Greedy k-means++ (see the header) for several restarts in lockstep, restart r drawing from
+/// *rngs[r]: each step's pass over X evaluates every restart's candidates, so a row block is
+/// read from memory once for all of them. Each restart's centers are the same as when it runs
+/// alone. x2 holds the rows' squared norms. Returns k × p centers per restart.
+inline std::vector<Matrix> kmeans_plus_plus_batch(const MatrixRef& X, const Vector& x2,
+                                                  const Vector& w, Index k,
+                                                  const std::vector<Rng*>& rngs,
+                                                  Index num_threads) {
   const Index n = X.rows();
   const Index p = X.cols();
   const Index trials = 2 + static_cast<Index>(std::log(static_cast<double>(k)));
-  Matrix centers(k, p);
+  const std::size_t R = rngs.size();
+  std::vector<Matrix> centers(R, Matrix(k, p));
+  // Per restart: the squared distance of every row to its nearest center so far (closest);
+  // seeding_step evaluates the candidates against it, filling dmin (n × |cand|) with
+  // min(closest, d²) and returning the potentials Σ w·min(closest, d²).
+  std::vector<Vector> closest(R, Vector::Constant(n, std::numeric_limits<double>::infinity()));
+  std::vector<Matrix> dmin(R, Matrix(n, trials));
+  std::vector<std::vector<Index>> cand(R);
+  std::vector<double> potential(R, 0.0);
   std::vector<double> cumulative(static_cast<std::size_t>(n));
   auto prefix = [&](const Vector& values) {
     double s = 0.0;
@@ -238,42 +256,67 @@ inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& x2, const Vecto
     }
     return s;
   };
-  // The squared distance of every row to its nearest center so far; seeding_step evaluates the
-  // candidates `cand` against it and returns the potentials Σ w·min(closest, d²), filling
-  // `dmin` (n × |cand|).
-  Vector closest = Vector::Constant(n, std::numeric_limits<double>::infinity());
-  Matrix dmin(n, trials);
-  auto potentials = [&](const std::vector<Index>& cand) {
-    const Index m = static_cast<Index>(cand.size());
-    Matrix rows(m, p);
-    for (Index t = 0; t < m; ++t) rows.row(t) = X.row(cand[static_cast<std::size_t>(t)]);
-    const PackedCenters packed(rows);
-    const Matrix pots = blocked_sum(n, 1, m, num_threads, [&](Index lo, Index hi) {
-      Matrix part = Matrix::Zero(1, m);
-      seeding_step(X, x2, w, lo, hi, packed, closest, dmin, part.data());
-      return part;
+  // pots[r][t], block partials added in block order (as blocked_sum).
+  auto potentials = [&] {
+    std::vector<PackedCenters> packed(R);
+    for (std::size_t r = 0; r < R; ++r) {
+      const auto m = static_cast<Index>(cand[r].size());
+      Matrix rows(m, p);
+      for (Index t = 0; t < m; ++t) rows.row(t) = X.row(cand[r][static_cast<std::size_t>(t)]);
+      packed[r].pack(rows);
+    }
+    const Index blocks = num_blocks(0, n, kRowBlock);
+    std::vector<std::vector<double>> part(static_cast<std::size_t>(blocks));
+    parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index b, Index lo, Index hi) {
+      std::vector<double>& mine = part[static_cast<std::size_t>(b)];
+      mine.assign(R * static_cast<std::size_t>(trials), 0.0);
+      for (std::size_t r = 0; r < R; ++r)
+        seeding_step(X, x2, w, lo, hi, packed[r], closest[r], dmin[r],
+                     mine.data() + r * static_cast<std::size_t>(trials));
     });
-    return Vector(pots.row(0).transpose());
+    std::vector<Vector> pots(R, Vector::Zero(trials));
+    for (const auto& mine : part)
+      for (std::size_t r = 0; r < R; ++r)
+        for (Index t = 0; t < trials; ++t)
+          pots[r][t] += mine[r * static_cast<std::size_t>(trials) + static_cast<std::size_t>(t)];
+    return pots;
   };
   // First center ∝ weight.
   const double total_weight = prefix(w);
-  const Index first = search_cumulative(cumulative, rng.uniform() * total_weight);
-  centers.row(0) = X.row(first);
-  double potential = potentials({first})[0];
-  closest = dmin.col(0);
+  for (std::size_t r = 0; r < R; ++r) {
+    const Index first = search_cumulative(cumulative, rngs[r]->uniform() * total_weight);
+    centers[r].row(0) = X.row(first);
+    cand[r] = {first};
+  }
+  std::vector<Vector> pots = potentials();
+  for (std::size_t r = 0; r < R; ++r) {
+    potential[r] = pots[r][0];
+    closest[r] = dmin[r].col(0);
+  }
   for (Index c = 1; c < k; ++c) {
-    prefix(w.cwiseProduct(closest));
-    std::vector<Index> cand(static_cast<std::size_t>(trials));
-    for (auto& id : cand) id = search_cumulative(cumulative, rng.uniform() * potential);
-    const Vector pots = potentials(cand);
-    Index best = 0;
-    for (Index t = 1; t < trials; ++t)
-      if (pots[t] < pots[best]) best = t;
-    potential = pots[best];
-    closest = dmin.col(best);
-    centers.row(c) = X.row(cand[static_cast<std::size_t>(best)]);
+    for (std::size_t r = 0; r < R; ++r) {
+      prefix(w.cwiseProduct(closest[r]));
+      cand[r].resize(static_cast<std::size_t>(trials));
+      for (auto& id : cand[r])
+        id = search_cumulative(cumulative, rngs[r]->uniform() * potential[r]);
+    }
+    pots = potentials();
+    for (std::size_t r = 0; r < R; ++r) {
+      Index best = 0;
+      for (Index t = 1; t < trials; ++t)
+        if (pots[r][t] < pots[r][best]) best = t;
+      potential[r] = pots[r][best];
+      closest[r] = dmin[r].col(best);
+      centers[r].row(c) = X.row(cand[r][static_cast<std::size_t>(best)]);
+    }
   }
   return centers;
+}
+
+/// Greedy k-means++ for one restart (see kmeans_plus_plus_batch).
+inline Matrix kmeans_plus_plus(const MatrixRef& X, const Vector& x2, const Vector& w, Index k,
+                               Rng& rng, Index num_threads) {
+  return std::move(kmeans_plus_plus_batch(X, x2, w, k, {&rng}, num_threads).front());
 }
 
 /// Result of one K-Means run.
@@ -285,92 +328,149 @@ struct KMeansRun {
   bool converged = false;
 };
 
-/// One restart: init then Lloyd or Hamerly iterations.
-inline KMeansRun kmeans_single(const MatrixRef& X, const Vector& x2, const Vector& w,
-                               const KMeansParams& params, double abs_tol, std::uint64_t restart,
-                               Index num_threads) {
+/// Bytes per row of one restart's state while it seeds (the largest phase): the nearest
+/// distance so far and the candidates' distances, 1 + (2 + ⌊ln k⌋) doubles.
+inline Index restart_bytes_per_row(Index k) {
+  return static_cast<Index>(sizeof(double)) *
+         (3 + static_cast<Index>(std::log(static_cast<double>(k))));
+}
+
+/// Restarts first .. first + count − 1 in lockstep: seeding and every assignment pass read each
+/// row block once for all the restarts still iterating (the block stays in cache between them;
+/// K-Means at p ≳ 20 is bound by memory traffic, not arithmetic). Each restart's arithmetic is
+/// the same as when it runs alone, so results do not depend on how restarts are grouped.
+inline std::vector<KMeansRun> kmeans_batch(const MatrixRef& X, const Vector& x2, const Vector& w,
+                                           const KMeansParams& params, double abs_tol,
+                                           std::uint64_t first, Index count, Index num_threads) {
   const Index n = X.rows();
   const Index k = params.num_clusters;
-  Rng rng(params.seed, restart);
-  KMeansRun run;
-  if (params.initial_centers.size() > 0) {
-    run.centers = params.initial_centers;
-  } else if (params.init == KMeansInit::kmeans_plus_plus) {
-    run.centers = kmeans_plus_plus(X, x2, w, k, rng, num_threads);
-  } else {
-    const auto rows = sample_without_replacement(n, k, rng);
-    run.centers.resize(k, X.cols());
-    for (Index c = 0; c < k; ++c) run.centers.row(c) = X.row(rows[static_cast<std::size_t>(c)]);
-  }
-  Matrix& C = run.centers;
-  std::vector<Index>& labels = run.labels;
+  const auto R = static_cast<std::size_t>(count);
   const bool hamerly = params.algorithm == KMeansAlgorithm::hamerly;
-  Vector upper, lower;  // Hamerly bounds (distances, not squared)
-  Vector half_gap(k);   // Hamerly: s_j = ½ min_{j'≠j} ‖c_j − c_j'‖
-  PackedCenters packed;
-  ClusterSums cluster;  // follows the labels (detail/nearest.hpp)
-  bool strict = false;
-  for (Index it = 1; it <= params.max_iter; ++it) {
-    // Assignment step, fused with the per-cluster sums.
-    packed.pack(C);
-    Index changed = 0;
-    if (!hamerly) {
-      changed = lloyd_pass(X, w, packed, labels, cluster, num_threads);
-    } else {
-      half_gap.setConstant(std::numeric_limits<double>::infinity());
-      for (Index a = 0; a < k; ++a)
-        for (Index b = a + 1; b < k; ++b) {
-          const double d = 0.5 * (C.row(a) - C.row(b)).norm();
-          half_gap[a] = std::min(half_gap[a], d);
-          half_gap[b] = std::min(half_gap[b], d);
-        }
-      changed =
-          hamerly_pass(X, x2, w, packed, half_gap, labels, cluster, upper, lower, num_threads);
-    }
-    // Update step.
-    const std::vector<Index> moved = repair_empty_clusters(X, w, C, labels, cluster);
-    const Matrix& sums = cluster.sums;
-    const Vector& weight = cluster.weight;
-    Matrix updated = C;
-    for (Index j = 0; j < k; ++j)
-      if (weight[j] > 0.0) updated.row(j) = sums.row(j) / weight[j];
-    run.iterations = it;
-    if (moved.empty() && changed == 0) {
-      strict = true;
-      C = std::move(updated);
-      break;
-    }
-    const Vector shift = (updated - C).rowwise().norm();
-    const double shift_total = shift.squaredNorm();
-    if (hamerly) {
-      // Bounds follow the centers: u grows by its center's move, l shrinks by the largest move
-      // of any other center.
-      Index top = 0;
-      for (Index j = 1; j < k; ++j)
-        if (shift[j] > shift[top]) top = j;
-      double runner_up = 0.0;
-      for (Index j = 0; j < k; ++j)
-        if (j != top) runner_up = std::max(runner_up, shift[j]);
-      for (Index i = 0; i < n; ++i) {
-        const Index a = labels[static_cast<std::size_t>(i)];
-        upper[i] += shift[a];
-        lower[i] -= a == top ? runner_up : shift[top];
-      }
-      for (Index i : moved) {
-        upper[i] = 0.0;  // the row is its new cluster's center
-        lower[i] = 0.0;
-      }
-    }
-    C = std::move(updated);
-    if (shift_total <= abs_tol) {
-      run.converged = true;
-      break;
+  std::vector<KMeansRun> runs(R);
+  std::vector<Rng> rngs;
+  for (std::size_t r = 0; r < R; ++r) rngs.emplace_back(params.seed, first + r);
+  if (params.initial_centers.size() > 0) {
+    for (auto& run : runs) run.centers = params.initial_centers;
+  } else if (params.init == KMeansInit::kmeans_plus_plus) {
+    std::vector<Rng*> pointers;
+    for (auto& rng : rngs) pointers.push_back(&rng);
+    std::vector<Matrix> centers = kmeans_plus_plus_batch(X, x2, w, k, pointers, num_threads);
+    for (std::size_t r = 0; r < R; ++r) runs[r].centers = std::move(centers[r]);
+  } else {
+    for (std::size_t r = 0; r < R; ++r) {
+      const auto rows = sample_without_replacement(n, k, rngs[r]);
+      runs[r].centers.resize(k, X.cols());
+      for (Index c = 0; c < k; ++c)
+        runs[r].centers.row(c) = X.row(rows[static_cast<std::size_t>(c)]);
     }
   }
-  if (strict) run.converged = true;
-  if (!strict) assign_nearest(X, C, num_threads, labels, nullptr);
-  run.inertia = weighted_inertia(X, w, C, labels, num_threads);
-  return run;
+  struct State {
+    Vector upper, lower;  // Hamerly bounds (distances, not squared)
+    Vector half_gap;      // Hamerly: s_j = ½ min_{j'≠j} ‖c_j − c_j'‖
+    PackedCenters packed;
+    ClusterSums cluster;  // follows the labels (detail/nearest.hpp)
+    bool strict = false;
+    bool done = false;
+  };
+  std::vector<State> state(R);
+  for (Index it = 1; it <= params.max_iter; ++it) {
+    // Assignment step for every running restart, fused with its per-cluster sums.
+    std::vector<AssignJob> jobs;
+    std::vector<std::size_t> owner;
+    for (std::size_t r = 0; r < R; ++r) {
+      State& s = state[r];
+      if (s.done) continue;
+      const Matrix& C = runs[r].centers;
+      s.packed.pack(C);
+      AssignJob job{.centers = &s.packed, .labels = &runs[r].labels, .sums = &s.cluster};
+      if (hamerly) {
+        s.half_gap = Vector::Constant(k, std::numeric_limits<double>::infinity());
+        for (Index a = 0; a < k; ++a)
+          for (Index b = a + 1; b < k; ++b) {
+            const double d = 0.5 * (C.row(a) - C.row(b)).norm();
+            s.half_gap[a] = std::min(s.half_gap[a], d);
+            s.half_gap[b] = std::min(s.half_gap[b], d);
+          }
+        job.half_gap = &s.half_gap;
+        job.upper = &s.upper;
+        job.lower = &s.lower;
+      }
+      jobs.push_back(std::move(job));
+      owner.push_back(r);
+    }
+    if (jobs.empty()) break;
+    assign_pass(X, x2, w, jobs, num_threads);
+    // Update step, restart by restart.
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      const std::size_t r = owner[j];
+      State& s = state[r];
+      KMeansRun& run = runs[r];
+      Matrix& C = run.centers;
+      std::vector<Index>& labels = run.labels;
+      const std::vector<Index> moved = repair_empty_clusters(X, w, C, labels, s.cluster);
+      const Matrix& sums = s.cluster.sums;
+      const Vector& weight = s.cluster.weight;
+      Matrix updated = C;
+      for (Index c = 0; c < k; ++c)
+        if (weight[c] > 0.0) updated.row(c) = sums.row(c) / weight[c];
+      run.iterations = it;
+      if (moved.empty() && jobs[j].changed == 0) {
+        s.strict = s.done = true;
+        run.converged = true;
+        C = std::move(updated);
+        continue;
+      }
+      const Vector shift = (updated - C).rowwise().norm();
+      const double shift_total = shift.squaredNorm();
+      if (hamerly) {
+        // Bounds follow the centers: u grows by its center's move, l shrinks by the largest
+        // move of any other center.
+        Index top = 0;
+        for (Index c = 1; c < k; ++c)
+          if (shift[c] > shift[top]) top = c;
+        double runner_up = 0.0;
+        for (Index c = 0; c < k; ++c)
+          if (c != top) runner_up = std::max(runner_up, shift[c]);
+        for (Index i = 0; i < n; ++i) {
+          const Index a = labels[static_cast<std::size_t>(i)];
+          s.upper[i] += shift[a];
+          s.lower[i] -= a == top ? runner_up : shift[top];
+        }
+        for (Index i : moved) {
+          s.upper[i] = 0.0;  // the row is its new cluster's center
+          s.lower[i] = 0.0;
+        }
+      }
+      C = std::move(updated);
+      if (shift_total <= abs_tol) {
+        run.converged = true;
+        s.done = true;
+      }
+    }
+  }
+  // Runs that did not stop on unchanged labels are relabelled against their final centers;
+  // then every run's inertia, one sweep over the row blocks for all of them.
+  const Index blocks = num_blocks(0, n, kRowBlock);
+  std::vector<std::vector<double>> part(R, std::vector<double>(static_cast<std::size_t>(blocks)));
+  for (std::size_t r = 0; r < R; ++r) {
+    if (!state[r].strict) state[r].packed.pack(runs[r].centers);
+    runs[r].labels.resize(static_cast<std::size_t>(n));
+  }
+  parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index b, Index lo, Index hi) {
+    for (std::size_t r = 0; r < R; ++r) {
+      if (!state[r].strict)
+        nearest_rows(X, lo, hi, state[r].packed, runs[r].labels.data() + lo, nullptr, nullptr,
+                     nullptr);
+      part[r][static_cast<std::size_t>(b)] =
+          inertia_block(X, w, runs[r].centers, runs[r].labels, lo, hi);
+    }
+  });
+  for (std::size_t r = 0; r < R; ++r) {
+    double total = 0.0;
+    for (double v : part[r]) total += v;
+    runs[r].inertia = total;
+  }
+  return runs;
 }
 
 }  // namespace detail
@@ -531,30 +631,46 @@ class KMeans {
     const Vector w = detail::kmeans_weights(c, weights, X.rows());
     const double abs_tol = detail::absolute_tolerance(X, params_.tol);
     const Vector x2 = detail::row_squared_norms(X, params_.num_threads);
-    std::vector<detail::KMeansRun> runs(static_cast<std::size_t>(params_.n_init));
-    auto restart = [&](Index r) {
-      runs[static_cast<std::size_t>(r)] = detail::kmeans_single(
-          X, x2, w, params_, abs_tol, static_cast<std::uint64_t>(r), params_.num_threads);
-    };
-    // With enough row blocks to share, the restarts run one after another, each spread over
-    // the threads by row blocks (restarts differ in length, so running them side by side
-    // leaves threads idle); with few rows, the restarts run in parallel and each restart's
-    // blocks serially. Results are the same either way.
-    if (X.rows() / detail::kParallelRowsPerThread >= resolve_num_threads(params_.num_threads)) {
-      for (Index r = 0; r < params_.n_init; ++r) restart(r);
-    } else {
-      parallel_for(0, params_.n_init, params_.num_threads, restart);
-    }
-    std::size_t best = 0;
-    for (std::size_t r = 1; r < runs.size(); ++r)
-      if (runs[r].inertia < runs[best].inertia) best = r;
+    const Index n_init = params_.n_init;
     KMeansModel model;
-    for (const auto& run : runs) model.restart_inertia_.push_back(run.inertia);
-    model.centers_ = std::move(runs[best].centers);
-    model.labels_ = std::move(runs[best].labels);
-    model.inertia_ = runs[best].inertia;
-    model.iterations_ = runs[best].iterations;
-    model.converged_ = runs[best].converged;
+    detail::KMeansRun best;
+    best.inertia = std::numeric_limits<double>::infinity();
+    // Keeps the lowest inertia (ties: the earlier restart) and every restart's inertia.
+    auto keep = [&](std::vector<detail::KMeansRun>& runs) {
+      for (auto& run : runs) {
+        model.restart_inertia_.push_back(run.inertia);
+        if (model.restart_inertia_.size() == 1 || run.inertia < best.inertia) best = std::move(run);
+      }
+    };
+    // With enough row blocks to share, the restarts run in lockstep groups spread over the
+    // threads by row blocks (each block of X is read once per pass for the whole group), the
+    // group as large as memory allows: the restarts' working state stays within half the size
+    // of X. With few rows, the restarts run side by side, each one's blocks serially. Each
+    // restart's arithmetic is the same either way, so the results are too.
+    if (X.rows() / detail::kParallelRowsPerThread >= resolve_num_threads(params_.num_threads)) {
+      const Index per_restart = detail::restart_bytes_per_row(params_.num_clusters);
+      // Half of X's 8p bytes per row.
+      const Index group = std::clamp<Index>(4 * X.cols() / per_restart, 1, n_init);
+      for (Index r = 0; r < n_init; r += group) {
+        auto runs = detail::kmeans_batch(X, x2, w, params_, abs_tol, static_cast<std::uint64_t>(r),
+                                         std::min(group, n_init - r), params_.num_threads);
+        keep(runs);
+      }
+    } else {
+      std::vector<detail::KMeansRun> runs(static_cast<std::size_t>(n_init));
+      parallel_for(0, n_init, params_.num_threads, [&](Index r) {
+        runs[static_cast<std::size_t>(r)] =
+            std::move(detail::kmeans_batch(X, x2, w, params_, abs_tol,
+                                           static_cast<std::uint64_t>(r), 1, params_.num_threads)
+                          .front());
+      });
+      keep(runs);
+    }
+    model.centers_ = std::move(best.centers);
+    model.labels_ = std::move(best.labels);
+    model.inertia_ = best.inertia;
+    model.iterations_ = best.iterations;
+    model.converged_ = best.converged;
     model.num_threads_ = params_.num_threads;
     return model;
   }

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include <Eigen/Core>
@@ -358,32 +359,6 @@ inline void relabel(const MatrixRef& X, const Vector& w, Index i, Index& label, 
   label = to;
 }
 
-/// Assigns every row to its nearest center (labels updated in place; an empty `labels` is the
-/// first pass) and moves `sums` with the rows that change cluster. Returns the number of rows
-/// that changed.
-inline Index lloyd_pass(const MatrixRef& X, const Vector& w, const PackedCenters& c,
-                        std::vector<Index>& labels, ClusterSums& sums, Index num_threads) {
-  const Index n = X.rows();
-  const Index k = c.k;
-  if (labels.empty()) sums.passes = 0;
-  const bool recompute = sums.due();
-  if (recompute) sums.reset(k, X.cols());
-  labels.resize(static_cast<std::size_t>(n), -1);
-  std::vector<BlockDelta> deltas(static_cast<std::size_t>(num_blocks(0, n, kRowBlock)));
-  parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index b, Index lo, Index hi) {
-    BlockDelta& delta = deltas[static_cast<std::size_t>(b)];
-    std::vector<double> tail;
-    for_each_chunk(X, lo, hi, tail, [&](const double* x, Index ld, Index i, Index m) {
-      Index lab[kChunkRows];
-      double d1[kChunkRows] = {}, d2[kChunkRows] = {};
-      nearest_chunk<false>(x, ld, c, lab, d1, d2);
-      for (Index r = 0; r < m; ++r)
-        relabel(X, w, i + r, labels[static_cast<std::size_t>(i + r)], lab[r], k, recompute, delta);
-    });
-  });
-  return apply_deltas(deltas, sums);
-}
-
 /// One greedy k-means++ step over rows lo..hi (Arthur & Vassilvitskii, SODA 2007): for each
 /// candidate t, dmin(i, t) = min(closest[i], ‖x_i − cand_t‖²) and part[t] += Σ w_i·dmin(i, t),
 /// rows added in order. (Pruning candidates by the triangle inequality, as Elkan's bounds do
@@ -415,53 +390,121 @@ inline void seeding_step(const MatrixRef& X, const Vector& x2, const Vector& w, 
   for (Index t = 0; t < m; ++t) part[t] += sum[static_cast<std::size_t>(t)];
 }
 
-/// One Hamerly pass (Hamerly, SDM 2010): a row whose upper bound exceeds max(lower bound, half
-/// the gap from its center to the nearest other center) may have moved (on the first pass,
-/// `labels` empty, every row). Work goes by chunks of kChunkRows rows read in place: a chunk
-/// holding such a row gets the nearest and second-nearest centers of all its rows recomputed
-/// (bounds reset to the exact distances); the other chunks keep their labels. (Gathering only
-/// the flagged rows was slower: the scattered reads miss the cache, while whole chunks stream.)
-/// `sums` move as in lloyd_pass. Returns the number of rows that changed cluster.
-inline Index hamerly_pass(const MatrixRef& X, const Vector& x2, const Vector& w,
-                          const PackedCenters& c, const Vector& half_gap,
-                          std::vector<Index>& labels, ClusterSums& sums, Vector& upper,
-                          Vector& lower, Index num_threads) {
-  const Index n = X.rows();
-  const Index k = c.k;
-  const bool all = labels.empty();
-  if (all) sums.passes = 0;
-  const bool recompute = sums.due();
-  if (recompute) sums.reset(k, X.cols());
-  labels.resize(static_cast<std::size_t>(n), -1);
-  upper.resize(n);
-  lower.resize(n);
-  std::vector<BlockDelta> deltas(static_cast<std::size_t>(num_blocks(0, n, kRowBlock)));
-  parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index b, Index lo, Index hi) {
-    BlockDelta& delta = deltas[static_cast<std::size_t>(b)];
-    std::vector<double> tail;
-    for_each_chunk(X, lo, hi, tail, [&](const double* x, Index ld, Index i, Index m) {
-      bool needed = all;
-      for (Index r = 0; r < m && !needed; ++r) {
-        const Index a = labels[static_cast<std::size_t>(i + r)];
-        needed = upper[i + r] > std::max(half_gap[a], lower[i + r]);
-      }
-      if (!needed) {
-        if (recompute)
-          for (Index r = 0; r < m; ++r)
-            delta.move(X, w, i + r, -1, labels[static_cast<std::size_t>(i + r)], k);
-        return;
-      }
-      Index lab[kChunkRows];
-      double d1[kChunkRows] = {}, d2[kChunkRows] = {};
-      nearest_chunk<true>(x, ld, c, lab, d1, d2);
-      for (Index r = 0; r < m; ++r) {
-        relabel(X, w, i + r, labels[static_cast<std::size_t>(i + r)], lab[r], k, recompute, delta);
-        upper[i + r] = std::sqrt(std::max(0.0, x2[i + r] + d1[r]));
-        lower[i + r] = std::sqrt(std::max(0.0, x2[i + r] + d2[r]));
-      }
-    });
+/// One run's side of an assignment pass: its packed centers, labels and cluster sums, and for
+/// Hamerly its bounds. assign_pass sweeps the row blocks once for all jobs, so with several
+/// restarts in lockstep each block of X is read from memory once and from cache for the others.
+struct AssignJob {
+  const PackedCenters* centers = nullptr;
+  std::vector<Index>* labels = nullptr;  ///< empty before the first pass
+  ClusterSums* sums = nullptr;
+  const Vector* half_gap = nullptr;  ///< Hamerly only: ½ min_{j'≠j} ‖c_j − c_j'‖
+  Vector* upper = nullptr;           ///< Hamerly only: bound on the distance to the own center
+  Vector* lower = nullptr;           ///< Hamerly only: bound on the distance to any other
+  Index changed = 0;                 ///< result: rows whose label changed
+
+  bool hamerly() const { return upper != nullptr; }
+
+  // Per pass.
+  bool all = false;
+  bool recompute = false;
+  std::vector<BlockDelta> deltas = std::vector<BlockDelta>();
+};
+
+/// Lloyd on rows lo..hi: every row gets its nearest center.
+inline void lloyd_block(const MatrixRef& X, const Vector& w, AssignJob& job, BlockDelta& delta,
+                        Index lo, Index hi) {
+  const PackedCenters& c = *job.centers;
+  std::vector<Index>& labels = *job.labels;
+  std::vector<double> tail;
+  for_each_chunk(X, lo, hi, tail, [&](const double* x, Index ld, Index i, Index m) {
+    Index lab[kChunkRows];
+    double d1[kChunkRows] = {}, d2[kChunkRows] = {};
+    nearest_chunk<false>(x, ld, c, lab, d1, d2);
+    for (Index r = 0; r < m; ++r)
+      relabel(X, w, i + r, labels[static_cast<std::size_t>(i + r)], lab[r], c.k, job.recompute,
+              delta);
   });
-  return apply_deltas(deltas, sums);
+}
+
+/// Hamerly (SDM 2010) on rows lo..hi: a row whose upper bound exceeds max(lower bound, half the
+/// gap from its center to the nearest other center) may have moved (on the first pass, every
+/// row). Work goes by chunks of kChunkRows rows read in place: a chunk holding such a row gets
+/// the nearest and second-nearest centers of all its rows recomputed (bounds reset to the exact
+/// distances); the other chunks keep their labels. (Gathering only the flagged rows was slower:
+/// the scattered reads miss the cache, while whole chunks stream.)
+inline void hamerly_block(const MatrixRef& X, const Vector& x2, const Vector& w, AssignJob& job,
+                          BlockDelta& delta, Index lo, Index hi) {
+  const PackedCenters& c = *job.centers;
+  std::vector<Index>& labels = *job.labels;
+  const Vector& half_gap = *job.half_gap;
+  Vector& upper = *job.upper;
+  Vector& lower = *job.lower;
+  std::vector<double> tail;
+  for_each_chunk(X, lo, hi, tail, [&](const double* x, Index ld, Index i, Index m) {
+    bool needed = job.all;
+    for (Index r = 0; r < m && !needed; ++r) {
+      const Index a = labels[static_cast<std::size_t>(i + r)];
+      needed = upper[i + r] > std::max(half_gap[a], lower[i + r]);
+    }
+    if (!needed) {
+      if (job.recompute)
+        for (Index r = 0; r < m; ++r)
+          delta.move(X, w, i + r, -1, labels[static_cast<std::size_t>(i + r)], c.k);
+      return;
+    }
+    Index lab[kChunkRows];
+    double d1[kChunkRows] = {}, d2[kChunkRows] = {};
+    nearest_chunk<true>(x, ld, c, lab, d1, d2);
+    for (Index r = 0; r < m; ++r) {
+      relabel(X, w, i + r, labels[static_cast<std::size_t>(i + r)], lab[r], c.k, job.recompute,
+              delta);
+      upper[i + r] = std::sqrt(std::max(0.0, x2[i + r] + d1[r]));
+      lower[i + r] = std::sqrt(std::max(0.0, x2[i + r] + d2[r]));
+    }
+  });
+}
+
+/// One assignment pass for every job (Lloyd or Hamerly each): labels updated in place, sums
+/// moved by the rows that change cluster, job.changed set. Each job's arithmetic is the same
+/// whatever the other jobs and the thread count.
+inline void assign_pass(const MatrixRef& X, const Vector& x2, const Vector& w,
+                        std::span<AssignJob> jobs, Index num_threads) {
+  const Index n = X.rows();
+  const Index blocks = num_blocks(0, n, kRowBlock);
+  for (AssignJob& job : jobs) {
+    job.all = job.labels->empty();
+    if (job.all) job.sums->passes = 0;
+    job.recompute = job.sums->due();
+    if (job.recompute) job.sums->reset(job.centers->k, X.cols());
+    job.labels->resize(static_cast<std::size_t>(n), -1);
+    if (job.hamerly()) {
+      job.upper->resize(n);
+      job.lower->resize(n);
+    }
+    job.deltas.assign(static_cast<std::size_t>(blocks), BlockDelta());
+  }
+  parallel_for_blocks(0, n, kRowBlock, num_threads, [&](Index b, Index lo, Index hi) {
+    for (AssignJob& job : jobs) {
+      BlockDelta& delta = job.deltas[static_cast<std::size_t>(b)];
+      if (job.hamerly()) {
+        hamerly_block(X, x2, w, job, delta, lo, hi);
+      } else {
+        lloyd_block(X, w, job, delta, lo, hi);
+      }
+    }
+  });
+  for (AssignJob& job : jobs) {
+    job.changed = apply_deltas(job.deltas, *job.sums);
+    job.deltas.clear();
+  }
+}
+
+/// One Lloyd pass for a single run (see assign_pass). Returns the rows that changed.
+inline Index lloyd_pass(const MatrixRef& X, const Vector& w, const PackedCenters& c,
+                        std::vector<Index>& labels, ClusterSums& sums, Index num_threads) {
+  AssignJob job{.centers = &c, .labels = &labels, .sums = &sums};
+  assign_pass(X, Vector(), w, std::span<AssignJob>(&job, 1), num_threads);
+  return job.changed;
 }
 
 }  // namespace tailor::segment::detail
