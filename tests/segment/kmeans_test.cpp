@@ -362,11 +362,34 @@ TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
   CHECK(old.predict(b.X) == m.predict(b.X));
 }
 
+TEST_CASE("K-Means count parameters are bounded", "[segment][kmeans]") {
+  // Mistyped counts get an InvalidArgument naming the parameter and its limit, before any
+  // allocation or arithmetic on them.
+  const Index huge = Index{1} << 62;
+  CHECK_THROWS_WITH(KMeans({.n_init = 1'000'000'000'000}),
+                    Catch::Contains("n_init = 1000000000000, expected between 1 and 10000"));
+  CHECK_THROWS_WITH(KMeans({.num_clusters = huge}), Catch::Contains("num_clusters"));
+  CHECK_THROWS_WITH(KMeans({.max_iter = huge}), Catch::Contains("between 1 and 1000000"));
+  CHECK_THROWS_WITH(KMeans({.num_threads = std::numeric_limits<Index>::max()}),
+                    Catch::Contains("up to 4096"));
+  CHECK_THROWS_WITH(
+      MiniBatchKMeans({.batch_size = huge}),
+      Catch::Contains("batch_size = 4611686018427387904, expected between 1 and 2^30"));
+  CHECK_THROWS_WITH(MiniBatchKMeans({.max_iter = huge}), Catch::Contains("max_iter"));
+  CHECK_THROWS_WITH(MiniBatchKMeans({.n_init = huge}), Catch::Contains("n_init"));
+  CHECK_THROWS_WITH(MiniBatchKMeans({.init_size = huge}), Catch::Contains("init_size"));
+  CHECK_THROWS_AS(resolve_num_threads(Index{1} << 40), InvalidArgument);
+  // The limits themselves are accepted.
+  CHECK_NOTHROW(KMeans({.n_init = segment::kMaxRestarts, .max_iter = segment::kMaxIterations}));
+  CHECK_NOTHROW(
+      MiniBatchKMeans({.batch_size = segment::kMaxBatchRows, .max_iter = segment::kMaxIterations}));
+}
+
 TEST_CASE("KMeans rejects bad input", "[segment][kmeans]") {
   const Matrix X = Matrix::Random(5, 2);
   CHECK_THROWS_WITH(KMeans({.num_clusters = 0}),
-                    Catch::Contains("KMeans: num_clusters = 0, expected at least 1"));
-  CHECK_THROWS_WITH(KMeans({.n_init = 0}), Catch::Contains("n_init = 0, expected at least 1"));
+                    Catch::Contains("KMeans: num_clusters = 0, expected between 1 and 2^20"));
+  CHECK_THROWS_WITH(KMeans({.n_init = 0}), Catch::Contains("n_init = 0, expected between 1 and 10000"));
   CHECK_THROWS_WITH(KMeans({.max_iter = 0}), Catch::Contains("max_iter = 0"));
   CHECK_THROWS_WITH(KMeans({.tol = -1}), Catch::Contains("tol = -1"));
   CHECK_THROWS_WITH(

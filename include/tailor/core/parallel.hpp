@@ -40,10 +40,15 @@ inline Index hardware_threads() {
   return n == 0 ? 1 : static_cast<Index>(n);
 }
 
-/// Resolves a user's num_threads: 0 means all hardware threads; negative values are rejected.
+/// Largest num_threads accepted: a mistyped count gets an InvalidArgument, never an overflow in
+/// the block arithmetic (threads × blocks per thread) or a request for millions of workers.
+inline constexpr Index kMaxThreads = 4096;
+
+/// Resolves a user's num_threads: 0 means all hardware threads; negative values and values above
+/// kMaxThreads are rejected.
 inline Index resolve_num_threads(Index num_threads) {
-  check_param(num_threads >= 0, "parallel", "num_threads", num_threads,
-              "0 (all cores) or a positive count");
+  check_param(num_threads >= 0 && num_threads <= kMaxThreads, "parallel", "num_threads",
+              num_threads, "0 (all cores) or a positive count up to 4096");
   return num_threads == 0 ? hardware_threads() : num_threads;
 }
 

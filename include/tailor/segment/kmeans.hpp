@@ -22,10 +22,10 @@
 // farthest from its current center — the largest contributor to the inertia — as its new
 // center (ties: lowest row index); that point moves to the empty cluster.
 // Restarts: n_init independent runs, run r drawing from Rng(seed, r); the lowest inertia wins,
-// ties going to the lowest r. With enough rows the restarts run one after another, each spread
-// over the threads by row blocks, else side by side. Row-blocked reductions make every result
-// bit-identical for every num_threads. A warm start (initial_centers) replaces init by given
-// centers for a single run.
+// ties going to the lowest r. With enough rows the restarts run in lockstep groups (each pass
+// reads a row block once for the whole group) spread over the threads by row blocks, else side
+// by side. Row-blocked reductions make every result bit-identical for every num_threads and
+// grouping. A warm start (initial_centers) replaces init by given centers for a single run.
 // MiniBatchKMeans (Sculley, WWW 2010): each step draws batch_size rows with replacement, assigns
 // them, and moves each center to the running weighted mean of all rows it has received:
 // c ← (v·c + Σ_batch w x) / (v + Σ_batch w), v += Σ_batch w. O(batch·p·k) per step; it stops
@@ -89,9 +89,17 @@ struct MiniBatchKMeansParams {
   Index num_threads = 0;
 };
 
+/// Documented maxima of the K-Means count parameters: a mistyped value gets an InvalidArgument
+/// naming the limit, never an overflow or a huge allocation.
+inline constexpr Index kMaxClusters = Index{1} << 20;   ///< num_clusters
+inline constexpr Index kMaxRestarts = 10'000;           ///< n_init
+inline constexpr Index kMaxIterations = 1'000'000;      ///< max_iter (mini-batch: passes)
+inline constexpr Index kMaxBatchRows = Index{1} << 30;  ///< batch_size, init_size
+
 namespace detail {
 
-/// Rows per thread from which K-Means parallelizes inside a restart rather than across them.
+/// Rows per thread from which K-Means runs restarts in lockstep groups parallel over row blocks
+/// rather than side by side.
 inline constexpr Index kParallelRowsPerThread = 4 * kRowBlock;
 
 /// Validated sample weights (length 0 → all ones).
@@ -587,13 +595,16 @@ class KMeans {
  public:
   explicit KMeans(KMeansParams params = {}) : params_(std::move(params)) {
     constexpr std::string_view c = "KMeans";
-    check_param(params_.num_clusters >= 1, c, "num_clusters", params_.num_clusters, "at least 1");
-    check_param(params_.n_init >= 1, c, "n_init", params_.n_init, "at least 1");
-    check_param(params_.max_iter >= 1, c, "max_iter", params_.max_iter, "at least 1");
+    check_param(params_.num_clusters >= 1 && params_.num_clusters <= kMaxClusters, c,
+                "num_clusters", params_.num_clusters, "between 1 and 2^20");
+    check_param(params_.n_init >= 1 && params_.n_init <= kMaxRestarts, c, "n_init", params_.n_init,
+                "between 1 and 10000");
+    check_param(params_.max_iter >= 1 && params_.max_iter <= kMaxIterations, c, "max_iter",
+                params_.max_iter, "between 1 and 1000000");
     check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
                 "a finite value >= 0");
-    check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,
-                "0 (all cores) or a positive count");
+    check_param(params_.num_threads >= 0 && params_.num_threads <= kMaxThreads, c, "num_threads",
+                params_.num_threads, "0 (all cores) or a positive count up to 4096");
     check_param(static_cast<std::uint8_t>(params_.init) <= 1, c, "init",
                 static_cast<int>(params_.init), "kmeans_plus_plus or random");
     check_param(static_cast<std::uint8_t>(params_.algorithm) <= 1, c, "algorithm",
@@ -684,19 +695,24 @@ class MiniBatchKMeans {
  public:
   explicit MiniBatchKMeans(MiniBatchKMeansParams params = {}) : params_(params) {
     constexpr std::string_view c = "MiniBatchKMeans";
-    check_param(params_.num_clusters >= 1, c, "num_clusters", params_.num_clusters, "at least 1");
-    check_param(params_.batch_size >= 1, c, "batch_size", params_.batch_size, "at least 1");
-    check_param(params_.max_iter >= 1, c, "max_iter", params_.max_iter, "at least 1");
+    check_param(params_.num_clusters >= 1 && params_.num_clusters <= kMaxClusters, c,
+                "num_clusters", params_.num_clusters, "between 1 and 2^20");
+    check_param(params_.batch_size >= 1 && params_.batch_size <= kMaxBatchRows, c, "batch_size",
+                params_.batch_size, "between 1 and 2^30");
+    check_param(params_.max_iter >= 1 && params_.max_iter <= kMaxIterations, c, "max_iter",
+                params_.max_iter, "between 1 and 1000000");
     check_param(params_.max_no_improvement >= 0, c, "max_no_improvement",
                 params_.max_no_improvement, "a value >= 0");
     check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
                 "a finite value >= 0");
-    check_param(params_.n_init >= 1, c, "n_init", params_.n_init, "at least 1");
-    check_param(params_.init_size >= 0, c, "init_size", params_.init_size, "a value >= 0");
+    check_param(params_.n_init >= 1 && params_.n_init <= kMaxRestarts, c, "n_init", params_.n_init,
+                "between 1 and 10000");
+    check_param(params_.init_size >= 0 && params_.init_size <= kMaxBatchRows, c, "init_size",
+                params_.init_size, "between 0 and 2^30");
     check_param(params_.reassignment_ratio >= 0.0 && params_.reassignment_ratio <= 1.0, c,
                 "reassignment_ratio", params_.reassignment_ratio, "a value in [0, 1]");
-    check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,
-                "0 (all cores) or a positive count");
+    check_param(params_.num_threads >= 0 && params_.num_threads <= kMaxThreads, c, "num_threads",
+                params_.num_threads, "0 (all cores) or a positive count up to 4096");
     check_param(static_cast<std::uint8_t>(params_.init) <= 1, c, "init",
                 static_cast<int>(params_.init), "kmeans_plus_plus or random");
   }
@@ -760,6 +776,7 @@ class MiniBatchKMeans {
 
     const double abs_tol = detail::absolute_tolerance(X, params_.tol);
     const Index batch = std::min(params_.batch_size, n);
+    // max_iter ≤ 10⁶ keeps max_iter·n far from overflow for any n that fits in memory.
     const Index steps = (params_.max_iter * n + batch - 1) / batch;
     Rng rng(params_.seed, n_init + 1);
     Vector counts = Vector::Zero(k);
