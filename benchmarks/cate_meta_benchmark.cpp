@@ -32,8 +32,7 @@
 #include <numbers>
 #include <string>
 
-#include <sys/resource.h>
-
+#include "process_stats.hpp"
 #include "tailor/cate/causal_forest.hpp"
 #include "tailor/cate/dr_learner.hpp"
 #include "tailor/cate/r_learner.hpp"
@@ -126,14 +125,7 @@ cate::MetaLearnerParams out_of_bag_params() {
   return {.nuisance_fit = cate::NuisanceFit::out_of_bag, .seed = 6, .num_threads = threads()};
 }
 
-/// CPU seconds (user + system) of this process, all threads: on a loaded machine a fairer
-/// measure of work than wall time.
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * t.tv_usec; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
+using tailor_bench::process_cpu_seconds;
 
 /// Fits `estimator` once per iteration on the training rows; reports test √PEHE and the
 /// prediction seconds.

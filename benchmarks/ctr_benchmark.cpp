@@ -13,8 +13,6 @@
 // 128 towers on the tasks click and conversion.
 #include <benchmark/benchmark.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "process_stats.hpp"
 #include "tailor/core/metrics.hpp"
 #include "tailor/ctr/deepfm.hpp"
 #include "tailor/ctr/fm.hpp"
@@ -245,11 +244,7 @@ constexpr bool kAvx2 = true;  // built with TAILOR_NATIVE (or another AVX2 flag)
 constexpr bool kAvx2 = false;
 #endif
 
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
+using tailor_bench::peak_rss_mib;
 
 template <class F>
 double seconds(F&& f) {
@@ -429,10 +424,6 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
     log_loss = tailor::metrics::log_loss(y, pd);
     mean_pred = pd.mean();
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   fmt::print(
       "{{\"side\": \"tailor\", \"model\": \"{}\", \"optimizer\": \"lazy_adam\", \"avx2\": {}, "
       "\"n_train\": {}, "
@@ -440,8 +431,8 @@ int peer_mode(const std::string& train_path, const std::string& test_path, const
       "\"train_samples_per_s_each\": [{:.0f}], \"predict_samples_per_s\": {:.0f}, "
       "\"test_auc\": {:.6f}, \"test_logloss\": {:.6f}, \"mean_pred\": {:.6f}, \"ctr\": {:.6f}, "
       "\"peak_rss_mib\": {:.1f}}}\n",
-      model, kAvx2, train.num_rows(), test.num_rows(), threads, median(train_rates),
-      fmt::join(train_rates, ", "), median(predict_rates), auc, log_loss, mean_pred,
+      model, kAvx2, train.num_rows(), test.num_rows(), threads, median_of(train_rates),
+      fmt::join(train_rates, ", "), median_of(predict_rates), auc, log_loss, mean_pred,
       test.click().cast<double>().mean(), peak_rss_mib());
   return 0;
 }

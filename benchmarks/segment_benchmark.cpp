@@ -15,13 +15,11 @@
 // memory against the input's size (JSON).
 // BM_StabilityScan: bootstrap stability (B = 50) for k = 2..8 on n = 100,000.
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -30,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "process_stats.hpp"
 #include "tailor/core/random.hpp"
 #include "tailor/segment/kmeans.hpp"
 #include "tailor/segment/nmf.hpp"
@@ -189,9 +188,9 @@ Timing timed(Index repeats, F&& f) {
   std::vector<double> walls, cpus;
   for (Index r = 0; r < repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    const std::clock_t c0 = std::clock();
+    const double c0 = tailor_bench::process_cpu_seconds();
     f();
-    cpus.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
+    cpus.push_back(tailor_bench::process_cpu_seconds() - c0);
     walls.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   auto median = [](std::vector<double> v) {
@@ -245,13 +244,6 @@ int peer_mode(const std::string& csv, const std::string& out_path, Index threads
   return out ? 0 : 1;
 }
 
-/// Peak resident set size of the process so far, bytes.
-double peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux reports KiB
-}
-
 /// Current resident set size, bytes (from /proc/self/statm).
 double current_rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -285,7 +277,7 @@ int scale_mode(Index n, Index p, const std::string& method, Index threads) {
     inertia = model.inertia();
     iterations = model.iterations();
   });
-  const double peak = peak_rss_bytes();
+  const double peak = tailor_bench::peak_rss_mib() * 1024.0 * 1024.0;
   fmt::print(
       "{{\"rows\": {}, \"cols\": {}, \"method\": \"{}\", \"threads\": {}, \"seconds\": {:.3f}, "
       "\"cpu_seconds\": {:.3f}, \"inertia\": {:.10g}, \"iterations\": {}, \"input_mb\": {:.1f}, "

@@ -235,6 +235,11 @@ inline Index search_cumulative(const std::vector<double>& cumulative, double r) 
   return std::min<Index>(idx, static_cast<Index>(cumulative.size()) - 1);
 }
 
+/// Candidates per greedy k-means++ step: 2 + ⌊ln k⌋ (as scikit-learn).
+inline Index seeding_trials(Index k) {
+  return 2 + static_cast<Index>(std::log(static_cast<double>(k)));
+}
+
 /// Greedy k-means++ (see the header) for several restarts in lockstep, restart r drawing from
 /// *rngs[r]: each step's pass over X evaluates every restart's candidates, so a row block is
 /// read from memory once for all of them. Each restart's centers are the same as when it runs
@@ -245,7 +250,7 @@ inline std::vector<Matrix> kmeans_plus_plus_batch(const MatrixRef& X, const Vect
                                                   Index num_threads) {
   const Index n = X.rows();
   const Index p = X.cols();
-  const Index trials = 2 + static_cast<Index>(std::log(static_cast<double>(k)));
+  const Index trials = seeding_trials(k);
   const std::size_t R = rngs.size();
   std::vector<Matrix> centers(R, Matrix(k, p));
   // Per restart: the squared distance of every row to its nearest center so far (closest);
@@ -339,8 +344,7 @@ struct KMeansRun {
 /// Bytes per row of one restart's state while it seeds (the largest phase): the nearest
 /// distance so far and the candidates' distances, 1 + (2 + ⌊ln k⌋) doubles.
 inline Index restart_bytes_per_row(Index k) {
-  return static_cast<Index>(sizeof(double)) *
-         (3 + static_cast<Index>(std::log(static_cast<double>(k))));
+  return static_cast<Index>(sizeof(double)) * (1 + seeding_trials(k));
 }
 
 /// Restarts first .. first + count − 1 in lockstep: seeding and every assignment pass read each
