@@ -149,7 +149,7 @@ TEST_CASE("poor overlap is diagnosed and estimates stay finite", "[cate]") {
 
 TEST_CASE("meta-learner parameters are validated", "[cate]") {
   CHECK_THROWS_WITH((cate::TLearner<Ridge, Logistic>({.num_folds = 1}, kRidge, kLogistic)),
-                    Catch::Contains("num_folds = 1, expected at least 2"));
+                    Catch::Contains("num_folds = 1, expected 2 to 10000"));
   CHECK_THROWS_AS((cate::DRLearner<Ridge, Logistic>({.propensity_clip = 0.5}, kRidge, kLogistic)),
                   InvalidArgument);
   CHECK_THROWS_AS((cate::RLearner<Ridge, Logistic>({.num_threads = -1}, kRidge, kLogistic)),

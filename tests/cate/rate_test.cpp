@@ -274,8 +274,11 @@ TEST_CASE("RATE rejects bad input with messages naming argument, index and expec
 
   CHECK_THROWS_AS(RankAverageTreatmentEffect({.num_bootstrap = 1}), InvalidArgument);
   CHECK_THROWS_WITH(RankAverageTreatmentEffect({.num_bootstrap = 1}),
-                    Catch::Contains("RankAverageTreatmentEffect: num_bootstrap = 1, expected at "
-                                    "least 2"));
+                    Catch::Contains("RankAverageTreatmentEffect: num_bootstrap = 1, expected 2 "
+                                    "to 1000000"));
+  // An absurd count is refused up front, not allocated (10^12 resamples).
+  CHECK_THROWS_AS(RankAverageTreatmentEffect({.num_bootstrap = 1'000'000'000'000}),
+                  InvalidArgument);
   CHECK_THROWS_WITH(RankAverageTreatmentEffect({.q_grid = {0.5, 0.0}}),
                     Catch::Contains("q_grid[1] = 0, expected a value in (0, 1]"));
   CHECK_THROWS_WITH(RankAverageTreatmentEffect({.q_grid = {0.5, 1.5}}),

@@ -168,6 +168,10 @@ TEST_CASE("CausalData rejects bad values with their position", "[data]") {
                       Catch::Contains("propensity[3] = 0, expected a value strictly between"));
     e[3] = NAN;
     CHECK_THROWS_AS(CausalData(s.X, s.w, s.y, {.propensity = e}), tailor::DataError);
+    e[3] = 1e-310;  // 1/e = inf: would turn every weight into inf
+    CHECK_THROWS_WITH(CausalData(s.X, s.w, s.y, {.propensity = e}),
+                      Catch::Contains("propensity[3] = 1e-310, expected a value strictly between "
+                                      "0 and 1 (at least 1e-12 from either end"));
   }
 }
 
@@ -221,7 +225,7 @@ TEST_CASE("BanditData rejects bad input", "[data]") {
 
   action[2] = -3;
   CHECK_THROWS_WITH(BanditData(X, action, reward, p),
-                    Catch::Contains("BanditData: action[2] = -3, expected an action >= 0"));
+                    Catch::Contains("BanditData: action[2] = -3, expected an action in 0..999999"));
   action[2] = 1;
   reward[1] = NAN;
   CHECK_THROWS_WITH(BanditData(X, action, reward, p),
@@ -233,7 +237,20 @@ TEST_CASE("BanditData rejects bad input", "[data]") {
       Catch::Contains("BanditData: propensity[3] = 0, expected a probability in (0, 1]"));
   p[3] = 1.5;
   CHECK_THROWS_AS(BanditData(X, action, reward, p), tailor::DataError);
+  // A denormal propensity (1/p = inf) used to pass and give NaN values downstream.
+  p[3] = 1e-310;
+  CHECK_THROWS_WITH(BanditData(X, action, reward, p),
+                    Catch::Contains("propensity[3] = 1e-310, expected a probability in (0, 1], "
+                                    "at least 1e-12"));
   p[3] = 0.25;
+  // One corrupt action must not size an n x 2^40 matrix: inferred K is bounded.
+  action[1] = std::int64_t{1} << 40;
+  CHECK_THROWS_WITH(BanditData(X, action, reward, p),
+                    Catch::Contains("action[1] = 1099511627776, expected an action in 0..999999 "
+                                    "(at most 1000000 actions)"));
+  action[1] = 0;
+  CHECK_THROWS_WITH(BanditData(X, action, reward, p, std::int64_t{1} << 40),
+                    Catch::Contains("num_actions"));
   Eigen::MatrixXd X_bad = Eigen::MatrixXd::Zero(4, 2);
   X_bad(3, 1) = INFINITY;
   CHECK_THROWS_WITH(BanditData(X_bad, action, reward, p),

@@ -44,6 +44,7 @@ std::string small_model_file() {
   leaves << 1, 2, 3, 4;
   writer.write(leaves);
   writer.write(std::string("feature names"));
+  writer.finish();
   return out.str();
 }
 
@@ -80,7 +81,7 @@ TEST_CASE("serialization: header and scalars have a fixed little-endian byte lay
   // 8 magic + 4 format + 8 tag length + 4 tag + 4 model version + 4 + 8 + 2 + 1.
   REQUIRE(bytes.size() == 8 + 4 + 8 + 4 + 4 + 4 + 8 + 2 + 1);
   CHECK(bytes.substr(0, 8) == std::string("TAILOR\0\1", 8));
-  CHECK(bytes.substr(8, 4) == std::string("\x01\0\0\0", 4));
+  CHECK(bytes.substr(8, 4) == std::string("\x02\0\0\0", 4));
   CHECK(bytes.substr(12, 8) == std::string("\x04\0\0\0\0\0\0\0", 8));
   CHECK(bytes.substr(20, 4) == "x::Y");
   CHECK(bytes.substr(24, 4) == std::string("\x03\0\0\0", 4));
@@ -137,6 +138,7 @@ TEST_CASE("serialization: every supported type round-trips exactly", "[core]") {
   writer.write(ints);
   writer.write(Eigen::MatrixXd(0, 3));
   writer.write(matrix.block(0, 1, 2, 2));  // an expression, stored column-major
+  writer.finish();
 
   tailor::BinaryReader reader(stream);
   CHECK(reader.read_header("test::AllTypes", 1) == 1);
@@ -207,7 +209,8 @@ TEST_CASE("serialization: truncation messages name the field and the byte counts
   // Header: 8 + 4 + 8 + 23 + 4 = 47 bytes; num_trees 8; thresholds count 8 then 24 bytes.
   std::istringstream in(full.substr(0, 47 + 8 + 8 + 12));
   CHECK_THROWS_WITH(read_small_model(in),
-                    "model file: truncated while reading 'thresholds' (needed 24 bytes, 12 left)");
+                    "model file (learn::RegressionForest): truncated while reading 'thresholds' at "
+                    "byte 63 (needed 24 bytes, 12 left)");
 }
 
 TEST_CASE("serialization: corrupt magic, format version, tag and model version", "[core]") {
@@ -217,13 +220,15 @@ TEST_CASE("serialization: corrupt magic, format version, tag and model version",
     bad[3] = 'X';
     std::istringstream in(bad);
     CHECK_THROWS_WITH(read_small_model(in),
-                      "model file: not a tailor binary file (bad magic bytes)");
+                      "model file: not a tailor binary file (bad magic bytes at byte 0, expected "
+                      "learn::RegressionForest)");
   }
   SECTION("format version") {
     std::string bad = full;
     bad[8] = 9;
     std::istringstream in(bad);
-    CHECK_THROWS_WITH(read_small_model(in), "model file: unsupported format version 9, expected 1");
+    CHECK_THROWS_WITH(read_small_model(in),
+                      "model file: unsupported format version 9, expected 1 to 2");
   }
   SECTION("type tag") {
     std::stringstream out;
@@ -259,7 +264,7 @@ TEST_CASE("serialization: corrupt magic, format version, tag and model version",
     std::istringstream in(std::string("\x02", 1));
     tailor::BinaryReader reader(in, "flags.bin");
     CHECK_THROWS_WITH(reader.read<bool>("is_leaf"),
-                      "flags.bin: 'is_leaf' = 2, expected a boolean 0 or 1");
+                      "flags.bin: 'is_leaf' = 2 at byte 0, expected a boolean 0 or 1");
   }
   SECTION("fixed-size Eigen shape mismatch") {
     std::stringstream out;
@@ -267,7 +272,7 @@ TEST_CASE("serialization: corrupt magic, format version, tag and model version",
     writer.write(Eigen::MatrixXd::Zero(2, 3));
     tailor::BinaryReader reader(out);
     CHECK_THROWS_WITH(reader.read<Eigen::Matrix3d>("rotation"),
-                      "model file: 'rotation' has shape 2 x 3, expected 3 x 3");
+                      "model file: 'rotation' has shape 2 x 3 at byte 0, expected 3 x 3");
   }
 }
 
@@ -282,15 +287,15 @@ TEST_CASE("serialization: huge declared lengths throw before allocating", "[core
     std::istringstream in(bytes);
     tailor::BinaryReader reader(in);
     CHECK_THROWS_WITH(reader.read<std::vector<double>>("thresholds"),
-                      "model file: truncated while reading 'thresholds' (needed "
+                      "model file: truncated while reading 'thresholds' at byte 8 (needed "
                       "9223372036854775808 bytes, 8 left)");
   }
   {
     std::istringstream in(bytes);
     tailor::BinaryReader reader(in);
     CHECK_THROWS_WITH(reader.read<std::string>("name"),
-                      "model file: truncated while reading 'name' (needed 1152921504606846976 "
-                      "bytes, 8 left)");
+                      "model file: truncated while reading 'name' at byte 8 (needed "
+                      "1152921504606846976 bytes, 8 left)");
   }
   {
     // count * sizeof(double) overflows 64 bits.
@@ -299,7 +304,7 @@ TEST_CASE("serialization: huge declared lengths throw before allocating", "[core
     w.write(std::numeric_limits<std::uint64_t>::max());
     tailor::BinaryReader reader(overflow);
     CHECK_THROWS_WITH(reader.read<std::vector<double>>("weights"),
-                      "model file: corrupt length 18446744073709551615 for 'weights'");
+                      "model file: corrupt length 18446744073709551615 for 'weights' at byte 0");
   }
   {
     // Matrix with rows * cols overflowing.
@@ -337,12 +342,24 @@ TEST_CASE("serialization: save_to_file / load_from_file", "[core]") {
   CHECK(loaded.first == weights);
   CHECK(loaded.second == "ok");
 
-  // A payload reader that forgets a field sees the trailing bytes.
+  // A payload reader that forgets a field reads the checksum from the wrong place.
   CHECK_THROWS_WITH(tailor::load_from_file(path, "test::Model", 1,
                                            [](tailor::BinaryReader& in, std::uint32_t) {
                                              in.read<std::vector<double>>("weights");
                                            }),
-                    Catch::Contains("unexpected trailing bytes"));
+                    Catch::Contains("checksum mismatch"));
+  // Any other tailor::Error a loader raises on stored values becomes a FormatError.
+  CHECK_THROWS_AS(tailor::load_from_file(path, "test::Model", 1,
+                                         [](tailor::BinaryReader&, std::uint32_t) {
+                                           tailor::raise<tailor::InvalidArgument>("bad alpha");
+                                         }),
+                  tailor::FormatError);
+  CHECK_THROWS_WITH(
+      tailor::load_from_file(path, "test::Model", 1,
+                             [](tailor::BinaryReader&, std::uint32_t) {
+                               tailor::raise<tailor::InvalidArgument>("bad alpha");
+                             }),
+      Catch::Contains("(test::Model): invalid stored value before byte 35: bad alpha"));
   CHECK_THROWS_WITH(
       tailor::load_from_file(path, "test::Other", 1, [](tailor::BinaryReader&, std::uint32_t) {}),
       Catch::Contains(path.string() + ": expected type tag 'test::Other', found 'test::Model'"));
@@ -357,4 +374,85 @@ TEST_CASE("serialization: save_to_file / load_from_file", "[core]") {
                     Catch::Contains("cannot open '" + missing.string() + "' for reading"));
   CHECK_THROWS_WITH(tailor::save_to_file(missing, "test::Model", 1, [](tailor::BinaryWriter&) {}),
                     Catch::Contains("cannot open '" + missing.string() + "' for writing"));
+}
+
+TEST_CASE("serialization: the CRC-32 trailer catches corruption that still parses", "[core]") {
+  // Standard check value of CRC-32/IEEE ("123456789" -> CBF43926).
+  tailor::detail::Crc32 crc;
+  crc.update("123456789", 9);
+  CHECK(crc.value() == 0xCBF43926u);
+
+  const std::string full = small_model_file();
+  {
+    std::istringstream in(full);
+    CHECK(read_small_model(in).num_trees == 5);
+  }
+  // num_trees 5 -> 4: every field still parses; only the checksum can tell.
+  std::string changed = full;
+  changed[47] = 4;
+  std::istringstream in(changed);
+  CHECK_THROWS_WITH(read_small_model(in),
+                    Catch::Contains("(learn::RegressionForest): checksum mismatch at byte"));
+  NonSeekableBuffer buffer(changed);
+  std::istream pipe(&buffer);
+  CHECK_THROWS_AS(read_small_model(pipe), tailor::FormatError);
+
+  // A format-1 file (before the checksum) still loads: same bytes, format 1, no trailer.
+  std::string version1 = full.substr(0, full.size() - 4);
+  version1[8] = 1;
+  std::istringstream old(version1);
+  CHECK(read_small_model(old).note == "feature names");
+
+  // finish() ends the file: a second call or a later write is an error.
+  std::stringstream out;
+  tailor::BinaryWriter writer(out);
+  writer.write_header("x::Y", 1);
+  writer.finish();
+  CHECK_THROWS_AS(writer.finish(), tailor::Error);
+  CHECK_THROWS_AS(writer.write(1.0), tailor::Error);
+}
+
+TEST_CASE("serialization: read_bounded and read_length check counts before use", "[core]") {
+  std::stringstream out;
+  tailor::BinaryWriter writer(out);
+  writer.write(std::int64_t{-3});
+  writer.write(std::uint64_t{1} << 40);
+  writer.write(std::uint64_t{3});
+  writer.write(std::uint64_t{1000});
+  const std::string bytes = out.str();
+  {
+    std::istringstream in(bytes);
+    tailor::BinaryReader reader(in);
+    CHECK_THROWS_WITH(reader.read_bounded<std::int64_t>("num_features", 1, 1000),
+                      "model file: 'num_features' = -3 at byte 0, expected 1 to 1000");
+  }
+  {
+    std::istringstream in(bytes);
+    tailor::BinaryReader reader(in);
+    (void)reader.read<std::int64_t>("skip");
+    CHECK_THROWS_WITH(reader.read_length("num_trees", 1'000'000, 32),
+                      "model file: 'num_trees' count 1099511627776 at byte 8 exceeds the maximum "
+                      "1000000");
+  }
+  {
+    std::istringstream in(bytes);
+    tailor::BinaryReader reader(in);
+    (void)reader.read<std::int64_t>("skip");
+    (void)reader.read<std::uint64_t>("skip");
+    CHECK(reader.read_length("num_trees", 1'000'000, 1) == 3);
+    CHECK(reader.reserve_limit(3) == 3);
+    // 1000 elements of at least 32 bytes each cannot fit in the 0 bytes left.
+    CHECK_THROWS_WITH(reader.read_length("num_trees", 1'000'000, 32),
+                      Catch::Contains("truncated while reading 'num_trees'"));
+  }
+  {
+    // A pipe cannot tell its size: the count passes the maximum check, and reserving is capped
+    // so the caller grows its container only as elements arrive.
+    NonSeekableBuffer buffer(bytes.substr(24));
+    std::istream pipe(&buffer);
+    tailor::BinaryReader reader(pipe);
+    CHECK(reader.read_length("num_trees", 1'000'000, 32) == 1000);
+    CHECK(reader.reserve_limit(1000) == 1000);
+    CHECK(reader.reserve_limit(std::uint64_t{1} << 40) == 4096);
+  }
 }

@@ -164,6 +164,7 @@ TEST_CASE("BinMapper: save and load round trip", "[binning]") {
   std::stringstream stream;
   tailor::BinaryWriter writer(stream);
   mapper.save(writer);
+  writer.finish();
   tailor::BinaryReader reader(stream);
   const BinMapper loaded = BinMapper::load(reader);
   reader.expect_end();

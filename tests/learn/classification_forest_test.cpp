@@ -176,11 +176,13 @@ TEST_CASE("ClassificationForest: bad input", "[classification]") {
   y[5] = 2.0;
   CHECK_THROWS_WITH(ClassificationForest({.num_classes = 2}).fit(d.X, y),
                     Catch::Contains("y[5] = 2, expected an integer label 0..1"));
-  CHECK_THROWS_WITH(ClassificationForest({.num_classes = 1}),
-                    Catch::Contains("num_classes = 1, expected 0 (from the labels) or at least 2"));
+  CHECK_THROWS_WITH(
+      ClassificationForest({.num_classes = 1}),
+      Catch::Contains("num_classes = 1, expected 0 (from the labels) or 2 to 1000001"));
   CHECK_THROWS_WITH(
       ClassificationForest({.forest = {.num_trees = 0}}),
-      Catch::Contains("ClassificationForest: forest.num_trees = 0, expected at least 1"));
+      Catch::Contains(
+          "ClassificationForest: forest.num_trees = 0, expected between 1 and 1000000"));
   CHECK_THROWS_AS(forest.fit(d.X, d.y.head(10)), tailor::ShapeMismatch);
   // All labels 0: still a two-class model, probability 1 for class 0.
   const auto model = forest.fit(d.X, Vector::Zero(40));

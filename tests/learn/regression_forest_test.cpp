@@ -237,12 +237,13 @@ TEST_CASE("RegressionForest: bad input", "[regression_forest]") {
   using tailor::DataError;
   using tailor::InvalidArgument;
   using tailor::ShapeMismatch;
-  CHECK_THROWS_WITH(RegressionForest({.num_trees = 0}),
-                    Catch::Contains("RegressionForest: num_trees = 0, expected at least 1"));
+  CHECK_THROWS_WITH(
+      RegressionForest({.num_trees = 0}),
+      Catch::Contains("RegressionForest: num_trees = 0, expected between 1 and 1000000"));
   CHECK_THROWS_WITH(RegressionForest({.sample_fraction = 1.5}),
                     Catch::Contains("sample_fraction = 1.5, expected a value in (0, 1]"));
   CHECK_THROWS_WITH(RegressionForest({.min_node_size = 0}),
-                    Catch::Contains("min_node_size = 0, expected at least 1"));
+                    Catch::Contains("min_node_size = 0, expected 1 to 2147483647"));
   CHECK_THROWS_WITH(RegressionForest({.honesty_fraction = 1.0}),
                     Catch::Contains("honesty_fraction = 1, expected a value in (0, 1)"));
   CHECK_THROWS_AS(RegressionForest({.max_bins = 4097}), InvalidArgument);
@@ -268,6 +269,32 @@ TEST_CASE("RegressionForest: bad input", "[regression_forest]") {
   CHECK_THROWS_WITH(forest.fit(d.X, d.y, Vector::Zero(50)), Catch::Contains("weights sum to 0"));
   CHECK_THROWS_AS(forest.fit(d.X, d.y, Vector::Ones(3)), ShapeMismatch);
   CHECK_THROWS_AS(forest.fit(Matrix(0, 3), Vector(0)), DataError);
+  // Absurd counts are refused before anything is allocated.
+  CHECK_THROWS_WITH(RegressionForest({.num_trees = std::int64_t{1} << 62}),
+                    Catch::Contains("num_trees = 4611686018427387904, expected between 1 and"));
+  // X with no columns (it used to pass, with mtry clamped to [1, 0]).
+  CHECK_THROWS_WITH(forest.fit(Matrix(50, 0), d.y),
+                    Catch::Contains("X has 50 rows and 0 columns, expected at least 1 feature"));
+  // One or two rows leave every honest tree without estimation rows: an error naming that,
+  // not a model that predicts NaN.
+  CHECK_THROWS_WITH(forest.fit(d.X.topRows(1), d.y.head(1)),
+                    Catch::Contains("none of the 2 trees received estimation rows"));
+  // The memory estimate is checked before anything is allocated (default limit 64 GiB).
+  const std::uint64_t saved_limit = tailor::memory_limit();
+  tailor::set_memory_limit(std::uint64_t{1} << 16);
+  CHECK_THROWS_WITH(RegressionForest({.num_trees = 2000}).fit(d.X, d.y),
+                    Catch::Contains("2000 trees on 50 rows with 2 channels need about") &&
+                        Catch::Contains("KiB, above the memory limit of 64.0 KiB"));
+  tailor::set_memory_limit(saved_limit);
+  CHECK(tailor::memory_limit() == std::uint64_t{64} << 30);
+  for (const Index rows : {2, 3}) {  // fits that succeed predict finite values everywhere
+    try {
+      const auto tiny = forest.fit(d.X.topRows(rows), d.y.head(rows));
+      CHECK(tiny.predict(d.X).allFinite());
+    } catch (const DataError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("received estimation rows"));
+    }
+  }
   const auto model = forest.fit(d.X, d.y);
   CHECK_THROWS_WITH(model.predict(Matrix::Zero(2, 2)),
                     Catch::Contains("RegressionForestModel::predict: X has 2 columns, expected 5"));

@@ -127,8 +127,9 @@ TEST_CASE("evaluate() rejects bad input with clear messages", "[ope]") {
                     Catch::Contains("policies[0] has an empty name"));
   CHECK_THROWS_WITH(ope::evaluate(data, policies, {.baseline = "some"}),
                     Catch::Contains("baseline = 'some', expected one of the policy names"));
-  CHECK_THROWS_WITH(ope::evaluate(data, policies, {.num_bootstrap = 1}),
-                    Catch::Contains("num_bootstrap = 1, expected 0 (no bootstrap) or at least 2"));
+  CHECK_THROWS_WITH(
+      ope::evaluate(data, policies, {.num_bootstrap = 1}),
+      Catch::Contains("num_bootstrap = 1, expected 0 (no bootstrap) or 2 to 1000000"));
   CHECK_THROWS_WITH(ope::evaluate(data, policies, {.level = 0.0}),
                     Catch::Contains("level = 0, expected a value in (0, 1)"));
   CHECK_THROWS_WITH(ope::evaluate(data, policies, {.estimators = {Estimator::dm}}),

@@ -136,7 +136,7 @@ TEST_CASE("per-action reward models need every action in every training part", "
                                                 {.encoding = ope::RewardModelEncoding::per_action}),
                     Catch::Contains("action 2 has no logged rows outside fold"));
   CHECK_THROWS_WITH(ope::cross_fit_reward_model(learn::Ridge(), data, {.num_folds = 1}),
-                    Catch::Contains("num_folds = 1, expected at least 2"));
+                    Catch::Contains("num_folds = 1, expected 2 to 10000"));
   CHECK_THROWS_AS(ope::cross_fit_reward_model(learn::Ridge(), data, {.num_threads = -1}),
                   InvalidArgument);
 }

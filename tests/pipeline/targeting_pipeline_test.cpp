@@ -295,7 +295,7 @@ TEST_CASE("targeting pipeline: bad parameters and inputs", "[pipeline]") {
   using Catch::Contains;
   auto params = base_params();
   params.num_folds = 1;
-  CHECK_THROWS_WITH(Pipeline(params), Contains("num_folds = 1, expected at least 2"));
+  CHECK_THROWS_WITH(Pipeline(params), Contains("num_folds = 1, expected 2 to 10000"));
   params = base_params();
   params.level = 1.0;
   CHECK_THROWS_AS(Pipeline(params), InvalidArgument);

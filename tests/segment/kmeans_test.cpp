@@ -356,6 +356,7 @@ TEST_CASE("KMeansModel save and load round-trip", "[segment][kmeans]") {
     w.write(m.converged());
     w.write(m.restart_inertia());
     w.write(Index{3});  // num_threads
+    w.finish();
   }
   const auto old = tailor::load<KMeansModel>(v1);
   CHECK(old.centers() == m.centers());
@@ -389,7 +390,8 @@ TEST_CASE("KMeans rejects bad input", "[segment][kmeans]") {
   const Matrix X = Matrix::Random(5, 2);
   CHECK_THROWS_WITH(KMeans({.num_clusters = 0}),
                     Catch::Contains("KMeans: num_clusters = 0, expected between 1 and 2^20"));
-  CHECK_THROWS_WITH(KMeans({.n_init = 0}), Catch::Contains("n_init = 0, expected between 1 and 10000"));
+  CHECK_THROWS_WITH(KMeans({.n_init = 0}),
+                    Catch::Contains("n_init = 0, expected between 1 and 10000"));
   CHECK_THROWS_WITH(KMeans({.max_iter = 0}), Catch::Contains("max_iter = 0"));
   CHECK_THROWS_WITH(KMeans({.tol = -1}), Catch::Contains("tol = -1"));
   CHECK_THROWS_WITH(

@@ -158,7 +158,7 @@ TEST_CASE("k-selection singles out the planted number of clusters", "[segment][s
 TEST_CASE("Stability rejects bad parameters", "[segment][stability]") {
   const Matrix X = blobs(20, 2, 3.0, 1);
   CHECK_THROWS_WITH(bootstrap_stability(SignClusterer{}, X, {.num_bootstrap = 0}),
-                    Catch::Contains("num_bootstrap = 0, expected at least 1"));
+                    Catch::Contains("num_bootstrap = 0, expected 1 to 1000000"));
   CHECK_THROWS_WITH(bootstrap_stability(SignClusterer{}, X, {.level = 1.0}),
                     Catch::Contains("level = 1, expected a value in (0, 1)"));
   CHECK_THROWS_WITH(

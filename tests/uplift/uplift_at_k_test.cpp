@@ -151,7 +151,7 @@ TEST_CASE("uplift_at_k: bad input", "[uplift]") {
                     Catch::Contains("uplift_at_k: k = 0, expected a share in (0, 1]"));
   CHECK_THROWS_AS(uplift_at_k(d.y, d.w, d.score, 1.5), InvalidArgument);
   CHECK_THROWS_WITH(uplift_by_bin(d.y, d.w, d.score, 0),
-                    Catch::Contains("uplift_by_bin: num_bins = 0, expected at least 1"));
+                    Catch::Contains("uplift_by_bin: num_bins = 0, expected 1 to 10000000"));
   Vector w = d.w;
   w[3] = 2.0;
   CHECK_THROWS_WITH(uplift_by_bin(d.y, w, d.score),

@@ -349,8 +349,9 @@ TEST_CASE("UpliftForest: bad input", "[uplift]") {
   CHECK_FALSE(defaults.honesty);
   CHECK(defaults.resolve_mtry(50, "test") == 10);
   CHECK(defaults.seed == 3);
-  CHECK_THROWS_WITH(UpliftForest({.forest = {.num_trees = 0}}),
-                    Catch::Contains("UpliftForest: forest.num_trees = 0, expected at least 1"));
+  CHECK_THROWS_WITH(
+      UpliftForest({.forest = {.num_trees = 0}}),
+      Catch::Contains("UpliftForest: forest.num_trees = 0, expected between 1 and 1000000"));
   CHECK_THROWS_WITH(UpliftForest({.min_treated_per_leaf = 0}),
                     Catch::Contains("min_treated_per_leaf = 0, expected at least 1"));
   CHECK_THROWS_WITH(UpliftForest({.min_control_per_leaf = -1}),

@@ -478,8 +478,8 @@ class CausalForest {
                 "a value in [0, 0.25)");
     check_param(p.imbalance_penalty >= 0.0 && std::isfinite(p.imbalance_penalty), kContext,
                 "imbalance_penalty", p.imbalance_penalty, "a finite value >= 0");
-    check_param(p.nuisance_num_trees >= 0, kContext, "nuisance_num_trees", p.nuisance_num_trees,
-                "0 (default) or a positive count");
+    check_count(kContext, "nuisance_num_trees", p.nuisance_num_trees, 0, learn::tree::kMaxTrees,
+                "0 (default) or 1 to 1000000");
     check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, kContext, "propensity_clip",
                 p.propensity_clip, "a value in [0, 0.5)");
     check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, kContext, "overlap_epsilon",

@@ -76,7 +76,7 @@ struct MetaLearnerParams {
 namespace detail {
 
 inline void validate(const MetaLearnerParams& p, const char* context) {
-  check_param(p.num_folds >= 2, context, "num_folds", p.num_folds, "at least 2");
+  check_count(context, "num_folds", p.num_folds, 2, limits::kMaxFolds);
   check_param(p.propensity_clip >= 0.0 && p.propensity_clip < 0.5, context, "propensity_clip",
               p.propensity_clip, "a value in [0, 0.5)");
   check_param(p.overlap_epsilon >= 0.0 && p.overlap_epsilon < 0.5, context, "overlap_epsilon",

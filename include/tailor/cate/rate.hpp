@@ -222,8 +222,7 @@ class RankAverageTreatmentEffect {
   explicit RankAverageTreatmentEffect(RateParams params = {}) : params_(std::move(params)) {
     check_param(params_.target == RateTarget::autoc || params_.target == RateTarget::qini, kContext,
                 "target", static_cast<int>(params_.target), "autoc or qini");
-    check_param(params_.num_bootstrap >= 2, kContext, "num_bootstrap", params_.num_bootstrap,
-                "at least 2");
+    check_count(kContext, "num_bootstrap", params_.num_bootstrap, 2, limits::kMaxResamples);
     check_param(params_.num_threads >= 0, kContext, "num_threads", params_.num_threads,
                 "0 (all cores) or a positive count");
     if (params_.q_grid.empty()) {

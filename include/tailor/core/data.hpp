@@ -36,6 +36,13 @@
 
 namespace tailor {
 
+/// Smallest propensity CausalData and BanditData accept (and 1 − it the largest for
+/// CausalData): below it an inverse-propensity weight exceeds 1e12, and a denormal such as
+/// 1e-310 would turn every estimate into inf or NaN.
+inline constexpr double kMinPropensity = 1e-12;
+/// Most actions BanditData accepts (given or inferred as max(action) + 1).
+inline constexpr Index kMaxActions = 1'000'000;
+
 namespace detail {
 
 /// Gives read access to the protected evaluated-copy member of an Eigen::Ref<const T>. Naming
@@ -182,9 +189,12 @@ class CausalData {
                        has_sample_weights() ? " with positive sample weight" : "");
     }
     for (Index i = 0; i < propensity_.size(); ++i) {
-      if (!(propensity_[i] > 0.0 && propensity_[i] < 1.0)) {
-        raise<DataError>("{}: propensity[{}] = {}, expected a value strictly between 0 and 1",
-                         kContext, i, propensity_[i]);
+      const double e = propensity_[i];
+      if (!(e >= kMinPropensity && e <= 1.0 - kMinPropensity)) {
+        raise<DataError>(
+            "{}: propensity[{}] = {}, expected a value strictly between 0 and 1 (at least {} "
+            "from either end: inverse-propensity weights above 1e12 are numerically meaningless)",
+            kContext, i, e, kMinPropensity);
       }
     }
   }
@@ -258,23 +268,31 @@ class BanditData {
     check_finite(kContext, "X", X_);
     check_finite(kContext, "reward", reward_);
     check_finite(kContext, "propensity", propensity_);
+    check_param(num_actions_ <= kMaxActions, kContext, "num_actions", num_actions_,
+                "at most 1000000");
+    // Inferred or given, K sizes n x K matrices downstream: one corrupt action of 2^40 must be
+    // an error here, not a 2^40-column allocation later.
+    const Index limit = num_actions_ > 0 ? num_actions_ : kMaxActions;
     Index max_action = -1;
     for (Index i = 0; i < n; ++i) {
       const Index a = action_[i];
-      if (a < 0 || (num_actions_ > 0 && a >= num_actions_)) {
+      if (a < 0 || a >= limit) {
         if (num_actions_ > 0) {
           raise<DataError>("{}: action[{}] = {}, expected an action in 0..{}", kContext, i, a,
                            num_actions_ - 1);
         }
-        raise<DataError>("{}: action[{}] = {}, expected an action >= 0", kContext, i, a);
+        raise<DataError>("{}: action[{}] = {}, expected an action in 0..{} (at most {} actions)",
+                         kContext, i, a, kMaxActions - 1, kMaxActions);
       }
       max_action = std::max(max_action, a);
     }
     if (num_actions_ == 0) num_actions_ = max_action + 1;
     for (Index i = 0; i < n; ++i) {
-      if (!(propensity_[i] > 0.0 && propensity_[i] <= 1.0)) {
-        raise<DataError>("{}: propensity[{}] = {}, expected a probability in (0, 1]", kContext, i,
-                         propensity_[i]);
+      if (!(propensity_[i] >= kMinPropensity && propensity_[i] <= 1.0)) {
+        raise<DataError>(
+            "{}: propensity[{}] = {}, expected a probability in (0, 1], at least {} "
+            "(inverse-propensity weights above 1e12 are numerically meaningless)",
+            kContext, i, propensity_[i], kMinPropensity);
       }
     }
   }

@@ -4,7 +4,9 @@
 // what, where and what was expected: "CausalData: w[17] = 0.5, expected 0 or 1".
 #pragma once
 
+#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -133,6 +135,97 @@ void check_param(bool ok, std::string_view context, std::string_view name, const
   if (!ok) {
     raise<InvalidArgument>("{}: {} = {}, expected {}", context, name, value, expected);
   }
+}
+
+/// Documented maxima of count parameters (issue 20): a mistyped 10^12 is an InvalidArgument
+/// naming the parameter and its limit, never an allocation of terabytes or an overflow.
+namespace limits {
+inline constexpr std::int64_t kMaxResamples = 1'000'000;    ///< bootstrap / resample counts
+inline constexpr std::int64_t kMaxIterations = 10'000'000;  ///< solver and boosting iterations
+inline constexpr std::int64_t kMaxFolds = 10'000;           ///< cross-fitting folds / parts
+inline constexpr std::int64_t kMaxBins = 10'000'000;        ///< histogram / curve bins and grids
+inline constexpr std::int64_t kMaxComponents = 1 << 20;     ///< latent factors, clusters
+inline constexpr std::int64_t kMaxRowCount = (std::int64_t{1} << 31) - 1;  ///< row-count settings
+}  // namespace limits
+
+/// The most memory one fit may plan to use (bytes): estimators whose memory grows with products
+/// of their sizes (forests: trees × rows) estimate it before allocating and throw
+/// InvalidArgument above this limit, instead of being killed. Default 64 GiB; settable for the
+/// whole process with set_memory_limit (thread-safe).
+inline std::atomic<std::uint64_t>& memory_limit_storage() {
+  static std::atomic<std::uint64_t> limit{std::uint64_t{64} << 30};
+  return limit;
+}
+inline void set_memory_limit(std::uint64_t bytes) {
+  memory_limit_storage().store(bytes);
+}
+inline std::uint64_t memory_limit() {
+  return memory_limit_storage().load();
+}
+
+/// InvalidArgument when `estimated_bytes` exceeds memory_limit(): "train_forest: 1000000
+/// trees on 10000000 rows with 2 channels need about 1.2 TiB, above the memory limit of 64.0
+/// GiB; use smaller settings, or raise the limit with tailor::set_memory_limit".
+inline void check_memory(std::string_view context, std::string_view what, double estimated_bytes) {
+  const double limit = static_cast<double>(memory_limit());
+  if (estimated_bytes > limit) {
+    const auto text = [](double bytes) {
+      constexpr const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+      int unit = 0;
+      while (bytes >= 1024.0 && unit < 6) {
+        bytes /= 1024.0;
+        ++unit;
+      }
+      return fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+    };
+    raise<InvalidArgument>(
+        "{}: {} need about {}, above the memory limit of {}; use smaller settings, or raise the "
+        "limit with tailor::set_memory_limit",
+        context, what, text(estimated_bytes), text(limit));
+  }
+}
+
+/// Throws DataError naming the first entry of `values` whose magnitude exceeds `limit`:
+/// "KMeans: X(3, 1) = 1e+300, expected |value| <= 1e+150 (squared distances overflow beyond
+/// it; rescale X)". For methods that square or multiply inputs (distances, Gram matrices), where
+/// finite inputs would otherwise produce inf and then NaN without a word.
+template <class Derived>
+void check_magnitude(std::string_view context, std::string_view name,
+                     const Eigen::DenseBase<Derived>& values, double limit,
+                     std::string_view reason) {
+  const auto& v = values.derived();
+  if (v.size() == 0 || v.cwiseAbs().maxCoeff() <= limit) return;
+  for (Eigen::Index j = 0; j < v.cols(); ++j) {
+    for (Eigen::Index i = 0; i < v.rows(); ++i) {
+      if (std::abs(static_cast<double>(v(i, j))) > limit) {
+        raise<DataError>("{}: {}({}, {}) = {}, expected |value| <= {} ({})", context, name, i, j,
+                         static_cast<double>(v(i, j)), limit, reason);
+      }
+    }
+  }
+}
+
+/// InvalidArgument unless lo <= value <= hi: "{context}: {name} = {value}, expected {lo} to
+/// {hi}" (with `what` instead of the range when given, e.g. "0 (none) or 2 to 1000000").
+inline void check_count(std::string_view context, std::string_view name, std::int64_t value,
+                        std::int64_t lo, std::int64_t hi, std::string_view what = {}) {
+  if (value < lo || value > hi) {
+    if (what.empty()) {
+      raise<InvalidArgument>("{}: {} = {}, expected {} to {}", context, name, value, lo, hi);
+    }
+    raise<InvalidArgument>("{}: {} = {}, expected {}", context, name, value, what);
+  }
+}
+
+/// a * b for sizes computed from parameters, or InvalidArgument naming `what` when the product
+/// of two non-negative values would overflow a signed 64-bit integer.
+inline std::int64_t checked_product(std::string_view context, std::string_view what, std::int64_t a,
+                                    std::int64_t b) {
+  std::int64_t product = 0;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &product)) {
+    raise<InvalidArgument>("{}: {} = {} x {} overflows a 64-bit size", context, what, a, b);
+  }
+  return product;
 }
 
 }  // namespace tailor

@@ -94,7 +94,7 @@ struct Folds {
 
 namespace detail {
 inline void check_num_folds(std::string_view context, Index n, Index num_folds) {
-  check_param(num_folds >= 2, context, "num_folds", num_folds, "at least 2");
+  check_count(context, "num_folds", num_folds, 2, limits::kMaxFolds);
   if (num_folds > n) {
     raise<InvalidArgument>("{}: num_folds = {}, expected at most n = {} (one row per fold)",
                            context, num_folds, n);

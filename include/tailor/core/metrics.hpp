@@ -344,7 +344,7 @@ inline ReliabilityBins reliability_bins(const VectorRef& y_true, const VectorRef
                                         Index num_bins,
                                         const VectorRef& weights = Eigen::VectorXd()) {
   constexpr std::string_view kContext = "reliability_bins";
-  check_param(num_bins >= 1, kContext, "num_bins", num_bins, "at least 1");
+  check_count(kContext, "num_bins", num_bins, 1, limits::kMaxBins);
   detail::check_pair(kContext, "y_true", y_true, "prob", prob, weights);
   detail::check_binary(kContext, "y_true", y_true);
   detail::check_probability(kContext, "prob", prob);

@@ -2,8 +2,10 @@
 //
 // The library never prints: long-running methods take an optional ProgressCallback and call it
 // with {stage, done, total}. Example programs pass a ProgressBar, which draws a one-line
-// terminal bar on stderr (or any FILE*). Callbacks may be invoked from worker threads but are
-// serialized by the method that reports (at most one call at a time).
+// terminal bar on stderr (or any FILE*) when that stream is a terminal, and otherwise (a log
+// file, a pipe, CI output) prints one line per completed stage instead of hundreds of `\r`
+// redraws. Callbacks may be invoked from worker threads but are serialized by the method that
+// reports (at most one call at a time).
 #pragma once
 
 #include <algorithm>
@@ -14,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -55,16 +59,25 @@ class SerializedProgress {
   std::mutex mutex_;
 };
 
+/// How a ProgressBar draws: `automatic` redraws a bar in place when the stream is a terminal
+/// (isatty) and prints lines otherwise; `bar` and `lines` force one or the other.
+enum class ProgressStyle { automatic, bar, lines };
+
 /// A terminal progress bar: "trees  [##########..........]  50%  1000/2000  3.2s".
 /// Redraws at most every `min_interval_ms` and always at completion; ends the line when a stage
-/// completes. Use it as a ProgressCallback: `fit(data, tailor::ProgressBar{})`.
+/// completes. On a stream that is not a terminal it prints only that final line per stage
+/// ("trees  2000/2000  3.2s"). Use it as a ProgressCallback: `fit(data, tailor::ProgressBar{})`.
 class ProgressBar {
  public:
-  explicit ProgressBar(std::FILE* out = stderr, int width = 30, int min_interval_ms = 100)
+  explicit ProgressBar(std::FILE* out = stderr, int width = 30, int min_interval_ms = 100,
+                       ProgressStyle style = ProgressStyle::automatic)
       : state_(std::make_shared<State>()) {
     state_->out = out;
     state_->width = std::max(width, 5);
     state_->min_interval = std::chrono::milliseconds(min_interval_ms);
+    state_->redraw =
+        style == ProgressStyle::bar ||
+        (style == ProgressStyle::automatic && out != nullptr && ::isatty(::fileno(out)) == 1);
   }
 
   void operator()(const Progress& p) const {
@@ -80,6 +93,14 @@ class ProgressBar {
     s.last_done = p.done;
     const bool complete = p.total > 0 && p.done >= p.total;
     if (s.finished) return;
+    if (!s.redraw) {
+      if (!complete) return;
+      const double seconds = std::chrono::duration<double>(now - s.start).count();
+      fmt::print(s.out, "{:<12} {}/{}  {:.1f}s\n", s.stage, p.done, p.total, seconds);
+      s.finished = true;
+      std::fflush(s.out);
+      return;
+    }
     if (!complete && now - s.last_draw < s.min_interval) return;
     s.last_draw = now;
     const double f = p.fraction();
@@ -101,6 +122,7 @@ class ProgressBar {
     std::FILE* out = stderr;
     int width = 30;
     std::chrono::milliseconds min_interval{100};
+    bool redraw = false;
     std::mutex mutex;
     std::string stage;
     Index last_done = 0;

@@ -6,15 +6,23 @@
 //   type tag     u64 length + bytes, e.g. "learn::RegressionForest"
 //   model ver.   u32      the model's own schema version
 //   payload      whatever the model writes with BinaryWriter::write
+//   checksum     u32      CRC-32 (IEEE 802.3, reflected, as in zlib/PNG) of every byte above,
+//                         written by BinaryWriter::finish() after the outermost model; format 2
+//                         and later (format 1 files, which have none, still load)
 // Payload encodings: arithmetic scalars as sizeof(T) little-endian bytes (bool as one byte 0/1,
 // floating point as its IEEE-754 bit pattern); strings and std::vector<T> as a u64 count then
 // the elements; Eigen dense objects as u64 rows, u64 cols, then the coefficients column-major.
 //
 // Safety: every count read is checked against the bytes left in the stream (known for seekable
 // streams) BEFORE anything is allocated, so a truncated or corrupt file throws FormatError
-// ("model file: truncated while reading 'thresholds' (needed 800 bytes, 12 left)") instead of
-// crashing or allocating absurd sizes. For non-seekable streams, data is read in bounded chunks
-// so memory grows only with bytes actually present.
+// ("model file (learn::tree::Forest): truncated while reading 'thresholds' at byte 63 (needed
+// 800 bytes, 12 left)") instead of crashing or allocating absurd sizes. For non-seekable streams
+// (pipes, sockets, decompressing streams) data is read in bounded chunks so memory grows only
+// with bytes actually present. Models read their own counts with read_length (checked against a
+// per-field maximum and the bytes left, then containers grown as elements arrive) and their
+// sizes and indices with read_bounded, so a lying count costs nothing on any stream. The
+// checksum turns any corruption that still parses into a FormatError at the end; tailor::load
+// turns any other tailor::Error a loader raises on stored values into a FormatError too.
 //
 // Complexity: O(bytes) time; reading allocates O(bytes actually present).
 //
@@ -59,8 +67,8 @@ namespace tailor {
 /// First 8 bytes of every tailor binary file.
 inline constexpr std::array<char, 8> kSerializationMagic = {'T', 'A', 'I',  'L',
                                                             'O', 'R', '\0', '\1'};
-/// Version of the container layout above (not of any model's payload).
-inline constexpr std::uint32_t kSerializationFormatVersion = 1;
+/// Version of the container layout above (not of any model's payload). 2 added the checksum.
+inline constexpr std::uint32_t kSerializationFormatVersion = 2;
 /// Longest type tag accepted; real tags are short ("cate::CausalForest").
 inline constexpr std::uint64_t kMaxTypeTagLength = 256;
 
@@ -119,6 +127,33 @@ T load_little_endian(const char* bytes) {
   }
   return std::bit_cast<T>(bits);
 }
+
+/// CRC-32 as in IEEE 802.3, zlib and PNG (reflected polynomial 0xEDB88320, initial value and
+/// final XOR 0xFFFFFFFF), updated a byte at a time from a 256-entry table (Sarwate 1988).
+/// `state` is the running register (start with 0xFFFFFFFF); the checksum is ~state.
+class Crc32 {
+ public:
+  void update(const char* data, std::size_t count) {
+    static constexpr std::array<std::uint32_t, 256> table = [] {
+      std::array<std::uint32_t, 256> t{};
+      for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[i] = c;
+      }
+      return t;
+    }();
+    std::uint32_t c = state_;
+    for (std::size_t i = 0; i < count; ++i) {
+      c = table[(c ^ static_cast<unsigned char>(data[i])) & 0xFFu] ^ (c >> 8);
+    }
+    state_ = c;
+  }
+  std::uint32_t value() const { return ~state_; }
+
+ private:
+  std::uint32_t state_ = 0xFFFFFFFFu;
+};
 
 }  // namespace detail
 
@@ -190,6 +225,16 @@ class BinaryWriter {
     write_array(plain.data(), static_cast<std::size_t>(plain.size()));
   }
 
+  /// Ends the file: writes the CRC-32 of every byte written so far. tailor::save and
+  /// save_to_file call it after the outermost model; code that composes its own file with a
+  /// BinaryWriter calls it once at the end (and the reader's expect_end checks it).
+  void finish() {
+    if (finished_) raise<Error>("{}: BinaryWriter::finish called twice", context_);
+    const std::uint32_t crc = crc_.value();
+    write(crc);
+    finished_ = true;
+  }
+
   /// Bytes written through this writer so far.
   std::uint64_t bytes_written() const { return bytes_written_; }
 
@@ -205,17 +250,22 @@ class BinaryWriter {
 
   void write_bytes(const char* data, std::size_t count) {
     if (count == 0) return;
+    if (finished_) raise<Error>("{}: write after BinaryWriter::finish", context_);
     out_.write(data, static_cast<std::streamsize>(count));
     if (!out_) raise<Error>("{}: write failed after {} bytes", context_, bytes_written_);
+    crc_.update(data, count);
     bytes_written_ += count;
   }
 
   std::ostream& out_;
   std::string context_;
   std::uint64_t bytes_written_ = 0;
+  detail::Crc32 crc_;
+  bool finished_ = false;
 };
 
-/// Reads the tailor binary format from a std::istream; every malformed input throws FormatError.
+/// Reads the tailor binary format from a std::istream; every malformed input throws FormatError
+/// naming the source, the model type being read, the field and the byte offset.
 class BinaryReader {
  public:
   /// `context` names the source in error messages. For seekable streams the number of bytes left
@@ -243,26 +293,28 @@ class BinaryReader {
   /// in [1, max_model_version] so a model can still read its older layouts.
   std::uint32_t read_header(std::string_view expected_type_tag, std::uint32_t max_model_version) {
     std::array<char, 8> magic{};
+    const std::uint64_t header_offset = bytes_read_;
     read_bytes(magic.data(), magic.size(), "magic");
     if (magic != kSerializationMagic) {
-      raise<FormatError>("{}: not a tailor binary file (bad magic bytes)", context_);
+      raise<FormatError>("{}: not a tailor binary file (bad magic bytes at byte {}, expected {})",
+                         context_, header_offset, expected_type_tag);
     }
     const auto format = read<std::uint32_t>("format version");
-    if (format != kSerializationFormatVersion) {
-      raise<FormatError>("{}: unsupported format version {}, expected {}", context_, format,
+    if (format == 0 || format > kSerializationFormatVersion) {
+      raise<FormatError>("{}: unsupported format version {}, expected 1 to {}", context_, format,
                          kSerializationFormatVersion);
     }
-    const std::uint64_t tag_length = read_count("type tag", 1);
-    if (tag_length > kMaxTypeTagLength) {
-      raise<FormatError>("{}: type tag length {} exceeds the maximum {}", context_, tag_length,
-                         kMaxTypeTagLength);
-    }
+    // The outermost header decides whether the file ends with a checksum; nested models inside
+    // a file carry the same format number.
+    if (container_format_ == 0) container_format_ = format;
+    const std::uint64_t tag_length = read_length("type tag", kMaxTypeTagLength, 1);
     std::string tag(static_cast<std::size_t>(tag_length), '\0');
     read_bytes(tag.data(), tag.size(), "type tag");
     if (tag != expected_type_tag) {
       raise<FormatError>("{}: expected type tag '{}', found '{}'", context_, expected_type_tag,
-                         tag);
+                         printable(tag));
     }
+    type_tag_ = tag;
     const auto version = read<std::uint32_t>("model version");
     if (version == 0 || version > max_model_version) {
       raise<FormatError>("{}: unsupported {} version {}, expected 1 to {}", context_,
@@ -279,9 +331,11 @@ class BinaryReader {
     if constexpr (std::is_enum_v<T>) {
       return static_cast<T>(read<std::underlying_type_t<T>>(what));
     } else if constexpr (std::is_same_v<T, bool>) {
+      const std::uint64_t offset = bytes_read_;
       const auto byte = read<std::uint8_t>(what);
       if (byte > 1) {
-        raise<FormatError>("{}: '{}' = {}, expected a boolean 0 or 1", context_, what, byte);
+        raise<FormatError>("{}: '{}' = {} at byte {}, expected a boolean 0 or 1", where(), what,
+                           byte, offset);
       }
       return byte == 1;
     } else if constexpr (std::is_arithmetic_v<T>) {
@@ -308,8 +362,75 @@ class BinaryReader {
     value = read<T>(what);
   }
 
+  /// Reads an integer (or enum) stored as T and checks lo <= value <= hi before the caller uses
+  /// it as a size, an index or a loop bound: "'num_features' = -3 at byte 40, expected 1 to
+  /// 1048576". Floating-point T also rejects NaN.
+  template <class T>
+  T read_bounded(std::string_view what, T lo, T hi) {
+    const std::uint64_t offset = bytes_read_;
+    const T value = read<T>(what);
+    if constexpr (std::is_enum_v<T>) {
+      using U = std::underlying_type_t<T>;
+      if (static_cast<U>(value) < static_cast<U>(lo) ||
+          static_cast<U>(value) > static_cast<U>(hi)) {
+        raise<FormatError>("{}: '{}' = {} at byte {}, expected {} to {}", where(), what,
+                           static_cast<U>(value), offset, static_cast<U>(lo), static_cast<U>(hi));
+      }
+    } else {
+      if (!(value >= lo && value <= hi)) {
+        raise<FormatError>("{}: '{}' = {} at byte {}, expected {} to {}", where(), what, value,
+                           offset, lo, hi);
+      }
+    }
+    return value;
+  }
+
+  /// Reads the u64 element count of a sequence the caller reads element by element, and checks
+  /// it against `max_count` and, where the stream size is known, against the bytes left (each
+  /// element takes at least `min_element_bytes`). Grow containers as elements are read (or
+  /// reserve at most reserve_limit()): a count that lies on a non-seekable stream then costs
+  /// only the bytes actually present.
+  std::uint64_t read_length(std::string_view what, std::uint64_t max_count,
+                            std::uint64_t min_element_bytes) {
+    const std::uint64_t offset = bytes_read_;
+    const auto count = read<std::uint64_t>(what);
+    if (count > max_count) {
+      raise<FormatError>("{}: '{}' count {} at byte {} exceeds the maximum {}", where(), what,
+                         count, offset, max_count);
+    }
+    if (min_element_bytes > 0) {
+      if (count > std::numeric_limits<std::uint64_t>::max() / min_element_bytes) {
+        raise<FormatError>("{}: corrupt length {} for '{}' at byte {}", where(), count, what,
+                           offset);
+      }
+      require(count * min_element_bytes, what);
+    }
+    return count;
+  }
+
+  /// The most elements worth reserving for a count read from the stream before its elements
+  /// have been seen: all of them when the stream size is known (read_length checked them),
+  /// otherwise a small bound.
+  std::uint64_t reserve_limit(std::uint64_t count) const {
+    return size_known_ ? count : std::min<std::uint64_t>(count, 4096);
+  }
+
   /// Throws FormatError unless the stream has no bytes left (catches payload/schema mismatches).
+  /// Format 2 and later: first reads the trailing CRC-32 and compares it with the bytes read.
   void expect_end() {
+    if (container_format_ >= 2) {
+      const std::uint32_t computed = crc_.value();
+      const std::uint64_t offset = bytes_read_;
+      char bytes[4];
+      read_bytes(bytes, 4, "checksum");
+      const auto stored = detail::load_little_endian<std::uint32_t>(bytes);
+      if (stored != computed) {
+        raise<FormatError>(
+            "{}: checksum mismatch at byte {} (stored {:08x}, computed {:08x}): the file is "
+            "corrupt",
+            where(), offset, stored, computed);
+      }
+    }
     if (size_known_) {
       if (remaining_ != 0) {
         raise<FormatError>("{}: {} unexpected trailing bytes after the model data", context_,
@@ -328,7 +449,13 @@ class BinaryReader {
   std::uint64_t bytes_left() const {
     return size_known_ ? remaining_ : std::numeric_limits<std::uint64_t>::max();
   }
+  /// True when the stream could tell its size (bytes_left() is exact).
+  bool size_known() const { return size_known_; }
   const std::string& context() const { return context_; }
+  /// "context (type tag)": where errors happen, for a model's own FormatErrors.
+  std::string where() const {
+    return type_tag_.empty() ? context_ : fmt::format("{} ({})", context_, type_tag_);
+  }
 
  private:
   // Non-seekable streams grow containers in chunks of this many bytes, so a corrupt count can
@@ -337,19 +464,13 @@ class BinaryReader {
 
   /// Reads a u64 element count and checks count * element_size against the bytes left.
   std::uint64_t read_count(std::string_view what, std::uint64_t element_size) {
-    const auto count = read<std::uint64_t>(what);
-    const std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max() / element_size;
-    if (count > max_count) {
-      raise<FormatError>("{}: corrupt length {} for '{}'", context_, count, what);
-    }
-    require(count * element_size, what);
-    return count;
+    return read_length(what, std::numeric_limits<std::uint64_t>::max(), element_size);
   }
 
   void require(std::uint64_t needed, std::string_view what) const {
     if (size_known_ && needed > remaining_) {
-      raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)", context_,
-                         what, needed, remaining_);
+      raise<FormatError>("{}: truncated while reading '{}' at byte {} (needed {} bytes, {} left)",
+                         where(), what, bytes_read_, needed, remaining_);
     }
   }
 
@@ -359,9 +480,10 @@ class BinaryReader {
     in_.read(data, static_cast<std::streamsize>(count));
     const auto got = static_cast<std::uint64_t>(in_.gcount());
     if (got != count) {
-      raise<FormatError>("{}: truncated while reading '{}' (needed {} bytes, {} left)", context_,
-                         what, count, got);
+      raise<FormatError>("{}: truncated while reading '{}' at byte {} (needed {} bytes, {} left)",
+                         where(), what, bytes_read_, count, got);
     }
+    crc_.update(data, count);
     bytes_read_ += count;
     if (size_known_) remaining_ -= count;
   }
@@ -407,6 +529,7 @@ class BinaryReader {
       // Each string needs at least its 8-byte length.
       const std::uint64_t count = read_count(what, sizeof(std::uint64_t));
       V values;
+      values.reserve(static_cast<std::size_t>(reserve_limit(count)));
       for (std::uint64_t i = 0; i < count; ++i) values.push_back(read<std::string>(what));
       return values;
     } else if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T>) {
@@ -429,6 +552,7 @@ class BinaryReader {
     using Scalar = typename M::Scalar;
     static_assert(std::is_arithmetic_v<Scalar> && !std::is_same_v<Scalar, bool>,
                   "BinaryReader::read<Eigen type>: the scalar type must be arithmetic");
+    const std::uint64_t offset = bytes_read_;
     const auto rows = read<std::uint64_t>(what);
     const auto cols = read<std::uint64_t>(what);
     const auto max_index = static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max());
@@ -439,11 +563,13 @@ class BinaryReader {
                              ? cols <= max_index
                              : cols == static_cast<std::uint64_t>(M::ColsAtCompileTime);
     if (!rows_ok || !cols_ok) {
-      raise<FormatError>("{}: '{}' has shape {} x {}, expected {} x {}", context_, what, rows, cols,
-                         shape_text(M::RowsAtCompileTime), shape_text(M::ColsAtCompileTime));
+      raise<FormatError>("{}: '{}' has shape {} x {} at byte {}, expected {} x {}", where(), what,
+                         rows, cols, offset, shape_text(M::RowsAtCompileTime),
+                         shape_text(M::ColsAtCompileTime));
     }
     if (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / sizeof(Scalar) / cols) {
-      raise<FormatError>("{}: corrupt shape {} x {} for '{}'", context_, rows, cols, what);
+      raise<FormatError>("{}: corrupt shape {} x {} for '{}' at byte {}", where(), rows, cols, what,
+                         offset);
     }
     const std::uint64_t count = rows * cols;
     require(count * sizeof(Scalar), what);
@@ -467,11 +593,28 @@ class BinaryReader {
                                                : std::to_string(compile_time_size);
   }
 
+  /// A type tag from a foreign file, with non-printable bytes escaped for the message.
+  static std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u < 0x7F) {
+        out.push_back(c);
+      } else {
+        out += fmt::format("\\x{:02x}", u);
+      }
+    }
+    return out;
+  }
+
   std::istream& in_;
   std::string context_;
+  std::string type_tag_;
   std::uint64_t remaining_ = 0;
   bool size_known_ = false;
   std::uint64_t bytes_read_ = 0;
+  std::uint32_t container_format_ = 0;
+  detail::Crc32 crc_;
 };
 
 /// Opens `path` for binary writing, writes the header, calls `write_payload(BinaryWriter&)`.
@@ -487,9 +630,29 @@ void save_to_file(const std::filesystem::path& path, std::string_view type_tag,
   BinaryWriter writer(out, path.string());
   writer.write_header(type_tag, model_version);
   std::forward<WritePayload>(write_payload)(writer);
+  writer.finish();
   out.flush();
   if (!out) raise<Error>("{}: write failed", path.string());
 }
+
+namespace detail {
+
+/// Runs a loader; a tailor::Error other than FormatError raised while checking stored values
+/// (a model's own validation, a constructor's parameter check) becomes a FormatError that says
+/// where in the file it happened, so every corrupt file ends in one exception type.
+template <class F>
+auto run_loader(BinaryReader& reader, F&& load) {
+  try {
+    return std::forward<F>(load)();
+  } catch (const FormatError&) {
+    throw;
+  } catch (const Error& e) {
+    raise<FormatError>("{}: invalid stored value before byte {}: {}", reader.where(),
+                       reader.bytes_read(), e.what());
+  }
+}
+
+}  // namespace detail
 
 /// Opens `path`, checks the header against `type_tag` / `max_model_version`, and returns
 /// `read_payload(BinaryReader&, std::uint32_t model_version)`. Trailing bytes after the payload
@@ -503,15 +666,17 @@ auto load_from_file(const std::filesystem::path& path, std::string_view type_tag
                  std::generic_category().message(errno));
   }
   BinaryReader reader(in, path.string());
-  const std::uint32_t version = reader.read_header(type_tag, max_model_version);
-  if constexpr (std::is_void_v<std::invoke_result_t<ReadPayload, BinaryReader&, std::uint32_t>>) {
-    std::forward<ReadPayload>(read_payload)(reader, version);
-    reader.expect_end();
-  } else {
-    auto result = std::forward<ReadPayload>(read_payload)(reader, version);
-    reader.expect_end();
-    return result;
-  }
+  return detail::run_loader(reader, [&] {
+    const std::uint32_t version = reader.read_header(type_tag, max_model_version);
+    if constexpr (std::is_void_v<std::invoke_result_t<ReadPayload, BinaryReader&, std::uint32_t>>) {
+      std::forward<ReadPayload>(read_payload)(reader, version);
+      reader.expect_end();
+    } else {
+      auto result = std::forward<ReadPayload>(read_payload)(reader, version);
+      reader.expect_end();
+      return result;
+    }
+  });
 }
 
 /// A fitted model in tailor's file format: save(BinaryWriter&) writes its own header and payload
@@ -523,21 +688,25 @@ concept Serializable = requires(const M& model, BinaryWriter& out, BinaryReader&
   { M::load(in) } -> std::same_as<M>;
 };
 
-/// Writes `model` to `out` as one model file (header + payload): tailor::save(model, stream).
+/// Writes `model` to `out` as one model file (header, payload, checksum):
+/// tailor::save(model, stream).
 template <Serializable M>
 void save(const M& model, std::ostream& out) {
   BinaryWriter writer(out);
   model.save(writer);
+  writer.finish();
 }
 
 /// Reads one model file of type M from `in`: auto m = tailor::load<M>(stream). A foreign, corrupt
-/// or truncated file, or bytes after the model, throw FormatError.
+/// or truncated file, a wrong checksum, or bytes after the model, throw FormatError.
 template <Serializable M>
 M load(std::istream& in) {
   BinaryReader reader(in);
-  M model = M::load(reader);
-  reader.expect_end();
-  return model;
+  return detail::run_loader(reader, [&] {
+    M model = M::load(reader);
+    reader.expect_end();
+    return model;
+  });
 }
 
 }  // namespace tailor

@@ -109,8 +109,10 @@ class ClassificationForest {
       : params_(std::move(params)),
         forest_(
             resolve_forest_params(params_.forest, kDefaults, "ClassificationForest", "forest.")) {
-    check_param(params_.num_classes == 0 || params_.num_classes >= 2, "ClassificationForest",
-                "num_classes", params_.num_classes, "0 (from the labels) or at least 2");
+    check_param(
+        params_.num_classes == 0 || (params_.num_classes >= 2 && params_.num_classes <= 1'000'001),
+        "ClassificationForest", "num_classes", params_.num_classes,
+        "0 (from the labels) or 2 to 1000001");
   }
 
   /// Bins X and fits. y: labels 0..K−1 (as doubles); weights: length 0 (unit) or n values >= 0.

@@ -87,7 +87,7 @@ inline void check_cross_fit_inputs(std::string_view context, const MatrixRef& X,
 template <class FitPredict>
 Eigen::MatrixXd cross_fit(std::string_view context, const Folds& folds, Index num_parts,
                           Index num_threads, FitPredict&& fit_predict) {
-  check_param(num_parts >= 1, context, "num_parts", num_parts, "at least 1");
+  check_count(context, "num_parts", num_parts, 1, limits::kMaxFolds);
   resolve_num_threads(num_threads);
   const Index K = folds.num_folds;
   std::vector<std::vector<Index>> test_rows(static_cast<std::size_t>(K));

@@ -92,14 +92,13 @@ namespace detail {
 inline void validate_boosting_params(const GradientBoostingParams& p, std::string_view context) {
   check_param(p.learning_rate > 0.0 && std::isfinite(p.learning_rate), context, "learning_rate",
               p.learning_rate, "a finite value > 0");
-  check_param(p.max_iter >= 1, context, "max_iter", p.max_iter, "at least 1");
-  check_param(p.max_leaf_nodes == 0 || p.max_leaf_nodes >= 2, context, "max_leaf_nodes",
-              p.max_leaf_nodes, "0 (unlimited) or at least 2");
-  check_param(p.max_depth >= 0, context, "max_depth", p.max_depth, "0 (unlimited) or at least 1");
+  check_count(context, "max_iter", p.max_iter, 1, limits::kMaxIterations);
+  check_param(p.max_leaf_nodes == 0 || (p.max_leaf_nodes >= 2 && p.max_leaf_nodes <= (1 << 20)),
+              context, "max_leaf_nodes", p.max_leaf_nodes, "0 (unlimited) or 2 to 1048576");
+  check_count(context, "max_depth", p.max_depth, 0, 1024, "0 (unlimited) or 1 to 1024");
   check_param(p.max_leaf_nodes > 0 || p.max_depth > 0, context, "max_leaf_nodes", p.max_leaf_nodes,
               "at least 2 when max_depth is 0 (unlimited)");
-  check_param(p.min_samples_leaf >= 1, context, "min_samples_leaf", p.min_samples_leaf,
-              "at least 1");
+  check_count(context, "min_samples_leaf", p.min_samples_leaf, 1, limits::kMaxRowCount);
   check_param(p.l2_regularization >= 0.0 && std::isfinite(p.l2_regularization), context,
               "l2_regularization", p.l2_regularization, "a finite value >= 0");
   check_param(p.max_bins >= 2 && p.max_bins <= 256, context, "max_bins", p.max_bins,
@@ -110,8 +109,7 @@ inline void validate_boosting_params(const GradientBoostingParams& p, std::strin
               p.feature_fraction, "a value in (0, 1]");
   check_param(p.validation_fraction > 0.0 && p.validation_fraction < 1.0, context,
               "validation_fraction", p.validation_fraction, "a value in (0, 1)");
-  check_param(p.n_iter_no_change >= 1, context, "n_iter_no_change", p.n_iter_no_change,
-              "at least 1");
+  check_count(context, "n_iter_no_change", p.n_iter_no_change, 1, limits::kMaxIterations);
   check_param(p.tol >= 0.0 && std::isfinite(p.tol), context, "tol", p.tol, "a finite value >= 0");
   check_param(p.num_threads >= 0, context, "num_threads", p.num_threads,
               "0 (all cores) or a positive count");
@@ -649,6 +647,16 @@ class GradientBoostingRegressor {
                                       const VectorRef& weights = Vector()) const {
     constexpr std::string_view kContext = "GradientBoostingRegressor::fit";
     detail::check_supervised_input(kContext, X, y, weights);
+    // Split gains square sums of residuals: beyond 1e150 they overflow to inf and every split
+    // (and prediction) would turn NaN.
+    for (Index i = 0; i < y.size(); ++i) {
+      if (std::abs(y[i]) > 1e150) {
+        raise<DataError>(
+            "{}: y[{}] = {}, expected |y| <= 1e150 (squared residuals overflow "
+            "beyond it; rescale y)",
+            kContext, i, y[i]);
+      }
+    }
     return GradientBoostingRegressionModel(
         detail::fit_boosting(params_, BoostingLoss::squared_error, X, y, weights, kContext));
   }

@@ -151,7 +151,7 @@ class LogisticRegression {
     constexpr std::string_view kContext = "LogisticRegression";
     check_param(params.alpha >= 0.0 && std::isfinite(params.alpha), kContext, "alpha", params.alpha,
                 "a finite value >= 0");
-    check_param(params.max_iter >= 1, kContext, "max_iter", params.max_iter, "at least 1");
+    check_count(kContext, "max_iter", params.max_iter, 1, limits::kMaxIterations);
     check_param(params.tol > 0.0 && std::isfinite(params.tol), kContext, "tol", params.tol,
                 "a finite value > 0");
   }

@@ -617,8 +617,7 @@ inline BootstrapInterval bootstrap_interval(std::span<const Scores> parts,
                                             std::span<const double> coefficients,
                                             const BootstrapOptions& options = {}) {
   constexpr std::string_view kContext = "ope::bootstrap_interval";
-  check_param(options.num_resamples >= 2, kContext, "num_resamples", options.num_resamples,
-              "at least 2");
+  check_count(kContext, "num_resamples", options.num_resamples, 2, limits::kMaxResamples);
   check_param(options.level > 0.0 && options.level < 1.0, kContext, "level", options.level,
               "a value in (0, 1)");
   resolve_num_threads(options.num_threads);

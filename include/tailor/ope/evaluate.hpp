@@ -144,8 +144,10 @@ inline EvaluationReport evaluate(const BanditData& data, const std::vector<Named
   }
   check_param(options.level > 0.0 && options.level < 1.0, kContext, "level", options.level,
               "a value in (0, 1)");
-  check_param(options.num_bootstrap == 0 || options.num_bootstrap >= 2, kContext, "num_bootstrap",
-              options.num_bootstrap, "0 (no bootstrap) or at least 2");
+  if (options.num_bootstrap != 0) {
+    check_count(kContext, "num_bootstrap", options.num_bootstrap, 2, limits::kMaxResamples,
+                "0 (no bootstrap) or 2 to 1000000");
+  }
   resolve_num_threads(options.num_threads);
   std::optional<std::size_t> baseline;
   if (!options.baseline.empty()) {

@@ -303,7 +303,7 @@ class TargetingPipeline {
   explicit TargetingPipeline(Params params) : params_(std::move(params)) {
     constexpr std::string_view c = "TargetingPipeline";
     const PolicyRule& rule = params_.policy;
-    check_param(params_.num_folds >= 2, c, "num_folds", params_.num_folds, "at least 2");
+    check_count(c, "num_folds", params_.num_folds, 2, limits::kMaxFolds);
     check_param(params_.level > 0.0 && params_.level < 1.0, c, "level", params_.level,
                 "a value in (0, 1)");
     check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,

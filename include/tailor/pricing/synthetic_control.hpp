@@ -303,13 +303,13 @@ class SyntheticControl {
 
   SyntheticControl() : SyntheticControl(Params{}) {}
   explicit SyntheticControl(Params params) : params_(params) {
-    check_param(params_.max_iterations >= 1, "SyntheticControl", "max_iterations",
-                params_.max_iterations, "at least 1");
+    check_count("SyntheticControl", "max_iterations", params_.max_iterations, 1,
+                limits::kMaxIterations);
     check_param(params_.num_threads >= 0, "SyntheticControl", "num_threads", params_.num_threads,
                 "at least 0 (0 = all cores)");
     if (params_.predictors) {
-      check_param(params_.predictors->iterations >= 1, "SyntheticControl", "predictors.iterations",
-                  params_.predictors->iterations, "at least 1");
+      check_count("SyntheticControl", "predictors.iterations", params_.predictors->iterations, 1,
+                  limits::kMaxIterations);
     }
   }
 

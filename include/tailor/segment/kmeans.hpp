@@ -115,6 +115,7 @@ inline void check_kmeans_data(std::string_view context, const MatrixRef& X, Inde
     raise<DataError>("{}: X has 0 columns, expected at least 1", context);
   }
   check_finite(context, "X", X);
+  check_magnitude(context, "X", X, 1e150, "squared distances overflow beyond it; rescale X");
   if (k > X.rows()) {
     raise<InvalidArgument>("{}: num_clusters = {}, expected at most the number of rows of X ({})",
                            context, k, X.rows());
@@ -567,7 +568,13 @@ class KMeansModel {
     bool ok = m.centers_.rows() >= 1 && m.centers_.cols() >= 1;
     for (Index l : m.labels_) ok = ok && l >= 0 && l < m.centers_.rows();
     if (!ok) {
-      raise<FormatError>("{}: inconsistent segment::KMeansModel payload", r.context());
+      raise<FormatError>("{}: inconsistent segment::KMeansModel payload", r.where());
+    }
+    // Values, not only structure: a NaN centre would load and label every row 0 silently.
+    bool finite = m.centers_.allFinite() && std::isfinite(m.inertia_) && m.inertia_ >= 0.0;
+    for (const double v : m.restart_inertia_) finite = finite && std::isfinite(v);
+    if (!finite) {
+      raise<FormatError>("{}: segment::KMeansModel has non-finite centres or inertia", r.where());
     }
     return m;
   }
@@ -583,6 +590,7 @@ class KMeansModel {
                            X.cols(), centers_.cols());
     }
     check_finite(context, "X", X);
+    check_magnitude(context, "X", X, 1e150, "squared distances overflow beyond it; rescale X");
   }
 
   Matrix centers_;
@@ -705,8 +713,8 @@ class MiniBatchKMeans {
                 params_.batch_size, "between 1 and 2^30");
     check_param(params_.max_iter >= 1 && params_.max_iter <= kMaxIterations, c, "max_iter",
                 params_.max_iter, "between 1 and 1000000");
-    check_param(params_.max_no_improvement >= 0, c, "max_no_improvement",
-                params_.max_no_improvement, "a value >= 0");
+    check_count(c, "max_no_improvement", params_.max_no_improvement, 0, limits::kMaxIterations,
+                "0 (never stop early) to 10000000");
     check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
                 "a finite value >= 0");
     check_param(params_.n_init >= 1 && params_.n_init <= kMaxRestarts, c, "n_init", params_.n_init,

@@ -87,6 +87,7 @@ inline void check_nmf_input(std::string_view context, const MatrixRef& X) {
     raise<DataError>("{}: X has 0 columns, expected at least 1", context);
   }
   check_finite(context, "X", X);
+  check_magnitude(context, "X", X, 1e150, "products of factors overflow beyond it; rescale X");
   for (Index j = 0; j < X.cols(); ++j) {
     for (Index i = 0; i < X.rows(); ++i) {
       if (X(i, j) < 0.0) {
@@ -405,6 +406,10 @@ class NmfModel {
         m.params_.max_iter < 1) {
       raise<FormatError>("{}: inconsistent segment::NmfModel payload", r.context());
     }
+    if (!m.W_.allFinite() || !m.H_.allFinite() || (m.H_.array() < 0.0).any() ||
+        (m.W_.array() < 0.0).any()) {
+      raise<FormatError>("{}: segment::NmfModel has negative or non-finite factors", r.where());
+    }
     return m;
   }
 
@@ -429,8 +434,7 @@ class Nmf {
  public:
   explicit Nmf(NmfParams params = {}) : params_(params) {
     constexpr std::string_view c = detail::kNmf;
-    check_param(params_.num_components >= 1, c, "num_components", params_.num_components,
-                "at least 1");
+    check_count(c, "num_components", params_.num_components, 1, limits::kMaxComponents);
     check_param(params_.alpha_W >= 0.0 && std::isfinite(params_.alpha_W), c, "alpha_W",
                 params_.alpha_W, "a finite value >= 0");
     check_param(params_.alpha_H >= 0.0 && std::isfinite(params_.alpha_H), c, "alpha_H",
@@ -439,7 +443,7 @@ class Nmf {
                 "a value in [0, 1]");
     check_param(params_.tol >= 0.0 && std::isfinite(params_.tol), c, "tol", params_.tol,
                 "a finite value >= 0");
-    check_param(params_.max_iter >= 1, c, "max_iter", params_.max_iter, "at least 1");
+    check_count(c, "max_iter", params_.max_iter, 1, limits::kMaxIterations);
     check_param(params_.num_threads >= 0, c, "num_threads", params_.num_threads,
                 "0 (all cores) or a positive count");
     check_param(static_cast<std::uint8_t>(params_.solver) <= 1, c, "solver",

@@ -123,6 +123,10 @@ class SegmenterModel {
         m.kmeans_.centers().cols() != space) {
       raise<FormatError>("{}: inconsistent segment::SegmenterModel payload", r.context());
     }
+    if (!m.offset_.allFinite() || !m.divisor_.allFinite() || (m.divisor_.array() <= 0.0).any()) {
+      raise<FormatError>("{}: segment::SegmenterModel has non-finite offsets or divisors <= 0",
+                         r.where());
+    }
     return m;
   }
 

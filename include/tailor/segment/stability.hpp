@@ -87,7 +87,7 @@ inline void report_progress(const ProgressCallback& callback, std::string_view s
 
 inline void check_stability_params(const StabilityParams& p) {
   constexpr std::string_view c = "bootstrap_stability";
-  check_param(p.num_bootstrap >= 1, c, "num_bootstrap", p.num_bootstrap, "at least 1");
+  check_count(c, "num_bootstrap", p.num_bootstrap, 1, limits::kMaxResamples);
   check_param(p.level > 0.0 && p.level < 1.0, c, "level", p.level, "a value in (0, 1)");
   check_param(p.num_threads >= 0, c, "num_threads", p.num_threads,
               "0 (all cores) or a positive count");

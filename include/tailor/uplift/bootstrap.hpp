@@ -60,9 +60,9 @@ struct BootstrapResult {
 namespace detail {
 
 inline void validate_bootstrap(std::string_view context, const BootstrapOptions& b) {
-  check_param(b.num_resamples >= 2, context, "num_resamples", b.num_resamples, "at least 2");
+  check_count(context, "num_resamples", b.num_resamples, 2, limits::kMaxResamples);
   check_param(b.level > 0.0 && b.level < 1.0, context, "level", b.level, "a value in (0, 1)");
-  check_param(b.num_grid_points >= 2, context, "num_grid_points", b.num_grid_points, "at least 2");
+  check_count(context, "num_grid_points", b.num_grid_points, 2, limits::kMaxBins);
   check_param(b.num_threads >= 0, context, "num_threads", b.num_threads,
               "0 (all cores) or a positive count");
 }

@@ -209,7 +209,7 @@ inline std::vector<SliceEstimate> uplift_by_bin(const VectorRef& y, const Vector
                                                 SliceStrategy strategy = SliceStrategy::overall,
                                                 const EvaluationOptions& options = {}) {
   constexpr std::string_view kContext = "uplift_by_bin";
-  check_param(num_bins >= 1, kContext, "num_bins", num_bins, "at least 1");
+  check_count(kContext, "num_bins", num_bins, 1, limits::kMaxBins);
   detail::validate_inputs(kContext, y, w, score, options);
   const detail::Ranking r = detail::rank_rows(y, w, score, options);
   std::vector<SliceEstimate> bins;

@@ -55,6 +55,8 @@ static_assert(kMaxBins <= (Index{1} << Node::kBinBits));
 
 /// Features must number fewer than this (20 bits; feature 2^20 − 1 with bin 4095 is kLeaf).
 inline constexpr Index kMaxFeatures = Index{1} << (32 - Node::kBinBits);
+/// Most trees a forest may have (ForestParams::num_trees; a model file's tree count).
+inline constexpr Index kMaxTrees = 1'000'000;
 
 /// One tree: nodes in preorder and per-leaf statistics [count, channel sums] (stats_width each).
 /// A tree with no nodes had no estimation samples at all and contributes to no prediction.
@@ -116,6 +118,11 @@ class Forest {
       : num_features_(num_features), num_channels_(num_channels), trees_(std::move(trees)) {}
 
   Index num_trees() const { return static_cast<Index>(trees_.size()); }
+  /// Trees with at least one node (a tree whose estimation sample was empty has none).
+  Index num_nonempty_trees() const {
+    return static_cast<Index>(std::count_if(trees_.begin(), trees_.end(),
+                                            [](const Tree& t) { return !t.nodes.empty(); }));
+  }
   Index num_features() const { return num_features_; }
   /// C: channels per leaf (the leaf stats hold 1 + C values: count, then the sums).
   Index num_channels() const { return num_channels_; }
@@ -272,29 +279,28 @@ class Forest {
   static Forest load(BinaryReader& in) {
     // Version 1 kept 8 bits of bin (feature << 8 | bin); version 2 keeps 12.
     const std::uint32_t version = in.read_header(kTypeTag, kVersion);
-    const auto p = in.read<std::int64_t>("num_features");
-    const auto C = in.read<std::int64_t>("num_channels");
-    const auto T = in.read<std::uint64_t>("num_trees");
-    const std::string& where = in.context();
-    if (p < 1 || p >= kMaxFeatures || C < 1 || C > 1'000'000) {
-      raise<FormatError>("{}: forest has {} features and {} channels, expected >= 1", where, p, C);
-    }
-    // Each tree needs at least its four u64 lengths.
-    if (T > in.bytes_left() / 32) {
-      raise<FormatError>("{}: corrupt tree count {}", where, T);
-    }
-    std::vector<Tree> trees(static_cast<std::size_t>(T));
+    const auto p = in.read_bounded<std::int64_t>("num_features", 1, kMaxFeatures - 1);
+    const auto C = in.read_bounded<std::int64_t>("num_channels", 1, 1'000'000);
+    // Each tree needs at least its four u64 lengths; trees are appended as they are read, so a
+    // count that lies on a non-seekable stream allocates nothing.
+    const std::uint64_t T = in.read_length("num_trees", kMaxTrees, 32);
+    const std::string where = in.where();
+    std::vector<Tree> trees;
+    trees.reserve(static_cast<std::size_t>(in.reserve_limit(T)));
     const auto S = static_cast<std::size_t>(C + 1);
     for (std::uint64_t t = 0; t < T; ++t) {
       auto thresholds = in.read<std::vector<double>>("thresholds");
       auto splits = in.read<std::vector<std::uint32_t>>("splits");
       auto nexts = in.read<std::vector<std::uint32_t>>("children");
-      Tree& tree = trees[static_cast<std::size_t>(t)];
+      Tree& tree = trees.emplace_back();
       tree.leaf_stats = in.read<std::vector<double>>("leaf statistics");
       const std::size_t num_nodes = thresholds.size();
       if (splits.size() != num_nodes || nexts.size() != num_nodes ||
-          tree.leaf_stats.size() % S != 0) {
-        raise<FormatError>("{}: tree {} has inconsistent array sizes", where, t);
+          tree.leaf_stats.size() % S != 0 ||
+          !std::all_of(tree.leaf_stats.begin(), tree.leaf_stats.end(),
+                       [](double v) { return std::isfinite(v); })) {
+        raise<FormatError>("{}: tree {} has inconsistent array sizes or non-finite leaf statistics",
+                           where, t);
       }
       const std::size_t num_leaves = tree.leaf_stats.size() / S;
       tree.nodes.resize(num_nodes);

@@ -175,11 +175,12 @@ inline ResolvedForestParams resolve_forest_params(const ForestParams& p,
                          .seed = p.seed,
                          .num_threads = p.num_threads,
                          .progress = p.progress};
-  check_param(r.num_trees >= 1, context, name("num_trees"), r.num_trees, "at least 1");
+  check_param(r.num_trees >= 1 && r.num_trees <= tree::kMaxTrees, context, name("num_trees"),
+              r.num_trees, "between 1 and 1000000");
   check_param(r.mtry >= 0, context, name("mtry"), r.mtry, "0 (default) or a positive count");
   check_param(r.sample_fraction > 0.0 && r.sample_fraction <= 1.0, context, name("sample_fraction"),
               r.sample_fraction, "a value in (0, 1]");
-  check_param(r.min_node_size >= 1, context, name("min_node_size"), r.min_node_size, "at least 1");
+  check_count(context, name("min_node_size"), r.min_node_size, 1, limits::kMaxRowCount);
   check_param(r.max_depth >= 0, context, name("max_depth"), r.max_depth,
               "0 (unlimited) or positive");
   check_param(r.honesty_fraction > 0.0 && r.honesty_fraction < 1.0, context,

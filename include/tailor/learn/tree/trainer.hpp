@@ -815,7 +815,25 @@ TrainedForest train_forest(const BinnedMatrix& X, const Relabel& relabeling, con
   check_rows("train_forest", "relabeling", relabeling.num_rows(), n, "the rows of X");
   check_param(n < (Index{1} << 32) - 1, "train_forest", "rows", n, "fewer than 2^32 - 1");
   check_param(X.cols() < kMaxFeatures, "train_forest", "features", X.cols(), "fewer than 2^20");
+  if (X.cols() < 1) {
+    raise<DataError>("train_forest: X has {} rows and 0 columns, expected at least 1 feature", n);
+  }
   options.mtry = std::clamp<Index>(options.mtry, 1, X.cols());
+  {
+    // Up-front estimate: per tree, the in-bag bitset (out-of-bag) and about two nodes per
+    // min_node_size sampled rows, each node 16 bytes plus a leaf's 8·(C + 1); plus the
+    // channel table and the out-of-bag sums (n × C each).
+    const double rows = static_cast<double>(n);
+    const double sampled = std::max(1.0, options.sample_fraction * rows);
+    const double nodes =
+        2.0 * sampled / static_cast<double>(std::max<Index>(1, options.min_node_size));
+    const double per_tree = (options.compute_oob ? rows / 8.0 : 0.0) +
+                            nodes * (16.0 + 8.0 * static_cast<double>(C + 1));
+    check_memory("train_forest",
+                 fmt::format("{} trees on {} rows with {} channels", options.num_trees, n, C),
+                 static_cast<double>(options.num_trees) * per_tree +
+                     2.0 * 8.0 * rows * static_cast<double>(C + 1));
+  }
   // Channels as a C × n column-major table: each row's channels are contiguous.
   Matrix channels(C, n);
   parallel_for_blocks(0, n, 4096, options.num_threads, [&](Index, Index lo, Index hi) {
@@ -823,20 +841,33 @@ TrainedForest train_forest(const BinnedMatrix& X, const Relabel& relabeling, con
   });
   // A rule may fix the width S = 1 + C at compile time (`static constexpr int kStatsWidth`),
   // so its histogram loops unroll (e.g. the causal forest's S = 7).
-  if constexpr (requires { Rule::kStatsWidth; }) {
-    check_param(C + 1 == Rule::kStatsWidth, "train_forest", "rule channels", C,
-                fmt::format("{} (kStatsWidth - 1)", Rule::kStatsWidth - 1));
-    return detail::train<Rule, Rule::kStatsWidth>(X, channels, weights, rule, options);
-  } else {
-    switch (C + 1) {
-      case 3:
-        return detail::train<Rule, 3>(X, channels, weights, rule, options);
-      case 4:
-        return detail::train<Rule, 4>(X, channels, weights, rule, options);
-      default:
-        return detail::train<Rule, 0>(X, channels, weights, rule, options);
+  TrainedForest result = [&] {
+    if constexpr (requires { Rule::kStatsWidth; }) {
+      check_param(C + 1 == Rule::kStatsWidth, "train_forest", "rule channels", C,
+                  fmt::format("{} (kStatsWidth - 1)", Rule::kStatsWidth - 1));
+      return detail::train<Rule, Rule::kStatsWidth>(X, channels, weights, rule, options);
+    } else {
+      switch (C + 1) {
+        case 3:
+          return detail::train<Rule, 3>(X, channels, weights, rule, options);
+        case 4:
+          return detail::train<Rule, 4>(X, channels, weights, rule, options);
+        default:
+          return detail::train<Rule, 0>(X, channels, weights, rule, options);
+      }
     }
+  }();
+  // A tree whose (honest) estimation half is empty has no nodes and predicts nothing; when
+  // every tree is empty each prediction would be 0/0. Say why instead of returning NaN.
+  if (result.forest.num_nonempty_trees() == 0) {
+    raise<DataError>(
+        "train_forest: none of the {} trees received estimation rows ({} rows with positive "
+        "weight, sample_fraction = {}, honesty = {}), expected enough rows for each tree's "
+        "subsample; use more rows, a larger sample_fraction or honesty = false",
+        options.num_trees, weights.size() == 0 ? n : (weights.array() > 0.0).count(),
+        options.sample_fraction, options.honesty);
   }
+  return result;
 }
 
 }  // namespace tailor::learn::tree
