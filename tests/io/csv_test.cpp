@@ -328,6 +328,44 @@ TEST_CASE("csv: format errors carry file:line:field", "[io]") {
                       Catch::StartsWith("cannot open '" + path.string() + "'"));
     CHECK_THROWS_WITH(CsvReader(path), Catch::StartsWith("cannot open '" + path.string() + "'"));
   }
+  SECTION("a directory is rejected by path, before any read (it used to ask for 2^63 bytes)") {
+    const auto dir = std::filesystem::temp_directory_path();
+    CHECK_THROWS_AS(tailor::io::read_csv(dir), tailor::InvalidArgument);
+    CHECK_THROWS_WITH(tailor::io::read_csv(dir),
+                      "'" + dir.string() + "' is a directory, expected a regular file");
+    CHECK_THROWS_WITH(CsvReader(dir), "'" + dir.string() + "' is a directory, expected a CSV file");
+  }
+}
+
+TEST_CASE("csv: string and empty columns found late are filled by one shared re-scan", "[io]") {
+  // Columns turn into string columns at different rows (b at row 2, c at row 4, d never has a
+  // number, e is all missing) while a stays numeric; every text must be the field verbatim.
+  const std::string text =
+      "a,b,c,d,e\n"
+      "1,10,7,x,\n"
+      "2,11,8,y,\n"
+      "3,zz,9,,\n"
+      "4,12,NA,w,\n"
+      "5,13,q,v,\n";
+  const Table table = read_csv_string(text, nan_policy());
+  CHECK(table.column_type("a") == ColumnType::numeric);
+  CHECK(table.strings("b") == std::vector<std::string>{"10", "11", "zz", "12", "13"});
+  CHECK(table.strings("c") == std::vector<std::string>{"7", "8", "9", "NA", "q"});
+  CHECK(table.strings("d") == std::vector<std::string>{"x", "y", "", "w", "v"});
+  CHECK(table.strings("e") == std::vector<std::string>{"", "", "", "", ""});
+
+  // 10 rows x 4,000 empty columns: one extra pass, not one per column (it took minutes at
+  // 40,000 columns); every column is an all-empty string column.
+  std::string wide;
+  for (int j = 0; j < 4000; ++j) wide += (j == 0 ? "c" : ",c") + std::to_string(j);
+  wide += '\n';
+  for (int r = 0; r < 10; ++r) {
+    wide.append(3999, ',');
+    wide.push_back('\n');
+  }
+  const Table empty = read_csv_string(wide, nan_policy());
+  REQUIRE(empty.num_columns() == 4000);
+  CHECK(empty.strings("c3999") == std::vector<std::string>(10, ""));
 }
 
 TEST_CASE("csv: Table accessors and errors", "[io]") {

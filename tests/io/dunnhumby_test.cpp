@@ -441,6 +441,202 @@ TEST_CASE("dunnhumby: schema and option errors", "[io][dunnhumby]") {
   }
 }
 
+namespace {
+
+const char* const kTransactionHeader =
+    "household_key,BASKET_ID,DAY,PRODUCT_ID,QUANTITY,SALES_VALUE,STORE_ID,RETAIL_DISC,TRANS_TIME,"
+    "WEEK_NO,COUPON_DISC,COUPON_MATCH_DISC\n";
+
+/// Peak resident memory (VmHWM, KiB) after resetting it to the current use; -1 where /proc does
+/// not offer both (non-Linux).
+long reset_peak_memory_kib() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  return clear ? 0 : -1;
+}
+long peak_memory_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+long current_memory_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("dunnhumby: memory does not grow with the week numbers", "[io][dunnhumby]") {
+  // 200 households, each with one line in week 100000 (the largest week accepted) and one in
+  // week 1: memory used to grow as households × (max week + 1) × 9 bytes (180 MB for this 9 KB
+  // file); it now grows with the distinct (household, week) pairs.
+  TempDir dir("weeks");
+  write_original(dir.path());
+  std::string text = kTransactionHeader;
+  for (int h = 1; h <= 200; ++h) {
+    text += fmt::format("{},{},1,1,1,2,364,0,1631,1,0,0\n", h, 1000 + h);
+    text += fmt::format("{},{},700,2,1,3,364,0,1631,100000,0,0\n", h, 5000 + h);
+  }
+  write_file(dir.path() / "transaction_data.csv", text);
+  if (reset_peak_memory_kib() < 0 || peak_memory_kib() < 0) {
+    WARN("/proc/self/clear_refs or VmHWM unavailable; skipping the memory check");
+    return;
+  }
+  const long before = current_memory_kib();
+  const dh::HouseholdFeatures f = dh::build_features(dir.path());
+  const long growth_kib = peak_memory_kib() - before;
+  INFO("peak memory growth " << growth_kib << " KiB");
+  CHECK(growth_kib < 32 * 1024);
+  REQUIRE(f.num_households() == 200);
+  CHECK(f.first_week == 1);
+  CHECK(f.last_week == 100'000);
+  CHECK(feature(f, 7, "weeks_active") == 2.0);
+  CHECK(feature(f, 7, "active_week_share") == Approx(2.0 / 100'000));
+  // Weekly spend (2, 0, ..., 0, 3) over 100000 weeks.
+  const double mean = 5.0 / 100'000;
+  const double sd = std::sqrt(13.0 / 100'000 - mean * mean);
+  CHECK(feature(f, 7, "weekly_spend_cv") == Approx(sd / mean));
+  // A week beyond the documented maximum is a FormatError naming file:line:column.
+  write_file(dir.path() / "transaction_data.csv", std::string(kTransactionHeader) +
+                                                      "1,100,1,1,1,2,364,0,1631,1,0,0\n" +
+                                                      "1,100,1,1,1,2,364,0,1631,100001,0,0\n");
+  CHECK_THROWS_AS(dh::build_features(dir.path()), tailor::FormatError);
+  CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                    Catch::Contains("transaction_data.csv:3:10 (column 'WEEK_NO'): week 100001 "
+                                    "is out of range [0, 100000]"));
+}
+
+TEST_CASE("dunnhumby: inconsistent rows are FormatErrors naming file and line", "[io][dunnhumby]") {
+  TempDir dir("malformed");
+  write_original(dir.path());
+
+  SECTION("a product listed twice") {
+    write_file(dir.path() / "product.csv",
+               "PRODUCT_ID,MANUFACTURER,DEPARTMENT,BRAND,COMMODITY_DESC,SUB_COMMODITY_DESC,"
+               "CURR_SIZE_OF_PRODUCT\n"
+               "1,10,GROCERY,National,SOFT DRINKS,COLA,12 OZ\n"
+               "2,10,GROCERY,Private,BAG SNACKS,CHIPS,\n"
+               "1,11,PRODUCE,National,VEGETABLES,CARROTS,1 LB\n");
+    CHECK_THROWS_AS(dh::build_features(dir.path()), tailor::FormatError);
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("product.csv:4: PRODUCT_ID 1 is listed twice (also on line "
+                                      "2), expected one row per product"));
+  }
+  SECTION("a household listed twice in the demographics") {
+    // Household 99 has no transactions: a duplicate is still a malformed file.
+    write_file(dir.path() / "hh_demographic.csv",
+               "AGE_DESC,MARITAL_STATUS_CODE,INCOME_DESC,HOMEOWNER_DESC,HH_COMP_DESC,"
+               "HOUSEHOLD_SIZE_DESC,KID_CATEGORY_DESC,household_key\n"
+               "45-54,A,50-74K,Homeowner,2 Adults Kids,4,2,2\n"
+               "25-34,U,Under 15K,Renter,Single Female,1,None/Unknown,99\n"
+               "65+,U,Under 15K,Renter,Single Female,1,None/Unknown,99\n");
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("hh_demographic.csv:4: household 99 is listed twice (also "
+                                      "on line 3), expected one row per household"));
+    write_file(dir.path() / "hh_demographic.csv",
+               "AGE_DESC,MARITAL_STATUS_CODE,INCOME_DESC,HOMEOWNER_DESC,HH_COMP_DESC,"
+               "HOUSEHOLD_SIZE_DESC,KID_CATEGORY_DESC,household_key\n"
+               "45-54,A,50-74K,Homeowner,2 Adults Kids,4,2,2\n"
+               "65+,U,Under 15K,Renter,Single Female,1,None/Unknown,2\n");
+    CHECK_THROWS_AS(dh::build_features(dir.path()), tailor::FormatError);
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("hh_demographic.csv:3: household 2 is listed twice"));
+  }
+  SECTION("a campaign that ends before it starts, or is described twice") {
+    write_file(dir.path() / "campaign_desc.csv",
+               "DESCRIPTION,CAMPAIGN,START_DAY,END_DAY\n"
+               "TypeA,8,1,10\n"
+               "TypeB,9,45,12\n");
+    CHECK_THROWS_AS(dh::read_campaigns(dh::locate_files(dir.path())), tailor::FormatError);
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("campaign_desc.csv:3: campaign 9 ends on day 12, before its "
+                                      "start day 45"));
+    write_file(dir.path() / "campaign_desc.csv",
+               "DESCRIPTION,CAMPAIGN,START_DAY,END_DAY\n"
+               "TypeA,8,1,10\n"
+               "TypeB,9,12,45\n"
+               "TypeB,8,12,45\n");
+    CHECK_THROWS_WITH(dh::read_campaigns(dh::locate_files(dir.path())),
+                      Catch::Contains("campaign_desc.csv:4: campaign 8 is listed twice (also on "
+                                      "line 2)"));
+  }
+  SECTION("money values beyond the documented magnitude") {
+    // Two finite values whose sum overflows to inf.
+    write_file(dir.path() / "transaction_data.csv", std::string(kTransactionHeader) +
+                                                        "1,100,1,1,1,1e308,364,0,1631,1,0,0\n" +
+                                                        "1,100,1,3,1,1e308,364,0,1631,1,0,0\n");
+    CHECK_THROWS_AS(dh::build_features(dir.path()), tailor::FormatError);
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("transaction_data.csv:2:6 (column 'SALES_VALUE'): 1e+308 is "
+                                      "out of range, expected a magnitude of at most 1000000000"));
+    CHECK_THROWS_AS(dh::spend_in_window(dh::locate_files(dir.path()), {}), tailor::FormatError);
+    write_file(dir.path() / "transaction_data.csv",
+               std::string(kTransactionHeader) + "1,100,1,1,1,2,364,-1e200,1631,1,0,0\n");
+    CHECK_THROWS_WITH(dh::build_features(dir.path()),
+                      Catch::Contains("transaction_data.csv:2:8 (column 'RETAIL_DISC')"));
+    // The largest accepted values still give finite features.
+    write_file(dir.path() / "transaction_data.csv",
+               std::string(kTransactionHeader) + "1,100,1,1,1,1e9,364,-1e9,1631,1,-1e9,-1e9\n" +
+                   "1,101,2,1,1,1e9,364,-1e9,1631,1,-1e9,-1e9\n" +
+                   "2,200,2,1,1,-1e9,364,0,1631,1,0,0\n");
+    const auto f = dh::build_features(dir.path());
+    CHECK(f.values.allFinite());
+    CHECK(feature(f, 1, "monetary_spend") == 2e9);
+  }
+}
+
+TEST_CASE("dunnhumby: every date is parsed in full", "[io][dunnhumby]") {
+  TempDir package("dates");
+  write_completejourney(package.path());
+  const std::string header =
+      "household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,coupon_disc,"
+      "coupon_match_disc,week,transaction_timestamp\n";
+  const auto with_second_timestamp = [&](const std::string& timestamp) {
+    write_file(package.path() / "transactions.csv",
+               header + "3,12,300,2,5,5,0,0,0,3,2017-01-28 08:00:00\n" + "3,12,300,2,5,5,0,0,0,3," +
+                   timestamp + "\n");
+  };
+  // Text after a date that matches the previous row's date used to be accepted unread.
+  for (const std::string bad : {"2017-01-28garbage", "2017-01-28 garbage", "2017-01-28 08:00:61",
+                                "2017-01-28 25:00:00", "2017-01-28 08:00:00 x", "2017-01-28T"}) {
+    INFO(bad);
+    with_second_timestamp(bad);
+    CHECK_THROWS_AS(dh::build_features(package.path()), tailor::FormatError);
+    CHECK_THROWS_WITH(dh::build_features(package.path()),
+                      Catch::Contains(fmt::format("transactions.csv:3:11 (column "
+                                                  "'transaction_timestamp'): '{}' is not a date",
+                                                  bad)));
+  }
+  // The accepted forms: a date, a date and a time (R's write.csv; readr's ISO 8601 with 'T' and
+  // 'Z', optional seconds and fraction).
+  for (const std::string good :
+       {"2017-01-28", "2017-01-28 08:00", "2017-01-28 23:59:59", "2017-01-28T08:00:00Z",
+        "2017-01-28T08:00:00.125Z", "2017-01-28 08:00:00+01:00"}) {
+    INFO(good);
+    with_second_timestamp(good);
+    const auto f = dh::build_features(package.path());
+    CHECK(f.reference_day == 28);
+  }
+  CHECK_THROWS_WITH(dh::date_to_day("2017-01-02 8:15"),
+                    Catch::Contains("date = '2017-01-02 8:15'"));
+  // The campaign and redemption dates are checked the same way.
+  write_completejourney(package.path());
+  write_file(package.path() / "coupon_redemptions.csv",
+             "household_id,coupon_upc,campaign_id,redemption_date\n"
+             "1,555,8,2017-01-03\n"
+             "1,556,8,2017-01-03x\n");
+  CHECK_THROWS_WITH(dh::build_features(package.path()),
+                    Catch::Contains("coupon_redemptions.csv:3:4 (column 'redemption_date'): "
+                                    "'2017-01-03x' is not a date"));
+}
+
 TEST_CASE("dunnhumby: the completejourney sample end to end", "[io][dunnhumby][realdata]") {
   const char* root = std::getenv("TAILOR_DATA_DIR");
   const fs::path source = root != nullptr ? fs::path(root) / "completejourney" : fs::path();

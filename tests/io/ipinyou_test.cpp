@@ -445,6 +445,20 @@ TEST_CASE("ipinyou: errors name file:line and column", "[io][ipinyou]") {
     CHECK_THROWS_WITH(io::read_ipinyou(dir.path()),
                       Catch::StartsWith(test + ":2:24 (column 'payprice')"));
   }
+  SECTION("payprice not a finite non-negative price") {
+    // These used to load as inf, -1 or (beyond the float range) an undefined float conversion.
+    dir.write("train.log.txt", good);
+    for (const std::string bad : {"inf", "-inf", "1e999", "1e308", "-1", "-0.5", "4e38"}) {
+      INFO(bad);
+      dir.write("test.log.txt", good + log_line({{"payprice", bad}}));
+      CHECK_THROWS_AS(io::read_ipinyou(dir.path()), FormatError);
+      CHECK_THROWS_WITH(io::read_ipinyou(dir.path()), test + ":4:24 (column 'payprice'): '" + bad +
+                                                          "', expected a finite price in [0, 1e9]");
+    }
+    dir.write("test.log.txt",
+              good + log_line({{"payprice", "0"}}) + log_line({{"payprice", "300.5"}}));
+    CHECK(io::read_ipinyou(dir.path()).test_payprice.tail(2) == Eigen::Vector2f(0.0f, 300.5f));
+  }
   SECTION("a row with too few fields") {
     std::string short_line = log_line({});
     short_line.erase(short_line.rfind('\t'));

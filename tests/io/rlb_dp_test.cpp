@@ -75,6 +75,27 @@ TEST_CASE("read_campaign_info reads rlb-dp's info.json strictly", "[io][rlb_dp]"
   expect_error(std::string(100, '['), "expected '{'");
   expect_error("{\"a\": " + std::string(100, '[') + std::string(100, ']') + "}",
                "nesting deeper than 64 levels");
+  // Found by tests/fuzz/parser_files_test.cpp: a duplicate key used to be read as its first copy
+  // (Python's json, rlb-dp's reader, takes the last), counts summing beyond int64 loaded (and
+  // overflowed BidLandscape's total), and non-JSON numbers and \u escapes passed.
+  expect_error(
+      "{\"imp_train\": 5, \"clk_train\": 1, \"cost_train\": 1, " + counts + ",\n\"imp_train\": 50}",
+      "bad.json:2: duplicate key 'imp_train', expected each key once");
+  expect_error(
+      "{\"imp_train\": 5, \"clk_train\": 1, \"cost_train\": 1, "
+      "\"price_counter_train\": [9223372036854775807, 1]}",
+      "bad.json: 'price_counter_train' holds 1, expected counts >= 0 whose total fits");
+  expect_error("{\"imp_train\": 05, \"clk_train\": 1, \"cost_train\": 1, " + counts + "}",
+               "invalid number '05'");
+  expect_error("{\"a\": 1., \"imp_train\": 5}", "invalid number '1.'");
+  expect_error("{\"a\": -, \"imp_train\": 5}", "invalid number '-'");
+  expect_error("{\"a\": 1e+, \"imp_train\": 5}", "invalid number '1e+'");
+  expect_error("{\"a\": \"\\uZZZZ\", \"imp_train\": 5}", "invalid \\u escape");
+  const auto numbers = dir.write("numbers.json",
+                                 "{\"imp_train\": 5, \"clk_train\": 0, \"cost_train\": 0, "
+                                 "\"x\": [-0, 0.5, -1.25e-3, 1E+2, \"\\u00e9\"], " +
+                                     counts + "}");
+  CHECK(io::read_campaign_info(numbers).imp_train == 5);
 }
 
 TEST_CASE("iPinYou rlb-dp campaign files", "[io][rlb_dp][realdata]") {

@@ -32,8 +32,10 @@
 // Speed: a hand-written scanner that finds field ends 8 bytes at a time (SWAR), numbers parsed
 // in place without allocation — plain decimals of <= 15 digits by the exact Clinger fast path,
 // everything else by std::from_chars — and the file loaded in 1 MiB chunks interleaved with
-// parsing so each chunk is scanned while in cache. A column that turns out to be a string
-// column is re-scanned once from the start. (io_benchmark: ~200+ MB/s on one core.)
+// parsing so each chunk is scanned while in cache. Columns that turn out to be string (or
+// all-missing) columns collect texts from then on; their earlier rows come from one shared
+// re-scan of the records before, however many such columns there are. (io_benchmark: ~200+
+// MB/s on one core.)
 #pragma once
 
 #include <algorithm>
@@ -166,6 +168,11 @@ class CsvReader {
     detail::csv_validate_options(options, "CsvReader");
     info_->source = path.string();
     info_->options = std::move(options);
+    // Streaming may read a pipe, but a directory opens "successfully" and then fails every read.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      raise<InvalidArgument>("'{}' is a directory, expected a CSV file", path.string());
+    }
     file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
     if (!*file_) {
       raise<Error>("cannot open '{}': {}", path.string(), std::generic_category().message(errno));

@@ -11,7 +11,9 @@
 //    coupon_redemptions.csv, campaigns.csv, campaign_descriptions.csv, with lower-case columns
 //    (household_id, basket_id, product_id, sales_value, retail_disc, coupon_disc,
 //    coupon_match_disc, week, transaction_timestamp, ...). Time is a timestamp
-//    "YYYY-MM-DD hh:mm:ss" (local time) and `week`; it is mapped to a day number
+//    "YYYY-MM-DD hh:mm:ss" (local time; also "YYYY-MM-DD", "hh:mm" without seconds, ISO 8601's
+//    'T', a fraction of a second and "Z" or a UTC offset; the whole text is checked) and `week`;
+//    it is mapped to a day number
 //    day = (date − origin_date) + 1 with origin_date = 2017-01-01 by default, so the first day of
 //    the data is day 1 in both flavours (only the calendar date is used; the time of day is
 //    ignored, as DAY ignores TRANS_TIME). Dates of campaigns and redemptions map the same way.
@@ -65,9 +67,17 @@
 // department's net negative), so all features are ≥ 0 and the department shares sum to 1 for
 // every household with positive spend — the table can go straight into NMF.
 //
+// Validation: errors are FormatErrors naming file:line (and the column where one is at fault):
+// a field that is not an integer/number/date, WEEK_NO outside [0, kMaxWeek = 100000], a DAY or
+// date more than 10^7 days from day 1, a money value (SALES_VALUE, the discounts) of magnitude
+// above kMaxMoney = 10^9 per line (so no sum or square of the features can overflow: they are
+// finite), a PRODUCT_ID listed twice in the product file, a household listed twice in the
+// demographics, a campaign described twice or ending before it starts.
+//
 // Complexity: one streaming pass over the transaction file (CsvReader, O(1 MiB) buffer; no row is
 // kept as text), O(rows) time with hash lookups per row; memory O(households × (departments +
-// commodities + weeks) + baskets + products).
+// commodities) + (household, week) pairs with a line + baskets + products) — independent of the
+// week and day numbers themselves.
 #pragma once
 
 #include <algorithm>
@@ -218,6 +228,15 @@ struct CampaignMember {
   std::int64_t campaign = 0;
 };
 
+/// The largest magnitude of a money value (SALES_VALUE and the discounts) on one transaction line,
+/// 10^9: far beyond any real line, and small enough that no sum, square or ratio of the features
+/// can overflow (the documented features stay finite). A larger value is a FormatError.
+inline constexpr double kMaxMoney = 1e9;
+
+/// The largest WEEK_NO / week accepted (a FormatError beyond it; memory does not depend on the
+/// week numbers).
+inline constexpr std::int64_t kMaxWeek = 100'000;
+
 namespace detail {
 
 inline bool iequals(std::string_view a, std::string_view b) {
@@ -286,14 +305,56 @@ inline std::int64_t days_from_civil(std::int64_t year, int month, int day) {
   return era * 146097 + day_of_era - 719468;
 }
 
-/// Parses "YYYY-MM-DD" (anything after the 10th character, e.g. a time, is ignored) into days
-/// since 1970-01-01; nullopt when it is not a valid date.
+/// Two decimal digits at text[at] as a number in [0, max]; -1 otherwise.
+inline int two_digits(std::string_view text, std::size_t at, int max) {
+  if (at + 2 > text.size()) return -1;
+  const char a = text[at], b = text[at + 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
+  const int value = (a - '0') * 10 + (b - '0');
+  return value <= max ? value : -1;
+}
+
+/// Whether `text` is a time of day as timestamps write it: "hh:mm", optionally ":ss" (60 for a
+/// leap second) and a fraction ".fff", then optionally "Z" or a UTC offset (+hh:mm, +hhmm, +hh,
+/// or with '-').
+inline bool is_time_of_day(std::string_view text) {
+  if (two_digits(text, 0, 23) < 0 || text.size() < 5 || text[2] != ':' ||
+      two_digits(text, 3, 59) < 0) {
+    return false;
+  }
+  std::size_t at = 5;
+  if (at < text.size() && text[at] == ':') {
+    if (two_digits(text, at + 1, 60) < 0) return false;
+    at += 3;
+    if (at < text.size() && text[at] == '.') {
+      const std::size_t digits_start = ++at;
+      while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+      if (at == digits_start) return false;
+    }
+  }
+  if (at == text.size()) return true;
+  if (text[at] == 'Z') return at + 1 == text.size();
+  if (text[at] != '+' && text[at] != '-') return false;
+  const std::string_view offset = text.substr(at + 1);
+  if (offset.size() == 2) return two_digits(offset, 0, 23) >= 0;
+  if (offset.size() == 4) return two_digits(offset, 0, 23) >= 0 && two_digits(offset, 2, 59) >= 0;
+  return offset.size() == 5 && offset[2] == ':' && two_digits(offset, 0, 23) >= 0 &&
+         two_digits(offset, 3, 59) >= 0;
+}
+
+/// Parses "YYYY-MM-DD", alone or followed by ' ' or 'T' and a time of day (is_time_of_day: the
+/// time is checked, then ignored), into days since 1970-01-01; nullopt when the whole text is
+/// not such a date.
 inline std::optional<std::int64_t> parse_date(std::string_view text) {
   text = trim(text);
   if (text.size() < 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  if (text.size() > 10 && text[10] != ' ' && text[10] != 'T') return std::nullopt;
+  if (text.size() > 10 &&
+      ((text[10] != ' ' && text[10] != 'T') || !is_time_of_day(text.substr(11)))) {
+    return std::nullopt;
+  }
   int year = 0, month = 0, day = 0;
   const auto parse = [](std::string_view part, int& out) {
+    if (part.empty() || part.front() < '0' || part.front() > '9') return false;  // no sign
     const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
     return ec == std::errc() && ptr == part.data() + part.size();
   };
@@ -326,19 +387,18 @@ class DayField {
   int operator()(const CsvReader& reader, const CsvRow& row) {
     if (!is_date_) return checked_int(reader, row, integer_field(reader, row, index_));
     const std::string_view text = trim(row.text(index_));
-    // Consecutive rows often share a date: compare the 10 date characters before parsing.
-    if (text.size() >= 10 && has_last_ && text.compare(0, 10, last_date_, 0, 10) == 0) {
-      return last_day_;
-    }
+    // Consecutive rows (the lines of a basket) often share a timestamp: a cache keyed by the
+    // exact text, so every distinct text is parsed in full.
+    if (has_last_ && text == last_text_) return last_day_;
     const auto days = parse_date(text);
     if (!days) {
       raise<FormatError>("{}:{}:{} (column '{}'): '{}' is not a date YYYY-MM-DD[ hh:mm:ss]",
                          reader.source(), row.line(), index_ + 1, reader.column_names()[index_],
                          row.text(index_));
     }
-    last_date_.assign(text.substr(0, 10));
-    has_last_ = true;
     last_day_ = checked_int(reader, row, *days - origin_ + 1);
+    last_text_.assign(text);
+    has_last_ = true;
     return last_day_;
   }
 
@@ -354,7 +414,7 @@ class DayField {
   std::size_t index_;
   bool is_date_;
   std::int64_t origin_;
-  std::string last_date_;
+  std::string last_text_;
   bool has_last_ = false;
   int last_day_ = 0;
 };
@@ -372,6 +432,18 @@ inline TransactionSchema transaction_schema(Flavour flavour) {
   }
   return {"household_id", "basket_id",         "product_id", "sales_value",          "retail_disc",
           "coupon_disc",  "coupon_match_disc", "week",       "transaction_timestamp"};
+}
+
+/// Field `index` as a money value with |x| <= kMaxMoney; FormatError naming file:line:column.
+inline double money_field(const CsvReader& reader, const CsvRow& row, std::size_t index) {
+  const double value = row.number(index);
+  if (!(std::abs(value) <= kMaxMoney)) {
+    raise<FormatError>(
+        "{}:{}:{} (column '{}'): {} is out of range, expected a magnitude of at most "
+        "{}",
+        reader.source(), row.line(), index + 1, reader.column_names()[index], value, kMaxMoney);
+  }
+  return value;
 }
 
 /// One decoded transaction line.
@@ -411,22 +483,17 @@ std::size_t for_each_transaction(const Files& files, std::string_view origin_dat
     t.household = integer_field(reader, row, c_household);
     t.basket = integer_field(reader, row, c_basket);
     t.product = integer_field(reader, row, c_product);
-    t.sales = row.number(c_sales);
-    t.retail_disc = std::abs(row.number(c_retail));
-    t.coupon_disc = std::abs(row.number(c_coupon));
-    t.match_disc = std::abs(row.number(c_match));
+    t.sales = money_field(reader, row, c_sales);
+    t.retail_disc = std::abs(money_field(reader, row, c_retail));
+    t.coupon_disc = std::abs(money_field(reader, row, c_coupon));
+    t.match_disc = std::abs(money_field(reader, row, c_match));
     const std::int64_t week = integer_field(reader, row, c_week);
-    if (week < 0 || week > 100'000) {
-      raise<FormatError>("{}:{}:{} (column '{}'): week {} is out of range [0, 100000]",
-                         reader.source(), row.line(), c_week + 1, reader.column_names()[c_week],
-                         week);
+    if (week < 0 || week > kMaxWeek) {
+      raise<FormatError>("{}:{}:{} (column '{}'): week {} is out of range [0, {}]", reader.source(),
+                         row.line(), c_week + 1, reader.column_names()[c_week], week, kMaxWeek);
     }
     t.week = static_cast<int>(week);
     t.day = day_field(reader, row);
-    if (!std::isfinite(t.sales) || !std::isfinite(t.retail_disc) || !std::isfinite(t.coupon_disc) ||
-        !std::isfinite(t.match_disc)) {
-      raise<FormatError>("{}:{}: non-finite money value", reader.source(), row.line());
-    }
     visit(t);
   }
   return reader.rows_read();
@@ -453,7 +520,8 @@ class Interner {
 
 struct ProductInfo {
   int department = 0;
-  int commodity = -1;  ///< -1: blank
+  int commodity = -1;    ///< -1: blank
+  std::size_t line = 0;  ///< line of the product file (0: not from the file)
 };
 
 struct Catalog {
@@ -477,13 +545,20 @@ inline Catalog read_catalog(const Files& files) {
   CsvRow row;
   while (reader.next_row(row)) {
     const std::int64_t id = integer_field(reader, row, c_product);
-    ProductInfo info;
+    const auto [it, added] = catalog.products.try_emplace(id);
+    if (!added) {
+      raise<FormatError>(
+          "{}:{}: {} {} is listed twice (also on line {}), expected one row per "
+          "product",
+          reader.source(), row.line(), reader.column_names()[c_product], id, it->second.line);
+    }
+    ProductInfo& info = it->second;
+    info.line = row.line();
     const std::string_view department = trim(row.text(c_department));
     info.department =
         department.empty() ? catalog.unknown_department : catalog.departments.id(department);
     const std::string_view commodity = trim(row.text(c_commodity));
     info.commodity = commodity.empty() ? -1 : catalog.commodities.id(commodity);
-    catalog.products[id] = info;
   }
   return catalog;
 }
@@ -591,9 +666,17 @@ inline Table read_demographics(const Files& files, const std::vector<std::int64_
   }
   std::array<std::vector<std::string>, 7> texts;
   for (auto& column : texts) column.assign(keys.size(), std::string());
+  std::unordered_map<std::int64_t, std::size_t> line_of_household;
   CsvRow row;
   while (reader.next_row(row)) {
     const std::int64_t key = integer_field(reader, row, c_household);
+    const auto [seen, added] = line_of_household.try_emplace(key, row.line());
+    if (!added) {
+      raise<FormatError>(
+          "{}:{}: household {} is listed twice (also on line {}), expected one row "
+          "per household",
+          reader.source(), row.line(), key, seen->second);
+    }
     const auto it = std::lower_bound(keys.begin(), keys.end(), key);
     if (it == keys.end() || *it != key) continue;
     const auto i = static_cast<std::size_t>(it - keys.begin());
@@ -708,6 +791,7 @@ inline std::vector<Campaign> read_campaigns(const Files& files,
       files, detail::find_column(reader, original ? "START_DAY" : "start_date", what), origin_date);
   auto end = detail::day_field_for(
       files, detail::find_column(reader, original ? "END_DAY" : "end_date", what), origin_date);
+  std::unordered_map<std::int64_t, std::size_t> line_of_campaign;
   CsvRow row;
   while (reader.next_row(row)) {
     Campaign c;
@@ -715,6 +799,20 @@ inline std::vector<Campaign> read_campaigns(const Files& files,
     c.type = detail::normalize_campaign_type(row.text(c_type));
     c.start_day = start(reader, row);
     c.end_day = end(reader, row);
+    const auto [seen, added] = line_of_campaign.try_emplace(c.id, row.line());
+    if (!added) {
+      raise<FormatError>(
+          "{}:{}: campaign {} is listed twice (also on line {}), expected one row "
+          "per campaign",
+          reader.source(), row.line(), c.id, seen->second);
+    }
+    if (c.start_day > c.end_day) {
+      raise<FormatError>(
+          "{}:{}: campaign {} ends on day {}, before its start day {} (columns '{}' "
+          "and '{}')",
+          reader.source(), row.line(), c.id, c.end_day, c.start_day,
+          original ? "START_DAY" : "start_date", original ? "END_DAY" : "end_date");
+    }
     result.push_back(std::move(c));
   }
   std::sort(result.begin(), result.end(),
@@ -797,9 +895,10 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
     double baskets = 0.0, lines = 0.0, coupon_baskets = 0.0;
     int last_day = std::numeric_limits<int>::min();
     std::vector<double> department_spend;
-    std::vector<double> commodity_spend;      // indexed by commodity
-    std::vector<double> weekly_spend;         // indexed by week
-    std::vector<std::uint8_t> weekly_active;  // 1 when the week has a line of this household
+    std::vector<double> commodity_spend;  // indexed by commodity
+    // (week, spend) of each week with a line of this household, by increasing week: memory
+    // grows with the household's active weeks, not with the week numbers.
+    std::vector<std::pair<int, double>> weekly_spend;
   };
   struct BasketState {
     bool has_coupon = false;
@@ -848,14 +947,23 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
           current_basket->has_coupon = true;
           a.coupon_baskets += 1.0;
         }
-        const auto week = static_cast<std::size_t>(t.week);
-        if (a.weekly_spend.size() <= week) {
-          a.weekly_spend.resize(week + 1, 0.0);
-          a.weekly_active.resize(week + 1, 0);
+        // Lines come mostly in time order: the week is usually the last one or a new last one.
+        auto& weekly = a.weekly_spend;
+        if (weekly.empty() || weekly.back().first < t.week) {
+          weekly.emplace_back(t.week, t.sales);
+        } else if (weekly.back().first == t.week) {
+          weekly.back().second += t.sales;
+        } else {
+          const auto it = std::lower_bound(
+              weekly.begin(), weekly.end(), t.week,
+              [](const std::pair<int, double>& entry, int week) { return entry.first < week; });
+          if (it->first == t.week) {
+            it->second += t.sales;
+          } else {
+            weekly.insert(it, {t.week, t.sales});
+          }
         }
-        a.weekly_spend[week] += t.sales;
-        a.weekly_active[week] = 1;
-        detail::ProductInfo info{catalog.unknown_department, -1};
+        detail::ProductInfo info{catalog.unknown_department, -1, 0};
         if (const auto it = catalog.products.find(t.product); it != catalog.products.end()) {
           info = it->second;
         }
@@ -877,7 +985,8 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
       any_in_window ? window_max_day : std::min(options.window.last_day, max_day);
   // The window's day span: from the window start (clipped to the data) to the reference day.
   const int window_start = std::max(options.window.first_day, min_day);
-  const double window_length = std::max(1.0, static_cast<double>(reference_day - window_start + 1));
+  const double window_length =
+      std::max(1.0, static_cast<double>(reference_day) - static_cast<double>(window_start) + 1.0);
 
   // Global totals (positive parts per household and department) decide the column order.
   const int num_departments = catalog.departments.size();
@@ -1036,14 +1145,13 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
     x[5] = gross > 0 ? std::min(1.0, a.discount / gross) : 0.0;
     x[6] = gross > 0 ? std::min(1.0, a.coupon_discount / gross) : 0.0;
     x[7] = a.baskets > 0 ? a.coupon_baskets / a.baskets : 0.0;
-    // A week is active when the household has a line in it, whatever its net spend.
+    // A week is active when the household has a line in it, whatever its net spend; the
+    // weeks without a line add zeros to the sums.
     double weeks_active = 0.0, sum = 0.0, sum_sq = 0.0;
-    for (int w = min_week; span_weeks > 0 && w <= max_week; ++w) {
-      const auto week = static_cast<std::size_t>(w);
-      if (week >= a.weekly_spend.size()) break;
-      weeks_active += a.weekly_active[week];
-      sum += a.weekly_spend[week];
-      sum_sq += a.weekly_spend[week] * a.weekly_spend[week];
+    for (const std::pair<int, double>& week : a.weekly_spend) {
+      weeks_active += 1.0;
+      sum += week.second;
+      sum_sq += week.second * week.second;
     }
     x[8] = weeks_active;
     if (span_weeks > 0) {
@@ -1076,6 +1184,17 @@ inline HouseholdFeatures build_features(const Files& files, const FeatureOptions
           x[first_commodity + static_cast<Index>(s)] =
               std::max(0.0, a.commodity_spend[c]) / positive_total;
         }
+      }
+    }
+  }
+  // Every money value is at most kMaxMoney, so this cannot fail; a check, not a hope.
+  for (Index i = 0; i < out.values.rows(); ++i) {
+    for (Index j = 0; j < out.values.cols(); ++j) {
+      if (!std::isfinite(out.values(i, j))) {
+        raise<DataError>("{}: household {} of '{}' has {} = {}, expected a finite value", kContext,
+                         out.household_keys[static_cast<std::size_t>(i)],
+                         files.transactions.string(),
+                         out.feature_names[static_cast<std::size_t>(j)], out.values(i, j));
       }
     }
   }

@@ -9,10 +9,13 @@
 //    units per replication. For k ≤ 10 those 75 rows also appear verbatim in ihdp_npci_<k>.csv,
 //    so the CFRNet train split is the CSV minus them (split_replication does that).
 // Evaluation metrics: √PEHE = √(mean (τ̂ᵢ − τᵢ)²) and ε_ATE = |mean τ̂ − mean τ| (Hill 2011;
-// Shalit, Johansson & Sontag 2017). Cost: O(n·p) to read, O(n·m) to split.
+// Shalit, Johansson & Sontag 2017). Cost: O(n·p) to read (streamed through CsvReader), O(n·m) to
+// split. Errors: FormatError naming file:line:column for a field that is not a finite number
+// (text, a missing value, inf, 1e999) or a treatment other than 0/1.
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -37,24 +40,53 @@ struct Replication {
 };
 
 namespace detail {
-inline Replication from_matrix(const Matrix& m, Index first_column, const std::string& source) {
-  if (m.cols() != first_column + 30) {
-    raise<FormatError>("{}: {} columns, expected {} (t, yf, ycf, mu0, mu1, x1..x25)",
-                                       source, m.cols(), first_column + 30);
-  }
-  Replication r;
-  r.t = m.col(first_column + 0);
-  r.y = m.col(first_column + 1);
-  r.y_cf = m.col(first_column + 2);
-  r.mu0 = m.col(first_column + 3);
-  r.mu1 = m.col(first_column + 4);
-  r.X = m.rightCols(25);
-  for (Index i = 0; i < r.t.size(); ++i) {
-    if (r.t[i] != 0.0 && r.t[i] != 1.0) {
-      raise<FormatError>("{}: row {}: t = {}, expected 0 or 1", source, i + 1,
-                                         r.t[i]);
+
+/// The 30 value columns of a replication, in file order.
+inline const std::vector<std::string>& replication_columns() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out{"t", "y_factual", "y_cfactual", "mu0", "mu1"};
+    for (int j = 1; j <= 25; ++j) out.push_back(fmt::format("x{}", j));
+    return out;
+  }();
+  return names;
+}
+
+/// Reads the rows of `reader` whose `keep(row)` is true into a Replication; the values are the
+/// fields `columns` (30: t, yf, ycf, mu0, mu1, x1..x25); `names[j]` names field j in messages.
+/// Every field of every row is checked, kept or not: a non-number is CsvRow::number's FormatError
+/// (file:line:column), a non-finite number or a t other than 0/1 a FormatError naming file, line,
+/// column and name.
+template <class Keep>
+Replication read_rows(CsvReader& reader, const std::vector<std::size_t>& columns,
+                      const std::vector<std::string>& names, Keep&& keep) {
+  std::vector<double> values;  // row-major, 30 per kept row
+  CsvRow row;
+  while (reader.next_row(row)) {
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      const double value = row.number(j);
+      if (!std::isfinite(value)) {
+        raise<FormatError>("{}:{}:{} ({}): '{}', expected a finite number", reader.source(),
+                           row.line(), j + 1, names[j], row.text(j));
+      }
     }
+    const double t = row.number(columns[0]);
+    if (t != 0.0 && t != 1.0) {
+      raise<FormatError>("{}:{}:{} ({}): {}, expected 0 or 1", reader.source(), row.line(),
+                         columns[0] + 1, names[columns[0]], t);
+    }
+    if (!keep(row)) continue;
+    for (const std::size_t j : columns) values.push_back(row.number(j));
   }
+  const auto n = static_cast<Index>(values.size() / 30);
+  const Matrix m = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 30, Eigen::RowMajor>>(
+      values.data(), n, 30);
+  Replication r;
+  r.t = m.col(0);
+  r.y = m.col(1);
+  r.y_cf = m.col(2);
+  r.mu0 = m.col(3);
+  r.mu1 = m.col(4);
+  r.X = m.rightCols(25);
   return r;
 }
 
@@ -70,28 +102,44 @@ inline Replication select_rows(const Replication& r, const std::vector<Index>& r
 }
 }  // namespace detail
 
-/// Reads a CEVAE replication CSV (ihdp_npci_<k>.csv, no header, 30 columns).
+/// Reads a CEVAE replication CSV (ihdp_npci_<k>.csv, no header, 30 columns). FormatError naming
+/// file:line:column for a field that is not a finite number, a t other than 0/1 or a width other
+/// than 30; DataError for a file without rows; a missing file is a tailor::Error.
 inline Replication read_replication(const std::filesystem::path& path) {
-  const Table table = read_csv(path, CsvOptions{.header = false});
-  std::vector<std::string> names = table.column_names();
-  return detail::from_matrix(table.to_matrix(names), 0, path.string());
+  CsvOptions options;
+  options.header = false;
+  CsvReader reader(path, options);
+  if (reader.num_columns() == 0) {
+    raise<DataError>("{}: no rows, expected rows of 30 values (t, yf, ycf, mu0, mu1, x1..x25)",
+                     path.string());
+  }
+  if (reader.num_columns() != 30) {
+    raise<FormatError>("{}: {} columns, expected 30 (t, yf, ycf, mu0, mu1, x1..x25)", path.string(),
+                       reader.num_columns());
+  }
+  std::vector<std::size_t> columns(30);
+  for (std::size_t j = 0; j < 30; ++j) columns[j] = j;
+  return detail::read_rows(reader, columns, detail::replication_columns(),
+                           [](const CsvRow&) { return true; });
 }
 
-/// Reads the CFRNet test units of replication `rep` (1-based) from the long CSV.
+/// Reads the CFRNet test units of replication `rep` (1-based) from the long CSV (header rep, unit,
+/// t, yf, ycf, mu0, mu1, x1..x25). Every row is checked as read_replication does; FormatError
+/// when a column is missing or no row has rep = `rep`.
 inline Replication read_test_units(const std::filesystem::path& long_csv, int rep) {
-  const Table table = read_csv(long_csv);
-  const Eigen::VectorXd& reps = table.numeric("rep");
-  std::vector<Index> rows;
-  for (Index i = 0; i < reps.size(); ++i) {
-    if (reps[i] == rep) rows.push_back(i);
-  }
-  if (rows.empty()) {
-    raise<FormatError>("{}: no rows for rep = {}", long_csv.string(), rep);
-  }
+  CsvReader reader(long_csv);
   std::vector<std::string> names{"t", "yf", "ycf", "mu0", "mu1"};
   for (int j = 1; j <= 25; ++j) names.push_back(fmt::format("x{}", j));
-  const Matrix all = table.to_matrix(names);
-  return detail::from_matrix(all(rows, Eigen::all), 0, long_csv.string());
+  std::vector<std::size_t> columns;
+  for (const std::string& name : names) columns.push_back(reader.column_index(name));
+  const std::size_t rep_column = reader.column_index("rep");
+  Replication r = detail::read_rows(reader, columns, reader.column_names(), [&](const CsvRow& row) {
+    return row.number(rep_column) == static_cast<double>(rep);
+  });
+  if (r.num_rows() == 0) {
+    raise<FormatError>("{}: no rows for rep = {}", long_csv.string(), rep);
+  }
+  return r;
 }
 
 /// The train/test split of a replication: test = the rows of `full` that equal a row of `test`

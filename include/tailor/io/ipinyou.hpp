@@ -45,6 +45,7 @@
 //   "train.log.txt:9:21 (column 'slotprice'): 'abc', expected an integer floor price"
 //   "train.log.txt: no column 'usertag' in the header (line 1), expected the make-ipinyou-data
 //    columns ..."
+//   "test.log.txt:5:24 (column 'payprice'): 'inf', expected a finite price in [0, 1e9]"
 // plus CsvReader's own (a row with the wrong number of fields, payprice not a number). A
 // train.log.txt without rows is a DataError; a missing file is a tailor::Error naming the path.
 //
@@ -143,6 +144,8 @@ namespace detail {
 inline constexpr std::size_t kIpinyouOsBrowserField = 2;
 inline constexpr std::size_t kIpinyouSlotpriceField = 13;
 inline constexpr std::size_t kIpinyouUsertagField = 16;
+/// The largest payprice read_ipinyou_log accepts (the logs hold CPM prices below 1000).
+inline constexpr double kIpinyouMaxPayprice = 1e9;
 
 inline std::string_view ipinyou_trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -469,6 +472,10 @@ inline IpinyouLog read_ipinyou_log(const std::filesystem::path& file,
     const float y = in.read_click(row);
     in.read_cells(row, cells);
     const double price = row.number(in.payprice);  // FormatError naming file:line:column
+    if (!(price >= 0.0 && price <= detail::kIpinyouMaxPayprice)) {
+      raise<FormatError>("{}:{}:{} (column 'payprice'): '{}', expected a finite price in [0, 1e9]",
+                         in.reader.source(), row.line(), in.payprice + 1, row.text(in.payprice));
+    }
     log.features.append_raw_row(space, cells);
     click.push_back(y);
     payprice.push_back(static_cast<float>(price));

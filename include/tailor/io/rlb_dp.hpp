@@ -10,17 +10,22 @@
 //    clk_train, cost_train and price_counter_train (an array of integer counts), and optionally
 //    imp_test, clk_test, cost_test; other keys (field, dim, ...) are ignored. tailor reads it with
 //    a small strict JSON parser of its own (objects, arrays, numbers, strings, true/false/null;
-//    depth <= 64) rather than taking a JSON library dependency for one flat file.
+//    depth <= 64; numbers and \u escapes as RFC 8259 spells them; a duplicate key is an error,
+//    since JSON readers disagree on which copy wins) rather than taking a JSON library dependency
+//    for one flat file. The counts of price_counter_train must be >= 0 with a total that fits an
+//    int64 (bidding::BidLandscape sums them).
 // Errors: FormatError naming file:line and what was expected, e.g.
 //   "test.theta.txt:12: market price '-3', expected a non-negative integer"
 //   "info.json:1: missing key 'clk_train'".
 // A missing file is a tailor::Error naming the path. Complexity O(bytes), one buffer.
 #pragma once
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -110,6 +115,12 @@ class InfoJsonParser {
     skip_space();
     expect('{');
     parse_members(1, [&](std::string key, Value value) {
+      // Python's json (rlb-dp's reader) keeps the last of duplicate keys, a first-match lookup
+      // the first: a file that means two things is rejected.
+      for (const auto& field : fields) {
+        if (field.first == key)
+          fail(fmt::format("duplicate key '{}', expected each key once", key));
+      }
       fields.emplace_back(std::move(key), std::move(value));
     });
     skip_space();
@@ -184,6 +195,11 @@ class InfoJsonParser {
         const char e = text_[pos_++];
         if (e == 'u') {
           if (pos_ + 4 > text_.size()) fail("short \\u escape");
+          for (std::size_t k = 0; k < 4; ++k) {
+            if (!std::isxdigit(static_cast<unsigned char>(text_[pos_ + k]))) {
+              fail("invalid \\u escape, expected 4 hexadecimal digits");
+            }
+          }
           pos_ += 4;
           out.push_back('?');
         } else if (std::string_view("\"\\/bfnrt").find(e) != std::string_view::npos) {
@@ -198,7 +214,8 @@ class InfoJsonParser {
     return out;
   }
 
-  /// A JSON number; sets `integer` when it is an integer that fits int64.
+  /// A JSON number (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?); sets `integer`
+  /// when it is an integer that fits int64.
   bool parse_number(std::int64_t& integer) {
     const std::size_t start = pos_;
     if (peek() == '-') ++pos_;
@@ -207,6 +224,7 @@ class InfoJsonParser {
             text_[pos_] == 'e' || text_[pos_] == 'E' || text_[pos_] == '+' || text_[pos_] == '-'))
       ++pos_;
     const std::string_view token = text_.substr(start, pos_ - start);
+    if (!is_json_number(token)) fail(fmt::format("invalid number '{}'", token));
     const auto [end, err] = std::from_chars(token.data(), token.data() + token.size(), integer);
     if (err == std::errc() && end == token.data() + token.size()) return true;
     double real = 0.0;
@@ -215,6 +233,31 @@ class InfoJsonParser {
       fail(fmt::format("invalid number '{}'", token));
     }
     return false;
+  }
+
+  static bool is_json_number(std::string_view t) {
+    std::size_t i = 0;
+    const auto digits = [&] {
+      const std::size_t first = i;
+      while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+      return i - first;
+    };
+    if (i < t.size() && t[i] == '-') ++i;
+    if (i < t.size() && t[i] == '0') {
+      ++i;
+    } else if (digits() == 0) {
+      return false;
+    }
+    if (i < t.size() && t[i] == '.') {
+      ++i;
+      if (digits() == 0) return false;
+    }
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+      ++i;
+      if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+      if (digits() == 0) return false;
+    }
+    return i == t.size();
   }
 
   Value parse_value(int depth) {
@@ -295,6 +338,16 @@ inline bidding::CampaignInfo read_campaign_info(const std::filesystem::path& pat
   if (!counter->is_array || !counter->array_of_integers || counter->array.empty()) {
     raise<FormatError>("{}: 'price_counter_train' is not a non-empty array of integers",
                        file.source);
+  }
+  // Consumers sum the histogram (bidding::BidLandscape): its total must fit an int64.
+  std::int64_t total = 0;
+  for (const std::int64_t count : counter->array) {
+    if (count < 0 || count > std::numeric_limits<std::int64_t>::max() - total) {
+      raise<FormatError>(
+          "{}: 'price_counter_train' holds {}, expected counts >= 0 whose total fits 2^63 - 1",
+          file.source, count);
+    }
+    total += count;
   }
   info.price_counter_train = counter->array;
   try {

@@ -29,6 +29,7 @@
 #include <Eigen/Core>
 
 #include "tailor/core/errors.hpp"
+#include "tailor/io/detail/text_file.hpp"
 #include "tailor/io/table.hpp"
 
 namespace tailor::io {
@@ -422,15 +423,11 @@ class CsvWholeInput {
       : data_(text.data()), total_(text.size()), loaded_(text.size()) {}
 
   explicit CsvWholeInput(const std::filesystem::path& path) : path_(path.string()) {
+    total_ = regular_file_size(path);  // a directory or FIFO is rejected by path
     file_.open(path, std::ios::binary);
     if (!file_) {
       raise<Error>("cannot open '{}': {}", path_, std::generic_category().message(errno));
     }
-    file_.seekg(0, std::ios::end);
-    const std::streamoff size = file_.tellg();
-    file_.seekg(0, std::ios::beg);
-    if (size < 0 || !file_) raise<Error>("{}: cannot determine the file size", path_);
-    total_ = static_cast<std::size_t>(size);
     owned_ = std::make_unique_for_overwrite<char[]>(total_ + 1);  // no zero-filling
     data_ = owned_.get();
   }
@@ -509,8 +506,9 @@ inline Table csv_parse_table(CsvWholeInput& input, const CsvOptions& options,
       }
       numbers[static_cast<Eigen::Index>(count++)] = value;
     }
-    std::vector<std::string> texts;
-    std::size_t missing_line = 0;  // first missing value (0: none)
+    std::vector<std::string> texts;  // rows [string_from, num_rows) while parsing
+    std::size_t string_from = 0;     // rows before this one are filled by the one re-scan
+    std::size_t missing_line = 0;    // first missing value (0: none)
     std::string missing_text;
   };
   std::vector<Slot> slots;
@@ -568,18 +566,43 @@ inline Table csv_parse_table(CsvWholeInput& input, const CsvOptions& options,
     }
   }
 
-  // Re-scans the first `rows` records (all loaded already) and returns field `field` of each.
-  const auto rescan_texts = [&](std::size_t field, std::size_t rows) {
-    std::vector<std::string> texts;
-    texts.reserve(rows);
+  // Columns that turn out to be string columns after some rows (a first non-number, or no number
+  // at all) keep collecting texts from that row on; their earlier rows come from ONE re-scan of
+  // the records before the latest such row, shared by all of them, so a file with many string
+  // or empty columns costs one extra pass, not one per column.
+  const auto fill_string_prefixes = [&](std::size_t num_records) {
+    std::vector<std::size_t> pending;
+    std::size_t rows = 0;
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+      if (slots[k].state == Slot::State::string && slots[k].string_from > 0) {
+        pending.push_back(k);
+        rows = std::max(rows, slots[k].string_from);
+      }
+    }
+    if (pending.empty()) return;
+    rows = std::min(rows, num_records);
+    std::vector<std::vector<std::string>> prefixes(pending.size());
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      prefixes[i].reserve(slots[pending[i]].string_from + slots[pending[i]].texts.size());
+    }
     CsvScanner again(source, options.separator, options.quote, data_line);
     const char* p = data_begin;
     std::vector<CsvField> row_fields;
     for (std::size_t r = 0; r < rows; ++r) {
       again.scan(p, input.loaded_end(), true, row_fields);
-      texts.push_back(csv_field_text(row_fields[field], options.quote));
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        const Slot& slot = slots[pending[i]];
+        if (r < slot.string_from) {
+          prefixes[i].push_back(csv_field_text(row_fields[slot.field], options.quote));
+        }
+      }
     }
-    return texts;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      Slot& slot = slots[pending[i]];
+      for (std::string& text : slot.texts) prefixes[i].push_back(std::move(text));
+      slot.texts = std::move(prefixes[i]);
+      slot.string_from = 0;
+    }
   };
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -620,7 +643,7 @@ inline Table csv_parse_table(CsvWholeInput& input, const CsvOptions& options,
             raise<FormatError>("{}:{}:{} (column '{}'): '{}' is not a number", source,
                                scanner.record_line(), slot.field + 1, names[slot.field], text);
           }
-          slot.texts = rescan_texts(slot.field, num_rows);
+          slot.string_from = num_rows;
           slot.texts.push_back(std::string(text));
           slot.numbers = Eigen::VectorXd();
           slot.count = 0;
@@ -634,12 +657,13 @@ inline Table csv_parse_table(CsvWholeInput& input, const CsvOptions& options,
   // Columns without a single number are string columns unless forced numeric.
   for (Slot& slot : slots) {
     if (slot.state == Slot::State::undecided && !slot.forced_numeric) {
-      slot.texts = rescan_texts(slot.field, num_rows);
+      slot.string_from = num_rows;
       slot.numbers = Eigen::VectorXd();
       slot.count = 0;
       slot.state = Slot::State::string;
     }
   }
+  fill_string_prefixes(num_rows);
   if (options.missing == MissingPolicy::error) {
     const Slot* first = nullptr;
     for (const Slot& slot : slots) {

@@ -24,18 +24,36 @@ struct TextFile {
   std::string_view text() const { return {data.get(), size}; }
 };
 
+/// The size of the regular file at `path`, asked of the file system before anything is opened:
+/// a directory (whose seek-to-end reports INT64_MAX on Linux), a FIFO or a device is an
+/// InvalidArgument naming the path, a missing file a tailor::Error.
+inline std::size_t regular_file_size(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    raise<Error>("cannot open '{}': {}", path.string(),
+                 ec ? ec.message() : std::generic_category().message(ENOENT));
+  }
+  if (std::filesystem::is_directory(status)) {
+    raise<InvalidArgument>("'{}' is a directory, expected a regular file", path.string());
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    raise<InvalidArgument>("'{}' is not a regular file (a FIFO, socket or device), expected one",
+                           path.string());
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) raise<Error>("{}: cannot determine the file size: {}", path.string(), ec.message());
+  return static_cast<std::size_t>(size);
+}
+
 inline TextFile read_text_file(const std::filesystem::path& path) {
   TextFile file;
   file.source = path.string();
+  file.size = regular_file_size(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     raise<Error>("cannot open '{}': {}", file.source, std::generic_category().message(errno));
   }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0 || !in) raise<Error>("{}: cannot determine the file size", file.source);
-  file.size = static_cast<std::size_t>(size);
   file.data = std::make_unique_for_overwrite<char[]>(file.size + 1);
   in.read(file.data.get(), static_cast<std::streamsize>(file.size));
   if (static_cast<std::size_t>(in.gcount()) != file.size) {
