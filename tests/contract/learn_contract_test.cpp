@@ -34,39 +34,19 @@ ForestParams forest(tailor::Index threads) {
 
 std::vector<CountParameter> forest_counts(bool labels, auto build) {
   const auto& d = data(labels);
+  const auto with = [=](auto set) {
+    return [=](std::int64_t v) {
+      ForestParams p = forest(1);
+      set(p, v);
+      (void)build(p).fit(d.X, d.y, d.weights);
+    };
+  };
   return {
-      {"num_trees",
-       [=](std::int64_t v) {
-         ForestParams p = forest(1);
-         p.num_trees = v;
-         (void)build(p).fit(d.X, d.y, d.weights);
-       }},
-      {"num_threads",
-       [=](std::int64_t v) {
-         ForestParams p = forest(1);
-         p.num_threads = v;
-         (void)build(p).fit(d.X, d.y, d.weights);
-       },
-       false},
-      {"min_node_size",
-       [=](std::int64_t v) {
-         ForestParams p = forest(1);
-         p.min_node_size = v;
-         (void)build(p).fit(d.X, d.y, d.weights);
-       }},
-      {"max_bins",
-       [=](std::int64_t v) {
-         ForestParams p = forest(1);
-         p.max_bins = v;
-         (void)build(p).fit(d.X, d.y, d.weights);
-       }},
-      {"mtry",
-       [=](std::int64_t v) {
-         ForestParams p = forest(1);
-         p.mtry = v;
-         (void)build(p).fit(d.X, d.y, d.weights);
-       },
-       false},
+      {"num_trees", with([](ForestParams& p, std::int64_t v) { p.num_trees = v; })},
+      {"num_threads", with([](ForestParams& p, std::int64_t v) { p.num_threads = v; }), false},
+      {"min_node_size", with([](ForestParams& p, std::int64_t v) { p.min_node_size = v; })},
+      {"max_bins", with([](ForestParams& p, std::int64_t v) { p.max_bins = v; })},
+      {"mtry", with([](ForestParams& p, std::int64_t v) { p.mtry = v; }), false},
   };
 }
 

@@ -204,9 +204,13 @@ class BinMapper {
         offsets_.back() != static_cast<Index>(bounds_.size())) {
       raise<FormatError>("{}: learn::BinMapper has inconsistent bin offsets", context);
     }
+    const auto total = static_cast<Index>(bounds_.size());
     for (std::size_t j = 0; j + 1 < offsets_.size(); ++j) {
-      const Index count = offsets_[j + 1] - offsets_[j];
-      if (count < 1 || count > kMaxBins || offsets_[j + 1] > static_cast<Index>(bounds_.size())) {
+      // Range first: a corrupt offset near INT64_MIN must not reach the subtraction (overflow).
+      const bool in_range = offsets_[j] >= 0 && offsets_[j] <= total && offsets_[j + 1] >= 0 &&
+                            offsets_[j + 1] <= total;
+      const Index count = in_range ? offsets_[j + 1] - offsets_[j] : -1;
+      if (count < 1 || count > kMaxBins) {
         raise<FormatError>("{}: learn::BinMapper feature {} has {} bins, expected 1 to {}", context,
                            j, count, kMaxBins);
       }
