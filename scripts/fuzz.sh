@@ -31,6 +31,7 @@ run_target() {
   local name="$1" binary="$2"
   shift 2
   local corpus="$BUILD/corpus/$name" findings="$BUILD/findings/$name" log="$BUILD/logs/$name.log"
+  rm -rf "$findings"  # each run reports its own findings (keep reproducers in tests/fuzz/corpus/regressions)
   mkdir -p "$corpus" "$findings" "$(dirname "$log")"
   cp -n "$@" "$corpus/"
   set +e

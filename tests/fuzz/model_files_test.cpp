@@ -234,3 +234,24 @@ TEST_CASE("model files: truncated, overwritten and bit-flipped files end in Form
   fmt::print("model files: {} loads in total\n", total_loads);
   if (!only.empty()) CHECK(find_loader(only) != nullptr);
 }
+
+TEST_CASE("model files: inputs the fuzzers found end in FormatError", "[fuzz]") {
+  // tests/fuzz/corpus/regressions/<loader>/<file>: each crashed or misbehaved once (the name
+  // says how); every one must now be a FormatError from both stream kinds.
+  const auto root = corpus_dir().parent_path() / "regressions";
+  std::size_t files = 0;
+  for (const ModelLoader& loader : tailor_fuzz::model_loaders()) {
+    const auto dir = root / std::string(loader.name);
+    if (!std::filesystem::is_directory(dir)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      INFO(entry.path().string());
+      Tally tally;
+      check_damaged(loader, read_file(entry.path()), false, entry.path().filename().string(),
+                    tally);
+      for (const std::string& finding : tally.findings) UNSCOPED_INFO(finding);
+      CHECK(tally.findings.empty());
+      ++files;
+    }
+  }
+  CHECK(files >= 1);
+}

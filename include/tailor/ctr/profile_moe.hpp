@@ -223,13 +223,14 @@ class ProfileMoeModel : public detail::ClickModel<ProfileMoeNetwork> {
     b.embedding.value = in.read<RowMatrixXf>("embedding");
     b.linear.value = in.read<RowMatrixXf>("linear");
     const Index k = b.embedding.value.cols();
-    const Index width = b.num_fields * k;
     auto fail = [&] {
       raise<FormatError>(
           "model file: {} parameter shapes do not match its feature space ({} rows, "
           "{} fields)",
           kTypeTag, space.num_rows(), space.num_fields());
     };
+    if (k < 1 || k > 1024) fail();  // before the product below can overflow
+    const Index width = b.num_fields * k;
     if (net.profile_field < 0 || net.profile_field >= space.num_fields() ||
         b.bias.value.size() != 1 || b.embedding.value.rows() != space.num_rows() || k < 1 ||
         k > 1024 || b.linear.value.rows() != space.num_rows() || b.linear.value.cols() != 1) {

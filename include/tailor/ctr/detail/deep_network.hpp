@@ -318,7 +318,11 @@ class DeepClickModel : public detail::ClickModel<DeepNetwork> {
       params.push_back(in.read<Eigen::MatrixXf>("MLP parameter"));
     }
     // Shapes chain: W_l is out × in with in = the previous out; b_l is out × 1; the last out is 1.
-    Index width = net.num_fields * k +
+    // Only once k is known to be in [1, 1024]: a corrupt embedding width overflowed here (UB
+    // found by fuzz_models).
+    Index width =
+        !ok ? 0
+            : net.num_fields * k +
                   (net.config.products ? product_width(net.config.product, net.num_fields, k) : 0);
     for (std::size_t l = 0; ok && l < params.size(); l += 2) {
       ok = params[l].cols() == width && params[l + 1].rows() == params[l].rows() &&
